@@ -1,0 +1,136 @@
+// dnnf run MODEL: runs a model on a backend with given or seeded random inputs,
+// writes outputs, and with --check compares against the reference executor.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "app/cli/cli.h"
+#include "app/cli/commands.h"
+#include "core/onnx_io/tensor_io.h"
+#include "core/runtime/compare.h"
+#include "core/runtime/random_inputs.h"
+#include "core/runtime/reference_executor.h"
+#include "core/util/error.h"
+
+namespace dnnf::cli {
+
+namespace {
+
+TensorMap read_inputs(const Graph& graph, const std::vector<std::string>& specs,
+                      const RandomInputOptions& random) {
+  TensorMap given;
+  for (const std::string& spec : specs) {
+    const size_t eq = spec.find('=');
+    if (eq == std::string::npos) throw UsageError("--input needs NAME=FILE, got '" + spec + "'");
+    const std::string name = spec.substr(0, eq);
+    check(graph.is_graph_input(name), "the model has no input named '", name, "'");
+    given[name] = onnx_io::read_tensor_file(spec.substr(eq + 1));
+  }
+  TensorMap inputs = make_random_inputs(graph, random);
+  for (auto& [name, t] : given) inputs[name] = t;
+  return inputs;
+}
+
+std::string safe_file_name(const std::string& name) {
+  std::string s = name;
+  for (char& c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) c = '_';
+  return s.empty() ? "output" : s;
+}
+
+nlohmann::json summary_of(const Tensor& t) {
+  nlohmann::json j;
+  j["dtype"] = dtype_name(t.dtype());
+  j["shape"] = t.shape();
+  if (t.dtype() != DType::String && t.numel() > 0) {
+    double sum = 0, mn = INFINITY, mx = -INFINITY;
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      const double v = t.get_f64(i);
+      sum += v;
+      mn = std::min(mn, v);
+      mx = std::max(mx, v);
+    }
+    j["sum"] = sum;
+    j["min"] = mn;
+    j["max"] = mx;
+  }
+  return j;
+}
+
+}  // namespace
+
+int cmd_run(const CommandArgs& argv) {
+  Args args(argv, {"--backend", "--input", "--output", "--json", "--seed", "--dim", "--format",
+                   "--int-high", "--rtol", "--atol"},
+            {"--check"});
+  if (args.positional().size() != 1) throw UsageError("expected one MODEL");
+  const std::string backend = args.value_or("--backend", "reference");
+  if (backend != "reference")
+    throw UsageError("unknown backend '" + backend + "' (available: reference)");
+  const std::string format = args.value_or("--format", "npy");
+  if (format != "npy" && format != "pb") throw UsageError("--format is npy or pb");
+
+  RandomInputOptions random;
+  random.seed = uint64_t(args.int_or("--seed", 42));
+  random.int_high = args.int_or("--int-high", 2);
+  random.bind_dims = parse_dims(args.values("--dim"));
+  Model model = load_and_infer(args.positional()[0], random.bind_dims);
+  const TensorMap inputs = read_inputs(model.graph, args.values("--input"), random);
+
+  Progress progress("running");
+  RunOptions options;
+  options.on_node = [&](size_t done, size_t total) { progress.update(done, total); };
+  const auto t0 = std::chrono::steady_clock::now();
+  const TensorMap outputs = ReferenceExecutor(model.graph).run(inputs, options);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+
+  nlohmann::json j;
+  j["model"] = args.positional()[0];
+  j["backend"] = backend;
+  j["latency_ms"] = ms;
+  nlohmann::json outs = nlohmann::json::object();
+  for (const ValueInfo& o : model.graph.outputs) outs[o.name] = summary_of(outputs.at(o.name));
+  j["outputs"] = outs;
+
+  if (auto dir = args.value("--output")) {
+    std::filesystem::create_directories(*dir);
+    for (const ValueInfo& o : model.graph.outputs) {
+      const std::string base = (std::filesystem::path(*dir) / safe_file_name(o.name)).string();
+      if (format == "npy") onnx_io::write_npy(outputs.at(o.name), base + ".npy");
+      else onnx_io::write_tensor_pb(outputs.at(o.name), o.name, base + ".pb");
+    }
+  }
+
+  int status = 0;
+  if (args.flag("--check")) {
+    const Tolerance tol{args.double_or("--rtol", 1e-4), args.double_or("--atol", 1e-5)};
+    const TensorMap expected = ReferenceExecutor(model.graph).run(inputs);
+    nlohmann::json checks = nlohmann::json::object();
+    std::string worst;
+    for (const ValueInfo& o : model.graph.outputs) {
+      const CompareResult r = compare_tensors(outputs.at(o.name), expected.at(o.name), tol);
+      checks[o.name] = {{"ok", r.ok}, {"max_abs_error", r.max_abs_error}, {"max_rel_error", r.max_rel_error}};
+      if (!r.ok && worst.empty()) worst = "output '" + o.name + "': " + r.message;
+    }
+    j["check"] = {{"ok", worst.empty()}, {"rtol", tol.rtol}, {"atol", tol.atol}, {"outputs", checks}};
+    if (!worst.empty()) {
+      std::fprintf(stderr, "dnnf run: check failed against the reference executor: %s\n", worst.c_str());
+      status = 1;
+    }
+  }
+  if (auto out = args.value("--json")) {
+    write_json(j, *out);
+    if (*out == "-") return status;
+  }
+  std::printf("%s: %zu outputs in %.1f ms (%s backend)%s\n", args.positional()[0].c_str(),
+              model.graph.outputs.size(), ms, backend.c_str(),
+              args.flag("--check") ? (status == 0 ? ", check passed" : ", CHECK FAILED") : "");
+  for (const ValueInfo& o : model.graph.outputs) {
+    const Tensor& t = outputs.at(o.name);
+    std::printf("  %s %s%s\n", o.name.c_str(), dtype_name(t.dtype()), shape_str(t.shape()).c_str());
+  }
+  return status;
+}
+
+}  // namespace dnnf::cli

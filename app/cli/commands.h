@@ -1,0 +1,16 @@
+// The dnnf sub-commands; each lives in its own cmd_<name>.cpp and is listed in main.cpp.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace dnnf::cli {
+
+using CommandArgs = std::vector<std::string>;
+
+int cmd_inspect(const CommandArgs& args);
+int cmd_run(const CommandArgs& args);
+int cmd_conformance(const CommandArgs& args);
+int cmd_ops(const CommandArgs& args);
+
+}  // namespace dnnf::cli

@@ -1,0 +1,70 @@
+// dnnf: the command-line face of the engine. Exit codes: 0 success, 1 error (one line
+// on stderr naming the problem), 2 usage error.
+#include <cstdio>
+#include <iostream>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "app/cli/cli.h"
+#include "app/cli/commands.h"
+#include "core/util/error.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(const dnnf::cli::CommandArgs&);
+  const char* usage;
+};
+
+const Command kCommands[] = {
+    {"inspect", dnnf::cli::cmd_inspect, "inspect MODEL [--json FILE] [--dim NAME=SIZE]..."},
+    {"run", dnnf::cli::cmd_run,
+     "run MODEL [--backend reference] [--input NAME=FILE.pb|FILE.npy]... [--output DIR] [--check] "
+     "[--seed N] [--dim NAME=SIZE]... [--json FILE]"},
+    {"conformance", dnnf::cli::cmd_conformance,
+     "conformance DIR... [--filter TEXT] [--json FILE] [--quiet]"},
+    {"ops", dnnf::cli::cmd_ops, "ops [--json FILE]"},
+};
+
+void print_help() {
+  std::printf("dnnf %s: DNNFusion operator-fusion compiler\n\nusage:\n", DNNF_VERSION);
+  for (const Command& c : kCommands) std::printf("  dnnf %s\n", c.usage);
+  std::printf("\n--json - writes the JSON object to standard output.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    print_help();
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::printf("dnnf %s\n", DNNF_VERSION);
+    return 0;
+  }
+  for (const Command& c : kCommands) {
+    if (args[0] != c.name) continue;
+    const dnnf::cli::CommandArgs rest(args.begin() + 1, args.end());
+    try {
+      return c.run(rest);
+    } catch (const dnnf::cli::UsageError& e) {
+      std::fprintf(stderr, "dnnf %s: %s\nusage: dnnf %s\n", c.name, e.what(), c.usage);
+      return 2;
+    } catch (const dnnf::Error& e) {
+      std::fprintf(stderr, "dnnf %s: error: %s\n", c.name, e.what());
+      return 1;
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "dnnf %s: error: out of memory\n", c.name);
+      return 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "dnnf %s: internal error: %s\n", c.name, e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "dnnf: unknown command '%s' (see dnnf --help)\n", args[0].c_str());
+  return 2;
+}

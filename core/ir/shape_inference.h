@@ -1,0 +1,25 @@
+// Shape and type inference over a whole graph with dnnf's own per-op shape functions.
+// Small integer tensors computed from constants (shape subgraphs) are evaluated on the
+// way, so Reshape/Expand targets built by Shape->Gather->Concat chains become static.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "core/ir/graph.h"
+
+namespace dnnf {
+
+struct InferOptions {
+  // Symbolic input dims are kept symbolic unless bound here (name -> size).
+  std::map<std::string, int64_t> bind_dims;
+  // Values with at most this many elements are partially evaluated when all their
+  // inputs are known, to resolve shape computations.
+  int64_t max_fold_elements = 4096;
+};
+
+// Fills graph.value_types for every value (recursing into subgraphs). Throws
+// dnnf::Error naming the node on an unknown op or inconsistent shapes.
+void infer_shapes(Graph& graph, const InferOptions& options = {});
+
+}  // namespace dnnf

@@ -1,0 +1,50 @@
+// Shared helpers of the ONNX importer, exporter and tensor files: TensorProto <->
+// Tensor conversion (every dtype, raw and typed fields, external data, sparse),
+// bounded protobuf parsing and file reading. Internal to core/onnx_io (and its tests):
+// it exposes protobuf types, so nothing outside onnx_io should include it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <google/protobuf/message_lite.h>
+
+// onnx_pb.h defines ONNX_API and picks the -ml classes (Debian ships only those).
+#ifndef ONNX_ML
+#define ONNX_ML 1
+#endif
+#include <onnx/onnx_pb.h>
+
+#include "core/ir/tensor.h"
+
+namespace dnnf::onnx_io::detail {
+
+// Converts a TensorProto to a Tensor. `what` names the tensor in messages (e.g.
+// "initializer 'w'"). External data is resolved relative to `base_dir`; an empty
+// base_dir refuses external data. Checks the element count against the size limit
+// before allocating and the data length against the element count.
+Tensor tensor_from_proto(const onnx::TensorProto& tp, const std::string& base_dir,
+                         const std::string& what);
+
+// Dense tensor from a SparseTensorProto (values + linear or coordinate indices).
+Tensor tensor_from_sparse_proto(const onnx::SparseTensorProto& sp, const std::string& base_dir,
+                                const std::string& what);
+
+// Writes `t` into `out` (numeric data as raw_data, strings as string_data).
+void tensor_to_proto(const Tensor& t, const std::string& name, onnx::TensorProto* out);
+
+// Parses a message from memory with protobuf's total-bytes limit raised to its maximum
+// (2 GiB) so that models over 64 MiB load. Returns false on malformed input.
+bool parse_message(const void* data, size_t size, google::protobuf::MessageLite* msg);
+
+// Reads a whole file. Throws dnnf::Error naming the file when it is missing, is a
+// directory, cannot be read, or is larger than max_bytes (0 = no limit).
+std::string read_file(const std::string& path, int64_t max_bytes, const std::string& limit_hint);
+
+// Writes bytes to `path` via `path.tmp` + rename. Throws dnnf::Error naming the file.
+void write_file_atomic(const std::string& path, const std::string& bytes);
+
+// Name of an ONNX element type code for messages ("complex64", "float8e4m3fn", ...).
+std::string onnx_type_name(int32_t code);
+
+}  // namespace dnnf::onnx_io::detail

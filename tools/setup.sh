@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine:
+#   tools/setup.sh run    install what is missing, build, run the main job
+#   tools/setup.sh test   install what is missing, build, run the whole test suite
+# Options via environment: BUILD_DIR (default build), DNNF_SANITIZE=1 (ASan+UBSan build).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+mode=${1:-run}
+build_dir=${BUILD_DIR:-build}
+
+packages=(
+  build-essential cmake pkg-config git
+  libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
+  nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
+  qt6-base-dev qt6-svg-dev qt6-charts-dev libgraphviz-dev
+  libvulkan-dev mesa-vulkan-drivers glslc libshaderc-dev vulkan-validationlayers
+  g++-aarch64-linux-gnu qemu-user xvfb python3-onnx python3-numpy
+)
+
+install_missing() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+build() {
+  local extra=()
+  [ "${DNNF_SANITIZE:-0}" = 1 ] && extra+=(-DDNNF_SANITIZE=ON)
+  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${extra[@]}" >/dev/null
+  cmake --build "$build_dir" -j"$(nproc)"
+}
+
+install_missing
+build
+case "$mode" in
+  run)
+    model=resources/models/default.onnx
+    if [ -x "$build_dir/bin/dnnf-studio" ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+      exec "$build_dir/bin/dnnf-studio" "$model"
+    fi
+    echo "== dnnf report on the bundled model ($model) =="
+    "$build_dir/bin/dnnf" inspect "$model"
+    "$build_dir/bin/dnnf" run "$model" --check
+    ;;
+  test)
+    cd "$build_dir"
+    ctest --output-on-failure -j"$(nproc)" --timeout 1500
+    ;;
+  *)
+    echo "usage: tools/setup.sh run|test" >&2
+    exit 2
+    ;;
+esac
