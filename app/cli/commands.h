@@ -12,5 +12,7 @@ int cmd_inspect(const CommandArgs& args);
 int cmd_run(const CommandArgs& args);
 int cmd_conformance(const CommandArgs& args);
 int cmd_ops(const CommandArgs& args);
+int cmd_optimize(const CommandArgs& args);
+int cmd_rules(const CommandArgs& args);
 
 }  // namespace dnnf::cli

@@ -26,6 +26,10 @@ const Command kCommands[] = {
     {"conformance", dnnf::cli::cmd_conformance,
      "conformance DIR... [--filter TEXT] [--json FILE] [--quiet]"},
     {"ops", dnnf::cli::cmd_ops, "ops [--json FILE]"},
+    {"optimize", dnnf::cli::cmd_optimize,
+     "optimize MODEL [--stage rewrite] [--no-rewrite] [--journal FILE] [--output FILE.onnx] [--json FILE] "
+     "[--disable-rule NAME]... [--only-rule NAME]..."},
+    {"rules", dnnf::cli::cmd_rules, "rules [--json FILE]"},
 };
 
 void print_help() {

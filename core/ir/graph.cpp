@@ -313,14 +313,19 @@ size_t Graph::remove_dead_nodes() {
 }
 
 std::string Graph::fresh_name(const std::string& prefix) {
+  // After shape inference value_types names every value, so a lookup there is enough;
+  // before it, fall back to a scan of the structure.
   std::unordered_set<std::string> used;
-  for (const ValueInfo& v : inputs) used.insert(v.name);
-  for (const auto& [name, t] : initializers) used.insert(name);
-  for (const Node& n : nodes)
-    for (const std::string& o : n.outputs) used.insert(o);
+  if (value_types.empty()) {
+    for (const ValueInfo& v : inputs) used.insert(v.name);
+    for (const Node& n : nodes)
+      for (const std::string& o : n.outputs) used.insert(o);
+  }
   for (;;) {
     std::string candidate = prefix + "_" + std::to_string(name_counter_++);
-    if (!used.count(candidate) && !value_types.count(candidate)) return candidate;
+    if (!used.count(candidate) && !value_types.count(candidate) && !initializers.count(candidate) &&
+        !is_graph_input(candidate))
+      return candidate;
   }
 }
 

@@ -165,6 +165,29 @@ void infer_graph(Graph& graph, const InferOptions& options, InferScope& scope) {
 
 }  // namespace
 
+std::vector<TensorType> infer_node_types(
+    const Graph& graph, const Node& node,
+    const std::function<const TensorType*(const std::string&)>& type_of,
+    const std::function<const Tensor*(const std::string&)>& value_of) {
+  const OpInfo& row = OpRegistry::instance().lookup(node, graph);
+  InferContext ctx{node, graph, graph.opset(node.domain == "ai.onnx" ? "" : node.domain), {}, {}};
+  if (ctx.opset == 0) ctx.opset = 21;
+  for (const std::string& in : node.inputs) {
+    if (in.empty()) {
+      ctx.inputs.emplace_back();
+      ctx.input_values.push_back(nullptr);
+      continue;
+    }
+    const TensorType* t = type_of(in);
+    check(t != nullptr, node.label(), ": input '", in, "' has no known type");
+    ctx.inputs.push_back(*t);
+    ctx.input_values.push_back(value_of(in));
+  }
+  std::vector<TensorType> outs = row.shape(ctx);
+  outs.resize(node.outputs.size(), TensorType());
+  return outs;
+}
+
 void infer_shapes(Graph& graph, const InferOptions& options) {
   InferScope scope;
   infer_graph(graph, options, scope);

@@ -3,7 +3,9 @@
 // way, so Reshape/Expand targets built by Shape->Gather->Concat chains become static.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <vector>
 #include <string>
 
 #include "core/ir/graph.h"
@@ -17,6 +19,13 @@ struct InferOptions {
   // inputs are known, to resolve shape computations.
   int64_t max_fold_elements = 4096;
 };
+
+// Infers one node's output types from its inputs' types and known values (used by
+// the rewriter to type nodes it creates). Throws like infer_shapes.
+std::vector<TensorType> infer_node_types(
+    const Graph& graph, const Node& node,
+    const std::function<const TensorType*(const std::string&)>& type_of,
+    const std::function<const Tensor*(const std::string&)>& value_of);
 
 // Fills graph.value_types for every value (recursing into subgraphs). Throws
 // dnnf::Error naming the node on an unknown op or inconsistent shapes.
