@@ -21,5 +21,8 @@ void register_gather_scatter_ops(OpRegistry& r); // Gather*, Scatter*, OneHot, N
 void register_recurrent_ops(OpRegistry& r);      // LSTM, GRU, RNN
 void register_control_flow_ops(OpRegistry& r);   // If, Loop, Scan
 void register_detection_ops(OpRegistry& r);      // NonMaxSuppression, RoiAlign, GridSample
+// Operators in the "dnnf" domain that the rewriter creates for recognised composites
+// (LayerNormalization, Gelu, Silu, ... usable at any model opset) and their kernels.
+void register_composite_ops(OpRegistry& r);
 
 }  // namespace dnnf::ops

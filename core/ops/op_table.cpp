@@ -21,6 +21,7 @@ const OpRegistry& OpRegistry::instance() {
     ops::register_recurrent_ops(r);
     ops::register_control_flow_ops(r);
     ops::register_detection_ops(r);
+    ops::register_composite_ops(r);
     return r;
   }();
   return registry;

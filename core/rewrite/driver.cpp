@@ -213,6 +213,8 @@ JournalStep commit(Graph& graph, const Rule& rule, Evaluation& ev) {
   graph.nodes = std::move(kept);
   for (const auto& [k, t] : ev.new_types) graph.value_types[k] = t;
   for (Node& n : rw.new_nodes) {
+    // Operators the rewriter introduces in dnnf's own domain need its opset import.
+    if (!n.domain.empty() && n.domain != "ai.onnx" && !graph.opsets.count(n.domain)) graph.opsets[n.domain] = 1;
     Node& added = graph.add_node(std::move(n));
     step.created.push_back(added.id);
   }
