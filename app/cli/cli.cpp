@@ -110,6 +110,11 @@ Model load_and_infer(const std::string& path, const std::map<std::string, int64_
   Model model = onnx_io::load_model(path);
   InferOptions options;
   options.bind_dims = bind_dims;
+  // Symbolic input dims not given with --dim are taken as 1 (as `dnnf run` does), so
+  // that FLOPs, bytes and plans are concrete.
+  for (const ValueInfo& in : model.graph.inputs)
+    for (const Dim& d : in.type.dims)
+      if (!d.known() && !options.bind_dims.count(d.symbol)) options.bind_dims[d.symbol] = 1;
   infer_shapes(model.graph, options);
   return model;
 }

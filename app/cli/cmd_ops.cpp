@@ -3,13 +3,26 @@
 
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
+#include "core/fusion/mapping_table.h"
 #include "core/ir/op_registry.h"
 
 namespace dnnf::cli {
 
 int cmd_ops(const CommandArgs& argv) {
-  Args args(argv, {"--json"}, {});
+  Args args(argv, {"--json"}, {"--fusion-table"});
   if (!args.positional().empty()) throw UsageError("ops takes no positional arguments");
+  if (args.flag("--fusion-table")) {
+    if (auto out = args.value("--json")) {
+      write_json(fusion::fusion_table_json(), *out);
+      return 0;
+    }
+    std::printf("%-13s %-13s %-13s %-8s %s\n", "first", "second", "fused", "verdict", "why");
+    for (const auto& c : fusion::fusion_table())
+      std::printf("%-13s %-13s %-13s %-8s %s\n", mapping_type_name(c.first), mapping_type_name(c.second),
+                  c.verdict == fusion::Verdict::Break ? "-" : mapping_type_name(c.fused),
+                  fusion::verdict_name(c.verdict), c.why);
+    return 0;
+  }
   const OpRegistry& registry = OpRegistry::instance();
   nlohmann::json rows = nlohmann::json::array();
   for (const OpInfo& op : registry.all()) {

@@ -5,6 +5,8 @@
 
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
+#include "core/fusion/fusion_db.h"
+#include "core/fusion/planner.h"
 #include "core/onnx_io/onnx_export.h"
 #include "core/rewrite/cost_model.h"
 #include "core/rewrite/driver.h"
@@ -12,11 +14,15 @@
 namespace dnnf::cli {
 
 int cmd_optimize(const CommandArgs& argv) {
-  Args args(argv, {"--stage", "--journal", "--json", "--dim", "--output", "--disable-rule", "--only-rule"},
-            {"--no-rewrite"});
+  Args args(argv, {"--stage", "--journal", "--json", "--dim", "--output", "--disable-rule", "--only-rule", "--target",
+                   "--db"},
+            {"--no-rewrite", "--no-fusion", "--no-db"});
   if (args.positional().size() != 1) throw UsageError("expected one MODEL");
-  const std::string stage = args.value_or("--stage", "rewrite");
-  if (stage != "rewrite") throw UsageError("unknown --stage '" + stage + "' (available: rewrite)");
+  const std::string stage = args.value_or("--stage", "fusion");
+  if (stage != "rewrite" && stage != "fusion")
+    throw UsageError("unknown --stage '" + stage + "' (available: rewrite, fusion)");
+  const std::string target = args.value_or("--target", "cpu");
+  if (target != "cpu") throw UsageError("unknown --target '" + target + "' (available: cpu)");
   const std::string path = args.positional()[0];
   Model model = load_and_infer(path, parse_dims(args.values("--dim")));
 
@@ -38,6 +44,32 @@ int cmd_optimize(const CommandArgs& argv) {
   }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 
+  nlohmann::json fusion_json;
+  double plan_ms = 0;
+  if (stage == "fusion") {
+    const auto t1 = std::chrono::steady_clock::now();
+    fusion::PlannerOptions popts;
+    popts.target = target;
+    popts.enabled = !args.flag("--no-fusion");
+    auto estimator = fusion::make_estimating_profiler(target);
+    std::unique_ptr<fusion::FusionDatabase> db;
+    std::unique_ptr<fusion::BlockProfiler> cached;
+    if (!args.flag("--no-db")) {
+      db = std::make_unique<fusion::FusionDatabase>(args.value_or("--db", fusion::FusionDatabase::default_path()));
+      cached = fusion::make_cached_profiler(*db, *estimator);
+      popts.profiler = cached.get();
+    } else {
+      popts.profiler = estimator.get();
+    }
+    const fusion::FusionPlan plan = fusion::plan_fusion(model.graph, popts, &journal);
+    plan_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
+    fusion_json = plan.to_json(model.graph);
+    if (db) {
+      const auto st = db->stats();
+      fusion_json["database"] = {{"path", db->path()}, {"hits", st.hits}, {"misses", st.misses}};
+    }
+  }
+
   if (auto j = args.value("--journal")) journal.save(*j);
   if (auto out = args.value("--output")) onnx_io::save_model(model, *out);
 
@@ -51,6 +83,16 @@ int cmd_optimize(const CommandArgs& argv) {
   j["rewrite_steps"] = journal.steps.size();
   j["sweeps"] = summary.sweeps;
   j["rewrite_ms"] = ms;
+  j["stage"] = stage;
+  if (stage == "fusion") {
+    j["target"] = target;
+    j["fused_layers"] = fusion_json["fused_layers"];
+    j["blocks"] = fusion_json["blocks"];
+    j["intermediate_bytes_before"] = fusion_json["intermediate_bytes_before"];
+    j["intermediate_bytes_after"] = fusion_json["intermediate_bytes_after"];
+    j["plan_ms"] = plan_ms;
+    if (fusion_json.contains("database")) j["database"] = fusion_json["database"];
+  }
   if (auto out = args.value("--json")) {
     write_json(j, *out);
     if (*out == "-") return 0;
@@ -59,6 +101,10 @@ int cmd_optimize(const CommandArgs& argv) {
               (long long)summary.nodes_before, (long long)summary.nodes_after, summary.flops_before,
               summary.flops_after, journal.steps.size(), ms);
   for (const auto& [rule, n] : summary.rewrites) std::printf("  %-32s %lld\n", rule.c_str(), (long long)n);
+  if (stage == "fusion")
+    std::printf("fusion (%s): %lld nodes -> %zu fused layers, intermediate bytes %lld -> %lld, planned in %.0f ms\n",
+                target.c_str(), (long long)summary.nodes_after, j["fused_layers"].get<size_t>(),
+                j["intermediate_bytes_before"].get<long long>(), j["intermediate_bytes_after"].get<long long>(), plan_ms);
   return 0;
 }
 

@@ -14,5 +14,6 @@ int cmd_conformance(const CommandArgs& args);
 int cmd_ops(const CommandArgs& args);
 int cmd_optimize(const CommandArgs& args);
 int cmd_rules(const CommandArgs& args);
+int cmd_db(const CommandArgs& args);
 
 }  // namespace dnnf::cli

@@ -39,6 +39,7 @@ struct SkipRule {
   std::string pattern;
   bool exact;
   std::string reason;
+  std::string path_contains;  // only tests whose folder path contains this ("" = all)
 };
 const std::vector<SkipRule>& conformance_skip_list();
 

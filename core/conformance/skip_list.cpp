@@ -9,6 +9,15 @@ const std::vector<SkipRule>& conformance_skip_list() {
   static const std::vector<SkipRule> rules = {
       {"test_sequence_", false, "sequence-typed values are outside dnnf's tensor-only IR"},
       {"test_optional_", false, "optional-typed values are outside dnnf's tensor-only IR"},
+      {"test_cast_FLOAT_to_BFLOAT16", true,
+       "ONNX 1.12 expected data truncates float to bfloat16; dnnf rounds to nearest even as later ONNX specifies",
+       "libonnx-testdata"},
+      {"test_castlike_FLOAT_to_BFLOAT16", false,
+       "ONNX 1.12 expected data truncates float to bfloat16; dnnf rounds to nearest even as later ONNX specifies",
+       "libonnx-testdata"},
+      {"test_castlike_BFLOAT16_to_FLOAT", false,
+       "ONNX 1.12 test data gives input 'like' as shape [1] while its model declares float32[3,4]",
+       "libonnx-testdata"},
       {"test_training_dropout", false, "training-mode Dropout draws random masks; dnnf is an inference compiler"},
   };
   return rules;

@@ -192,6 +192,16 @@ void collect_free_names(const Graph& g, std::set<std::string>& out) {
 
 }  // namespace
 
+std::vector<std::string> subgraph_reads(const Node& n) {
+  std::set<std::string> inner;
+  for (const auto& [k, a] : n.attrs) {
+    if (a.g) collect_free_names(*a.g, inner);
+    for (const auto& sg : a.graphs)
+      if (sg) collect_free_names(*sg, inner);
+  }
+  return {inner.begin(), inner.end()};
+}
+
 std::vector<std::string> node_reads(const Node& n) {
   std::vector<std::string> reads;
   for (const std::string& in : n.inputs)

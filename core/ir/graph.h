@@ -159,6 +159,8 @@ struct Model {
 
 // Every value a node reads: its inputs plus what its subgraphs read from outside.
 std::vector<std::string> node_reads(const Node& node);
+// Only what a node's subgraphs read from outside them.
+std::vector<std::string> subgraph_reads(const Node& node);
 
 // Number of nodes including those inside subgraphs.
 size_t count_nodes_recursive(const Graph& g);

@@ -3,6 +3,7 @@
 #include <unordered_map>
 
 #include "core/ir/op_registry.h"
+#include "core/ops/op_util.h"
 #include "core/util/error.h"
 
 namespace dnnf {
@@ -95,7 +96,6 @@ void infer_graph(Graph& graph, const InferOptions& options, InferScope& scope) {
 
   for (Node& node : graph.nodes) {
     const OpInfo& row = registry.lookup(node, graph);
-    infer_subgraphs(node, options, scope);
 
     InferContext ctx{node, graph, graph.opset(node.domain == "ai.onnx" ? "" : node.domain), {}, {}};
     if (ctx.opset == 0) ctx.opset = 21;
@@ -113,6 +113,10 @@ void infer_graph(Graph& graph, const InferOptions& options, InferScope& scope) {
       ctx.input_values.push_back(v);
       if (!v) all_known = false;
     }
+    // Loop/Scan bodies may leave their inputs untyped; bind them from the node's
+    // inputs before inferring the bodies with the enclosing scope visible.
+    ops::bind_subgraph_input_types(node, ctx.inputs, ctx.opset);
+    infer_subgraphs(node, options, scope);
 
     std::vector<TensorType> outs = row.shape(ctx);
     outs.resize(node.outputs.size(), TensorType());

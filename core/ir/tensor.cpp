@@ -75,6 +75,14 @@ Tensor Tensor::clone() const {
   return t;
 }
 
+Tensor Tensor::bitcast(DType to) const {
+  check(dtype_size(to) == dtype_size(dtype_) && to != DType::String && dtype_ != DType::String,
+        "cannot view ", dtype_name(dtype_), " data as ", dtype_name(to));
+  Tensor t = *this;
+  t.dtype_ = to;
+  return t;
+}
+
 double Tensor::get_f64(int64_t i) const {
   switch (dtype_) {
     case DType::F16: return half_to_float(data<uint16_t>()[i]);

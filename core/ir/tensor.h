@@ -52,6 +52,8 @@ class Tensor {
   // Same storage, new shape (element count must match).
   Tensor reshaped(Shape shape) const;
   Tensor clone() const;
+  // Same bytes viewed as another element type of the same size (e.g. uint16 -> bf16).
+  Tensor bitcast(DType to) const;
 
   // Element access through double / int64 for generic code (shape ops, tests).
   double get_f64(int64_t i) const;

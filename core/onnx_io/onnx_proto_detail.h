@@ -41,6 +41,23 @@ bool parse_message(const void* data, size_t size, google::protobuf::MessageLite*
 // directory, cannot be read, or is larger than max_bytes (0 = no limit).
 std::string read_file(const std::string& path, int64_t max_bytes, const std::string& limit_hint);
 
+// A read-only view of a whole file: memory-mapped when possible, else read into memory.
+// Same checks and messages as read_file.
+class MappedFile {
+ public:
+  MappedFile(const std::string& path, int64_t max_bytes, const std::string& limit_hint);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  const char* data() const { return map_ ? static_cast<const char*>(map_) : bytes_.data(); }
+  size_t size() const { return map_ ? map_size_ : bytes_.size(); }
+
+ private:
+  void* map_ = nullptr;
+  size_t map_size_ = 0;
+  std::string bytes_;
+};
+
 // Writes bytes to `path` via `path.tmp` + rename. Throws dnnf::Error naming the file.
 void write_file_atomic(const std::string& path, const std::string& bytes);
 

@@ -6,8 +6,11 @@
 namespace dnnf::ops {
 
 int64_t normalize_axis(int64_t axis, int64_t rank, const Node& node, bool allow_end) {
+  // Negative axes count from the end of `rank`; allow_end also accepts axis == rank
+  // (Flatten, Concat-style boundaries). Callers with output-rank semantics
+  // (Unsqueeze) pass the output rank.
   const int64_t hi = allow_end ? rank + 1 : rank;
-  const int64_t a = axis < 0 ? axis + hi : axis;
+  const int64_t a = axis < 0 ? axis + rank : axis;
   check(a >= 0 && a < hi, node.label(), ": axis ", axis, " is out of range for rank ", rank);
   return a;
 }

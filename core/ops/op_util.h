@@ -62,4 +62,12 @@ void require_inputs(const KernelContext& ctx, size_t n);
 // Reads a float scalar from a tensor of any numeric type (first element).
 double scalar_of(const Tensor& t);
 
+// ---- subgraph typing (core/ops/op_util_rnn.cpp) ----------------------------------------
+// Gives untyped body inputs of a Loop or Scan node (ONNX function bodies often leave
+// them untyped) a type derived from the node's input types, before the body is
+// inferred: Loop -> int64 scalar, bool scalar, then each carried value's dtype with
+// unknown shape; Scan -> states as given, scan inputs with the scanned axis removed.
+// Inputs that already have a dtype and other ops are left untouched.
+void bind_subgraph_input_types(Node& node, const std::vector<TensorType>& inputs, int64_t opset);
+
 }  // namespace dnnf::ops

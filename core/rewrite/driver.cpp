@@ -98,9 +98,8 @@ Evaluation evaluate(Graph& graph, const Rewrite& proposal) {
   for (const auto& [from, to] : rw.replace) {
     // Outer-scope reads inside subgraphs cannot be rewired by renaming inputs.
     for (const Node& n : graph.nodes) {
-      const auto reads = node_reads(n);
-      const bool direct = std::find(n.inputs.begin(), n.inputs.end(), from) != n.inputs.end();
-      if (!direct && std::find(reads.begin(), reads.end(), from) != reads.end()) {
+      const auto inner = subgraph_reads(n);
+      if (std::find(inner.begin(), inner.end(), from) != inner.end()) {
         ev.why_invalid = "value read from inside a subgraph";
         return ev;
       }

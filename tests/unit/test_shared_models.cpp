@@ -80,6 +80,10 @@ TEST_P(SharedModel, RunsOnReferenceExecutor) {
 
 INSTANTIATE_TEST_SUITE_P(All, SharedModel, testing::ValuesIn(shared_model_files()), test_name);
 
+// The two files share their `scores` output. Their `boxes` outputs are not the same
+// function: onnxruntime 1.20 gives a max difference of 7.66 between the two files on
+// the same input (the simplified file returns undecoded box regressions), while dnnf
+// matches onnxruntime on each file within 1e-5. So only `scores` is compared.
 TEST(SharedModelPairs, UltrafaceAndSimplifiedTwinAgree) {
   if (test::shared_models_dir().empty()) GTEST_SKIP() << "DNNF_MODELS folder not found";
   Model a = load("detect/ultraface-version-RFB-320.onnx");
@@ -90,9 +94,8 @@ TEST(SharedModelPairs, UltrafaceAndSimplifiedTwinAgree) {
   inputs_b[b.graph.inputs[0].name] = inputs.begin()->second;
   const TensorMap oa = ReferenceExecutor(a.graph).run(inputs);
   const TensorMap ob = ReferenceExecutor(b.graph).run(inputs_b);
-  ASSERT_EQ(a.graph.outputs.size(), b.graph.outputs.size());
-  for (size_t i = 0; i < a.graph.outputs.size(); ++i) {
-    const CompareResult r = compare_tensors(oa.at(a.graph.outputs[i].name), ob.at(b.graph.outputs[i].name), {1e-4, 1e-4});
-    EXPECT_TRUE(r.ok) << "output " << i << ": " << r.message;
-  }
+  ASSERT_TRUE(oa.count("scores") && ob.count("scores"));
+  const CompareResult r = compare_tensors(oa.at("scores"), ob.at("scores"), {1e-4, 1e-4});
+  EXPECT_TRUE(r.ok) << r.message;
+  EXPECT_EQ(oa.at("boxes").shape(), ob.at("boxes").shape());
 }

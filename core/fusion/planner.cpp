@@ -1,0 +1,431 @@
+#include "core/fusion/planner.h"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/fusion/mapping_table.h"
+#include "core/util/error.h"
+
+namespace dnnf::fusion {
+
+namespace {
+
+std::vector<TensorType> types_of(const Graph& g, const std::vector<std::string>& names) {
+  std::vector<TensorType> out;
+  for (const std::string& n : names) {
+    const TensorType* t = n.empty() ? nullptr : g.type_of(n);
+    out.push_back(t ? *t : TensorType());
+  }
+  return out;
+}
+
+int64_t value_bytes(const Graph& g, const std::string& v) {
+  const TensorType* t = g.type_of(v);
+  if (!t || !t->is_static()) return int64_t(1) << 40;  // unknown: treat as huge
+  return t->numel_or(0) * int64_t(dtype_size(t->dtype));
+}
+
+class Planner {
+ public:
+  Planner(const Graph& g, const PlannerOptions& o, Journal* j, BlockProfiler& p)
+      : g_(g), opt_(o), journal_(j), profiler_(p) {
+    const OpRegistry& reg = OpRegistry::instance();
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node& n = g.nodes[i];
+      index_[n.id] = i;
+      mapping_.push_back(reg.mapping_of(n, types_of(g, n.inputs), types_of(g, n.outputs)));
+      for (const std::string& out : n.outputs)
+        if (!out.empty()) producer_[out] = i;
+    }
+    consumers_.resize(g.nodes.size());
+    preds_.resize(g.nodes.size());
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      for (const std::string& in : node_reads(g.nodes[i])) {
+        auto it = producer_.find(in);
+        if (it == producer_.end()) continue;
+        if (std::find(preds_[i].begin(), preds_[i].end(), it->second) == preds_[i].end()) preds_[i].push_back(it->second);
+        auto& c = consumers_[it->second];
+        if (std::find(c.begin(), c.end(), i) == c.end()) c.push_back(i);
+      }
+    block_of_.assign(g.nodes.size(), -1);
+  }
+
+  FusionPlan run() {
+    FusionPlan plan;
+    plan.target = opt_.target;
+    if (opt_.enabled) grow_blocks();
+    // Every operator not in a block runs alone; constants are data, not kernels.
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      if (block_of_[i] >= 0 || g_.nodes[i].op_type == "Constant") continue;
+      block_of_[i] = int(blocks_.size());
+      blocks_.push_back({{i}, mapping_[i], -1});
+    }
+    for (const Work& w : blocks_) {
+      FusedBlock fb;
+      for (size_t i : w.nodes) fb.nodes.push_back(g_.nodes[i].id);
+      fb.type = w.type;
+      fb.seed = w.seed >= 0 ? g_.nodes[size_t(w.seed)].id : -1;
+      plan.blocks.push_back(std::move(fb));
+    }
+    finish_plan(g_, plan);
+    return plan;
+  }
+
+ private:
+  struct Work {
+    std::vector<size_t> nodes;
+    MappingType type;
+    int64_t seed;
+  };
+
+  // Seeds in phases of rising transformation impedance. Phase 1 is the paper's
+  // (One-to-One operators, smallest intermediate result first); the paper stops
+  // there and leaves the rest unfused. dnnf goes on with Reorganize/Shuffle, then
+  // One-to-Many, then Many-to-Many seeds, so that e.g. a MatMul still takes its
+  // Reshape/Transpose neighbours; the table decides every edge as before.
+  void grow_blocks() {
+    const std::vector<std::vector<MappingType>> phases = {
+        {MappingType::OneToOne},
+        {MappingType::Reorganize, MappingType::Shuffle},
+        {MappingType::OneToMany},
+        {MappingType::ManyToMany}};
+    for (size_t phase = 0; phase < phases.size(); ++phase) {
+      std::vector<size_t> seeds;
+      for (size_t i = 0; i < g_.nodes.size(); ++i) {
+        const auto& types = phases[phase];
+        if (g_.nodes[i].op_type != "Constant" && std::find(types.begin(), types.end(), mapping_[i]) != types.end())
+          seeds.push_back(i);
+      }
+      std::stable_sort(seeds.begin(), seeds.end(), [&](size_t a, size_t b) { return irs(a) < irs(b); });
+      for (size_t s : seeds) {
+        if (block_of_[s] >= 0) continue;
+        const int b = int(blocks_.size());
+        blocks_.push_back({{s}, mapping_[s], int64_t(s)});
+        block_of_[s] = b;
+        record("seed", s, s, b, Verdict::Fuse, true,
+               phase == 0 ? "One-to-One operator with the smallest intermediate result among those left"
+                          : std::string("no One-to-One seed left: ") + mapping_type_name(mapping_[s]) +
+                                " operator with the smallest intermediate result among those left",
+               {{"phase", phase + 1}});
+        fuse_successors(b, s);
+        fuse_predecessors(b, s);
+      }
+    }
+  }
+
+  int64_t irs(size_t i) const {
+    int64_t total = 0;
+    for (const std::string& o : g_.nodes[i].outputs)
+      if (!o.empty()) total += value_bytes(g_, o);
+    return total;
+  }
+
+  void fuse_successors(int b, size_t from) {
+    for (size_t c : consumers_[from]) {
+      if (block_of_[c] >= 0 || g_.nodes[c].op_type == "Constant") continue;
+      if (try_add(b, from, c, /*successor=*/true)) fuse_successors(b, c);
+    }
+  }
+
+  void fuse_predecessors(int b, size_t from) {
+    for (size_t p : preds_[from]) {
+      if (block_of_[p] >= 0 || g_.nodes[p].op_type == "Constant") continue;
+      if (try_add(b, from, p, /*successor=*/false)) fuse_predecessors(b, p);
+    }
+  }
+
+  bool try_add(int b, size_t from, size_t cand, bool successor) {
+    Work& w = blocks_[size_t(b)];
+    const MappingType ct = mapping_[cand];
+    const FusionCell& cell = successor ? fusion_cell(w.type, ct) : fusion_cell(ct, w.type);
+    const char* kind = successor ? "fuse-successor" : "fuse-predecessor";
+    nlohmann::json extra;
+    if (cell.verdict == Verdict::Break) {
+      record(kind, from, cand, b, cell.verdict, false, std::string("table says break: ") + cell.why, extra);
+      return false;
+    }
+    std::string why;
+    if (!constraints_hold(b, cand, &why)) {
+      record(kind, from, cand, b, cell.verdict, false, "constraint: " + why, extra);
+      return false;
+    }
+    if (cell.verdict == Verdict::Profile) {
+      std::vector<NodeId> ids;
+      for (size_t i : w.nodes) ids.push_back(g_.nodes[i].id);
+      const ProfileResult r = profiler_.compare(g_, ids, g_.nodes[cand].id);
+      extra["profile"] = {{"fused_us", r.fused_us}, {"separate_us", r.separate_us}, {"source", r.source}};
+      if (!(r.fused_us < r.separate_us)) {
+        record(kind, from, cand, b, cell.verdict, false, "profiled: fused is not faster", extra);
+        return false;
+      }
+    }
+    w.nodes.push_back(cand);
+    block_of_[cand] = b;
+    w.type = cell.fused;
+    record(kind, from, cand, b, cell.verdict, true,
+           cell.verdict == Verdict::Fuse ? std::string("table says fuse: ") + cell.why : "profiled: fused is faster",
+           extra);
+    return true;
+  }
+
+  bool constraints_hold(int b, size_t cand, std::string* why) const {
+    const Work& w = blocks_[size_t(b)];
+    if (w.nodes.size() + 1 > opt_.limits.max_block_nodes) {
+      *why = "block would exceed " + std::to_string(opt_.limits.max_block_nodes) + " operators";
+      return false;
+    }
+    std::unordered_set<size_t> members(w.nodes.begin(), w.nodes.end());
+    members.insert(cand);
+    // Inputs and outputs of the grown block.
+    std::set<std::string> ins, outs;
+    for (size_t i : members) {
+      for (const std::string& in : g_.nodes[i].inputs) {
+        if (in.empty() || g_.is_constant(in)) continue;
+        auto it = producer_.find(in);
+        if (it == producer_.end() || !members.count(it->second)) ins.insert(in);
+      }
+      for (const std::string& o : g_.nodes[i].outputs) {
+        if (o.empty()) continue;
+        bool outside = g_.is_graph_output(o);
+        for (size_t c : consumers_[i]) {
+          if (members.count(c)) continue;
+          const auto& reads = g_.nodes[c].inputs;
+          if (std::find(reads.begin(), reads.end(), o) != reads.end()) outside = true;
+        }
+        if (outside) outs.insert(o);
+      }
+    }
+    if (ins.size() > opt_.limits.max_block_inputs) {
+      *why = "block would read " + std::to_string(ins.size()) + " tensors (limit " +
+             std::to_string(opt_.limits.max_block_inputs) + ")";
+      return false;
+    }
+    if (outs.size() > opt_.limits.max_block_outputs) {
+      *why = "block would write " + std::to_string(outs.size()) + " tensors (limit " +
+             std::to_string(opt_.limits.max_block_outputs) + ")";
+      return false;
+    }
+    if (creates_cycle(members)) {
+      *why = "the block graph would have a cycle (a path leaves the block and comes back)";
+      return false;
+    }
+    return true;
+  }
+
+  // A cycle appears when a path leaves `members` and re-enters it. Other blocks act
+  // as single vertices: entering one node of a block reaches all of them.
+  bool creates_cycle(const std::unordered_set<size_t>& members) const {
+    std::vector<size_t> stack;
+    std::vector<char> seen(g_.nodes.size(), 0);
+    auto push = [&](size_t n) {
+      if (members.count(n) || seen[n]) return;
+      seen[n] = 1;
+      stack.push_back(n);
+    };
+    for (size_t m : members)
+      for (size_t c : consumers_[m]) push(c);
+    while (!stack.empty()) {
+      const size_t n = stack.back();
+      stack.pop_back();
+      const int ob = block_of_[n];
+      std::vector<size_t> group = {n};
+      if (ob >= 0) group = blocks_[size_t(ob)].nodes;
+      for (size_t x : group) {
+        if (!seen[x]) seen[x] = 1;
+        for (size_t c : consumers_[x]) {
+          if (members.count(c)) return true;
+          push(c);
+        }
+      }
+    }
+    return false;
+  }
+
+  void record(const char* kind, size_t from, size_t cand, int b, Verdict v, bool accepted, const std::string& reason,
+              const nlohmann::json& extra) {
+    if (!journal_) return;
+    JournalStep s;
+    s.stage = "fusion";
+    s.rule = kind;
+    s.family = "fusion";
+    s.matched = {g_.nodes[from].id, g_.nodes[cand].id};
+    s.accepted = accepted;
+    s.reason = reason;
+    const Work& w = blocks_[size_t(b)];
+    s.details = extra.is_null() ? nlohmann::json::object() : extra;
+    s.details["block"] = b;
+    s.details["block_type"] = mapping_type_name(w.type);
+    s.details["candidate"] = g_.nodes[cand].id;
+    s.details["candidate_op"] = g_.nodes[cand].op_type;
+    s.details["candidate_type"] = mapping_type_name(mapping_[cand]);
+    s.details["verdict"] = verdict_name(v);
+    s.details["block_size"] = w.nodes.size();
+    journal_->steps.push_back(std::move(s));
+  }
+
+  const Graph& g_;
+  const PlannerOptions& opt_;
+  Journal* journal_;
+  BlockProfiler& profiler_;
+  std::unordered_map<NodeId, size_t> index_;
+  std::unordered_map<std::string, size_t> producer_;
+  std::vector<MappingType> mapping_;
+  std::vector<std::vector<size_t>> consumers_, preds_;
+  std::vector<int> block_of_;
+  std::vector<Work> blocks_;
+};
+
+}  // namespace
+
+namespace {
+
+// Orders blocks topologically (Kahn; ready blocks by their earliest node) and sorts
+// each block's nodes in graph order; renumbers ids and block_of.
+void order_blocks(const Graph& graph, FusionPlan& plan) {
+  std::unordered_map<NodeId, size_t> index;
+  for (size_t i = 0; i < graph.nodes.size(); ++i) index[graph.nodes[i].id] = i;
+  const size_t nb = plan.blocks.size();
+  std::unordered_map<NodeId, size_t> owner;
+  for (size_t b = 0; b < nb; ++b) {
+    auto& nodes = plan.blocks[b].nodes;
+    std::sort(nodes.begin(), nodes.end(), [&](NodeId x, NodeId y) { return index.at(x) < index.at(y); });
+    for (NodeId id : nodes) owner[id] = b;
+  }
+  std::unordered_map<std::string, size_t> producer;
+  for (const Node& n : graph.nodes)
+    for (const std::string& o : n.outputs)
+      if (!o.empty() && owner.count(n.id)) producer[o] = owner.at(n.id);
+  std::vector<std::set<size_t>> succ(nb);
+  std::vector<size_t> indeg(nb, 0);
+  for (size_t b = 0; b < nb; ++b)
+    for (NodeId id : plan.blocks[b].nodes)
+      for (const std::string& in : node_reads(*graph.find_node(id))) {
+        auto it = producer.find(in);
+        if (it == producer.end() || it->second == b) continue;
+        if (succ[it->second].insert(b).second) ++indeg[b];
+      }
+  auto key = [&](size_t b) { return index.at(plan.blocks[b].nodes.front()); };
+  std::set<std::pair<size_t, size_t>> ready;
+  for (size_t b = 0; b < nb; ++b)
+    if (indeg[b] == 0) ready.insert({key(b), b});
+  std::vector<FusedBlock> ordered;
+  while (!ready.empty()) {
+    const size_t b = ready.begin()->second;
+    ready.erase(ready.begin());
+    ordered.push_back(std::move(plan.blocks[b]));
+    for (size_t s : succ[b])
+      if (--indeg[s] == 0) ready.insert({key(s), s});
+  }
+  check(ordered.size() == nb, "fusion plan has a cycle between blocks");
+  plan.blocks = std::move(ordered);
+  plan.block_of.clear();
+  for (size_t b = 0; b < nb; ++b) {
+    plan.blocks[b].id = int(b);
+    for (NodeId id : plan.blocks[b].nodes) plan.block_of[id] = int(b);
+  }
+}
+
+}  // namespace
+
+void finish_plan(const Graph& graph, FusionPlan& plan) {
+  order_blocks(graph, plan);
+  std::unordered_map<std::string, int> producer_block;
+  for (const FusedBlock& b : plan.blocks)
+    for (NodeId id : b.nodes)
+      for (const std::string& o : graph.find_node(id)->outputs)
+        if (!o.empty()) producer_block[o] = b.id;
+  std::unordered_map<std::string, std::set<int>> reader_blocks;
+  for (const FusedBlock& b : plan.blocks)
+    for (NodeId id : b.nodes)
+      for (const std::string& in : node_reads(*graph.find_node(id))) reader_blocks[in].insert(b.id);
+  plan.intermediate_bytes_before = plan.intermediate_bytes_after = 0;
+  for (FusedBlock& b : plan.blocks) {
+    std::set<std::string> ins, outs;
+    for (NodeId id : b.nodes) {
+      const Node& n = *graph.find_node(id);
+      for (const std::string& in : node_reads(n)) {
+        auto it = producer_block.find(in);
+        if (it == producer_block.end() || it->second != b.id) ins.insert(in);
+      }
+      for (const std::string& o : n.outputs) {
+        if (o.empty()) continue;
+        const auto& readers = reader_blocks[o];
+        const bool read_elsewhere = readers.size() > (readers.count(b.id) ? 1u : 0u);
+        const int64_t bytes = graph.type_of(o) && graph.type_of(o)->is_static()
+                                  ? graph.type_of(o)->numel_or(0) * int64_t(dtype_size(graph.type_of(o)->dtype))
+                                  : 0;
+        if (!readers.empty()) plan.intermediate_bytes_before += bytes;
+        if (read_elsewhere || graph.is_graph_output(o)) outs.insert(o);
+        if (read_elsewhere) plan.intermediate_bytes_after += bytes;
+      }
+    }
+    b.inputs.assign(ins.begin(), ins.end());
+    b.outputs.assign(outs.begin(), outs.end());
+  }
+}
+
+nlohmann::json FusionPlan::to_json(const Graph& graph) const {
+  nlohmann::json bl = nlohmann::json::array();
+  const OpRegistry& reg = OpRegistry::instance();
+  for (const FusedBlock& b : blocks) {
+    nlohmann::json ops = nlohmann::json::array();
+    for (NodeId id : b.nodes) {
+      const Node& n = *graph.find_node(id);
+      ops.push_back({{"id", id},
+                     {"name", n.name},
+                     {"op", n.op_type},
+                     {"mapping_type", mapping_type_name(reg.mapping_of(n, types_of(graph, n.inputs),
+                                                                       types_of(graph, n.outputs)))}});
+    }
+    bl.push_back({{"id", b.id}, {"type", mapping_type_name(b.type)}, {"seed", b.seed}, {"ops", ops},
+                  {"inputs", b.inputs}, {"outputs", b.outputs}});
+  }
+  return {{"target", target}, {"fused_layers", fused_layers()}, {"blocks", bl},
+          {"intermediate_bytes_before", intermediate_bytes_before},
+          {"intermediate_bytes_after", intermediate_bytes_after}};
+}
+
+FusionPlan plan_fusion(const Graph& graph, const PlannerOptions& options, Journal* journal) {
+  std::unique_ptr<BlockProfiler> fallback;
+  BlockProfiler* profiler = options.profiler;
+  if (!profiler) {
+    fallback = make_estimating_profiler(options.target);
+    profiler = fallback.get();
+  }
+  Planner planner(graph, options, journal, *profiler);
+  return planner.run();
+}
+
+FusionPlan plan_from_journal(const Graph& graph, const Journal& journal, const std::string& target) {
+  FusionPlan plan;
+  plan.target = target;
+  std::map<int, FusedBlock> fused;
+  for (const JournalStep& s : journal.steps) {
+    if (s.stage != "fusion" || !s.accepted) continue;
+    FusedBlock& fb = fused[s.details.at("block").get<int>()];
+    const NodeId cand = s.details.at("candidate").get<NodeId>();
+    if (s.rule == "seed") fb.seed = cand;
+    fb.nodes.push_back(cand);
+    if (auto t = mapping_type_from_name(s.details.at("block_type").get<std::string>())) fb.type = *t;
+  }
+  std::set<NodeId> covered;
+  for (auto& [b, fb] : fused) {
+    for (NodeId id : fb.nodes) covered.insert(id);
+    plan.blocks.push_back(fb);
+  }
+  const OpRegistry& reg = OpRegistry::instance();
+  for (const Node& n : graph.nodes) {
+    if (covered.count(n.id) || n.op_type == "Constant") continue;
+    FusedBlock fb;
+    fb.nodes = {n.id};
+    fb.type = reg.mapping_of(n, types_of(graph, n.inputs), types_of(graph, n.outputs));
+    plan.blocks.push_back(fb);
+  }
+  finish_plan(graph, plan);
+  return plan;
+}
+
+}  // namespace dnnf::fusion

@@ -1,0 +1,26 @@
+// The fusion-plan generator (paper Listing 1): seeds are One-to-One operators with
+// the smallest intermediate results; each block grows through successors, then
+// predecessors, asking the mapping-type table on every edge (against the block's
+// current fused type), checking constraints, and profiling "profile" verdicts.
+#pragma once
+
+#include "core/fusion/fusion_plan.h"
+#include "core/fusion/profiler.h"
+#include "core/journal/journal.h"
+
+namespace dnnf::fusion {
+
+struct PlannerOptions {
+  std::string target = "cpu";
+  TargetLimits limits;
+  BlockProfiler* profiler = nullptr;  // nullptr: an estimating profiler is used
+  bool enabled = true;                // false: one block per operator
+};
+
+// The graph must be shape-inferred. Every decision goes to `journal` (stage "fusion").
+FusionPlan plan_fusion(const Graph& graph, const PlannerOptions& options, Journal* journal = nullptr);
+
+// Rebuilds a plan from the fusion steps of a journal (for checking and the Studio).
+FusionPlan plan_from_journal(const Graph& graph, const Journal& journal, const std::string& target);
+
+}  // namespace dnnf::fusion

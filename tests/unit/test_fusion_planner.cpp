@@ -1,0 +1,200 @@
+// The fusion planner: every cell of the mapping-type table decides the edge between
+// two operators, a diamond that would create a cycle does not fuse, the database makes
+// a second run profile nothing, and the journal replays to the same plan.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/fusion/fusion_db.h"
+#include "core/fusion/mapping_table.h"
+#include "core/fusion/planner.h"
+#include "core/ir/shape_inference.h"
+#include "core/onnx_io/onnx_import.h"
+#include "core/rewrite/driver.h"
+#include "tests/support/rule_test_util.h"
+#include "tests/support/test_util.h"
+
+using namespace dnnf;
+using namespace dnnf::fusion;
+using dnnf::test::GraphBuilder;
+
+namespace {
+
+// Appends one operator of the given mapping type reading `x` (any rank >= 1).
+std::string op_of_type(GraphBuilder& b, MappingType t, const std::string& x, int k) {
+  switch (t) {
+    case MappingType::OneToOne: return b.node("Relu", {x});
+    case MappingType::OneToMany:
+      return b.node("Expand", {x, b.constant("expand_shape" + std::to_string(k), Tensor::vector_i64({2, 1, 1}))});
+    case MappingType::ManyToMany: return b.node("Softmax", {x}, {{"axis", Attribute::from_int(-1)}});
+    case MappingType::Reorganize:
+      return b.node("Reshape", {x, b.constant("reshape_shape" + std::to_string(k), Tensor::vector_i64({-1, 2}))});
+    case MappingType::Shuffle: return b.node("Transpose", {x});
+  }
+  return "";
+}
+
+// A profiler with a fixed answer, counting how often it is asked.
+class FixedProfiler : public BlockProfiler {
+ public:
+  explicit FixedProfiler(bool fused_faster) : fused_faster_(fused_faster) {}
+  std::string target() const override { return "test"; }
+  ProfileResult compare(const Graph&, const std::vector<NodeId>&, NodeId) override {
+    ++calls;
+    return {fused_faster_ ? 1.0 : 3.0, 2.0, "measured"};
+  }
+  int calls = 0;
+
+ private:
+  bool fused_faster_;
+};
+
+const MappingType kTypes[] = {MappingType::OneToOne, MappingType::OneToMany, MappingType::ManyToMany,
+                              MappingType::Reorganize, MappingType::Shuffle};
+
+}  // namespace
+
+TEST(FusionTable, HasTwentyFiveCellsAndTwoBreaks) {
+  EXPECT_EQ(fusion_table().size(), 25u);
+  int breaks = 0;
+  for (const auto& c : fusion_table()) breaks += c.verdict == Verdict::Break;
+  EXPECT_EQ(breaks, 2);
+  EXPECT_EQ(fusion_cell(MappingType::ManyToMany, MappingType::ManyToMany).verdict, Verdict::Break);
+  EXPECT_EQ(fusion_cell(MappingType::OneToMany, MappingType::ManyToMany).verdict, Verdict::Break);
+  EXPECT_EQ(fusion_cell(MappingType::Shuffle, MappingType::Reorganize).fused, MappingType::Reorganize);
+}
+
+TEST(FusionPlanner, EveryTableCellDecidesTheEdge) {
+  for (MappingType first : kTypes)
+    for (MappingType second : kTypes)
+      for (bool fused_faster : {true, false}) {
+        const FusionCell& cell = fusion_cell(first, second);
+        if (cell.verdict != Verdict::Profile && !fused_faster) continue;
+        SCOPED_TRACE(std::string(mapping_type_name(first)) + " -> " + mapping_type_name(second) +
+                     (fused_faster ? " (fused faster)" : " (fused slower)"));
+        GraphBuilder b;
+        const std::string x = b.input("x", DType::F32, Shape{3, 4});
+        const std::string a = op_of_type(b, first, x, 0);
+        const std::string c = op_of_type(b, second, a, 1);
+        b.output(c);
+        Model m = b.finish();
+        ASSERT_EQ(m.graph.nodes.size(), 2u);
+        FixedProfiler profiler(fused_faster);
+        PlannerOptions o;
+        o.profiler = &profiler;
+        Journal j;
+        const FusionPlan plan = plan_fusion(m.graph, o, &j);
+        const bool together = plan.block_of.at(m.graph.nodes[0].id) == plan.block_of.at(m.graph.nodes[1].id);
+        const bool expect = cell.verdict == Verdict::Fuse || (cell.verdict == Verdict::Profile && fused_faster);
+        EXPECT_EQ(together, expect);
+        EXPECT_EQ(plan.fused_layers(), expect ? 1u : 2u);
+        EXPECT_EQ(profiler.calls, cell.verdict == Verdict::Profile ? 1 : 0);
+        if (expect) EXPECT_EQ(plan.blocks[0].type, cell.fused);
+      }
+}
+
+TEST(FusionPlanner, DiamondThatWouldCreateACycleDoesNotFuse) {
+  // a = Relu(x); s = Softmax(a); m = MatMul(s, W); c = Add(a, m).
+  // {a, s} is one block; putting c in it too would make block -> MatMul -> block.
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{4, 4});
+  const std::string a = b.node("Relu", {x});
+  const std::string s = b.node("Softmax", {a}, {{"axis", Attribute::from_int(-1)}});
+  const std::string mm = b.node("MatMul", {s, b.constant("w", Tensor(DType::F32, {4, 4}))});
+  b.output(b.node("Add", {a, mm}));
+  Model m = b.finish();
+  Journal j;
+  const FusionPlan plan = plan_fusion(m.graph, PlannerOptions{}, &j);
+  const auto& n = m.graph.nodes;
+  EXPECT_EQ(plan.block_of.at(n[0].id), plan.block_of.at(n[1].id));
+  EXPECT_NE(plan.block_of.at(n[0].id), plan.block_of.at(n[3].id));
+  bool cycle_logged = false;
+  for (const auto& st : j.steps) cycle_logged |= !st.accepted && st.reason.find("cycle") != std::string::npos;
+  EXPECT_TRUE(cycle_logged);
+  // Blocks are in a topological order: every block's inputs come from earlier blocks.
+  std::map<std::string, int> produced_by;
+  for (const auto& blk : plan.blocks) {
+    for (const auto& in : blk.inputs)
+      if (produced_by.count(in)) EXPECT_LT(produced_by[in], blk.id);
+    for (NodeId id : blk.nodes)
+      for (const auto& o : m.graph.find_node(id)->outputs) produced_by[o] = blk.id;
+  }
+}
+
+TEST(FusionPlanner, OutputLimitStopsGrowth) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{8});
+  const std::string r = b.node("Relu", {x});
+  for (int i = 0; i < 5; ++i) b.output(b.node("Neg", {b.node("Exp", {r})}));
+  Model m = b.finish();
+  PlannerOptions o;
+  o.limits.max_block_outputs = 2;
+  const FusionPlan plan = plan_fusion(m.graph, o, nullptr);
+  for (const auto& blk : plan.blocks) EXPECT_LE(blk.outputs.size(), 2u);
+}
+
+TEST(FusionDatabaseTest, SecondRunProfilesNothingAndPlansTheSame) {
+  test::TempDir dir;
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{16, 16});
+  const std::string mm = b.node("MatMul", {x, b.constant("w", Tensor(DType::F32, {16, 16}))});
+  const std::string t = b.node("Transpose", {mm});
+  b.output(b.node("Reshape", {t, b.constant("s", Tensor::vector_i64({-1}))}));
+  Model m = b.finish();
+  FixedProfiler inner(true);
+  FusionPlan first, second;
+  {
+    FusionDatabase db(dir.file("fusion.db"));
+    auto cached = make_cached_profiler(db, inner);
+    PlannerOptions o;
+    o.profiler = cached.get();
+    first = plan_fusion(m.graph, o, nullptr);
+  }
+  const int calls_first = inner.calls;
+  EXPECT_GT(calls_first, 0);
+  {
+    FusionDatabase db(dir.file("fusion.db"));
+    EXPECT_GT(db.stats().entries, 0);
+    auto cached = make_cached_profiler(db, inner);
+    PlannerOptions o;
+    o.profiler = cached.get();
+    second = plan_fusion(m.graph, o, nullptr);
+    EXPECT_EQ(db.stats().misses, 0);
+  }
+  EXPECT_EQ(inner.calls, calls_first);  // nothing profiled the second time
+  ASSERT_EQ(first.blocks.size(), second.blocks.size());
+  for (size_t i = 0; i < first.blocks.size(); ++i) EXPECT_EQ(first.blocks[i].nodes, second.blocks[i].nodes);
+}
+
+TEST(FusionDatabaseTest, ClearEmptiesIt) {
+  test::TempDir dir;
+  FusionDatabase db(dir.file("f.db"));
+  db.store("sig", "cpu", {1, 2, "measured"});
+  EXPECT_EQ(db.stats().entries, 1);
+  db.clear();
+  EXPECT_EQ(db.stats().entries, 0);
+  EXPECT_FALSE(db.lookup("sig").has_value());
+}
+
+TEST(FusionJournal, ReplayReproducesThePlanOnBert) {
+  const std::string path =
+      (std::filesystem::path(test::test_data_dir()) / "models/zoo_small/bert_base_small.onnx").string();
+  Model m = onnx_io::load_model(path);
+  InferOptions io;
+  io.bind_dims = {{"", 1}};
+  for (auto& in : m.graph.inputs)
+    for (auto& d : in.type.dims)
+      if (!d.known()) io.bind_dims[d.symbol] = 1;
+  infer_shapes(m.graph, io);
+  rewrite::run_rewrites(m.graph, nullptr);
+  Journal j;
+  const FusionPlan plan = plan_fusion(m.graph, PlannerOptions{}, &j);
+  size_t decisions = 0;
+  for (const auto& s : j.steps) decisions += s.stage == "fusion";
+  EXPECT_GT(decisions, plan.blocks.size() / 2);
+  const Journal reread = Journal::from_json(nlohmann::json::parse(j.to_json().dump()));
+  const FusionPlan again = plan_from_journal(m.graph, reread, "cpu");
+  ASSERT_EQ(again.blocks.size(), plan.blocks.size());
+  for (size_t i = 0; i < plan.blocks.size(); ++i) EXPECT_EQ(again.blocks[i].nodes, plan.blocks[i].nodes) << i;
+  EXPECT_LT(plan.fused_layers(), m.graph.nodes.size());
+}
