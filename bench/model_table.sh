@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Measures, for every shared model and every zoo model, what `dnnf inspect` and
-# `dnnf optimize --stage rewrite` report, and whether `dnnf run --backend reference`
-# completes; prints a Markdown table (the README's tables come from here).
+# Measures, for every shared model and every zoo model, what `dnnf inspect` reports
+# and whether `dnnf run --backend reference` completes (and how long it takes);
+# prints a Markdown table (the README's model table comes from here).
 #   bench/model_table.sh [--zoo-dir DIR] [--no-run] > table.md
 # Zoo models: full size from $DNNF_ZOO (default ~/.cache/dnnf/zoo, made by tools/zoo/make_zoo.sh),
 # else the small committed ones in tests/models/zoo_small.
@@ -31,15 +31,14 @@ else
   for f in "$here"/tests/models/zoo_small/*.onnx; do models+=("$f"); done
 fi
 
-echo "| model | nodes | parameters | GFLOPs | opset | nodes after rewrite | GFLOPs after rewrite | rewrite ms | reference run |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| model | nodes | parameters | GFLOPs | opset | reference run |"
+echo "|---|---|---|---|---|---|"
 for m in "${models[@]}"; do
   name=$(basename "$m" .onnx)
   if ! "$dnnf" inspect "$m" --json "$tmp/i.json" >/dev/null 2>"$tmp/err"; then
-    echo "| $name | error: $(head -c 120 "$tmp/err" | tr '\n|' '  ') | | | | | | | |"
+    echo "| $name | error: $(head -c 120 "$tmp/err" | tr '\n|' '  ') | | | | |"
     continue
   fi
-  "$dnnf" optimize "$m" --stage rewrite --json "$tmp/o.json" >/dev/null 2>"$tmp/err" || echo '{}' > "$tmp/o.json"
   status="-"
   if [ $run = 1 ]; then
     start=$(date +%s.%N)
@@ -49,13 +48,10 @@ for m in "${models[@]}"; do
       status="FAILED: $(head -c 100 "$tmp/err" | tr '\n|' '  ')"
     fi
   fi
-  /usr/bin/python3 - "$tmp/i.json" "$tmp/o.json" "$name" "$status" <<'PY'
+  /usr/bin/python3 - "$tmp/i.json" "$name" "$status" <<'PY'
 import json, sys
-i = json.load(open(sys.argv[1])); o = json.load(open(sys.argv[2]))
-g = lambda v: "%.3f" % (v / 1e9) if isinstance(v, (int, float)) else "-"
-print("| %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
-    sys.argv[3], i["node_count"], format(i["parameter_count"], ","), g(i["flops"]), i["opset"],
-    o.get("nodes_after_rewrite", "-"), g(o.get("flops_after_rewrite", "-")),
-    "%.0f" % o["rewrite_ms"] if "rewrite_ms" in o else "-", sys.argv[4]))
+i = json.load(open(sys.argv[1]))
+print("| %s | %d | %s | %.3f | %s | %s |" % (
+    sys.argv[2], i["node_count"], format(i["parameter_count"], ","), i["flops"] / 1e9, i["opset"], sys.argv[3]))
 PY
 done

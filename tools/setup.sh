@@ -50,6 +50,8 @@ case "$mode" in
     echo "== dnnf report on the bundled model ($model) =="
     "$build_dir/bin/dnnf" inspect "$model"
     "$build_dir/bin/dnnf" run "$model" --check
+    "$build_dir/bin/dnnf" optimize "$model" --journal "$build_dir/default.journal.json"
+    echo "journal of every rewrite and fusion decision: $build_dir/default.journal.json"
     ;;
   test)
     cd "$build_dir"

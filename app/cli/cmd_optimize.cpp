@@ -8,6 +8,9 @@
 #include "core/fusion/fusion_db.h"
 #include "core/fusion/planner.h"
 #include "core/onnx_io/onnx_export.h"
+#include "core/runtime/compare.h"
+#include "core/runtime/random_inputs.h"
+#include "core/runtime/reference_executor.h"
 #include "core/rewrite/cost_model.h"
 #include "core/rewrite/driver.h"
 
@@ -16,7 +19,7 @@ namespace dnnf::cli {
 int cmd_optimize(const CommandArgs& argv) {
   Args args(argv, {"--stage", "--journal", "--json", "--dim", "--output", "--disable-rule", "--only-rule", "--target",
                    "--db"},
-            {"--no-rewrite", "--no-fusion", "--no-db"});
+            {"--no-rewrite", "--no-fusion", "--no-db", "--verify"});
   if (args.positional().size() != 1) throw UsageError("expected one MODEL");
   const std::string stage = args.value_or("--stage", "fusion");
   if (stage != "rewrite" && stage != "fusion")
@@ -26,6 +29,7 @@ int cmd_optimize(const CommandArgs& argv) {
   const std::string path = args.positional()[0];
   Model model = load_and_infer(path, parse_dims(args.values("--dim")));
 
+  const Model original = args.flag("--verify") ? model : Model();
   Journal journal;
   journal.model = path;
   rewrite::RewriteOptions options;
@@ -70,6 +74,31 @@ int cmd_optimize(const CommandArgs& argv) {
     }
   }
 
+  int status = 0;
+  nlohmann::json verify;
+  if (args.flag("--verify")) {
+    // The rewritten graph must compute what the original does (reference executor,
+    // same seeded random inputs, rtol 1e-4).
+    RandomInputOptions ro;
+    const TensorMap inputs = make_random_inputs(original.graph, ro);
+    const TensorMap a = ReferenceExecutor(original.graph).run(inputs);
+    TensorMap inputs_b;
+    for (const ValueInfo& v : model.graph.inputs) inputs_b[v.name] = inputs.at(v.name);
+    const TensorMap b = ReferenceExecutor(model.graph).run(inputs_b);
+    std::string worst;
+    double max_rel = 0;
+    for (const ValueInfo& o : original.graph.outputs) {
+      const CompareResult r = compare_tensors(b.at(o.name), a.at(o.name), {1e-4, 1e-5});
+      max_rel = std::max(max_rel, r.max_rel_error);
+      if (!r.ok && worst.empty()) worst = "output '" + o.name + "': " + r.message;
+    }
+    verify = {{"ok", worst.empty()}, {"rtol", 1e-4}, {"atol", 1e-5}};
+    if (!worst.empty()) {
+      std::fprintf(stderr, "dnnf optimize: the rewritten model differs from the original: %s\n", worst.c_str());
+      status = 1;
+    }
+  }
+
   if (auto j = args.value("--journal")) journal.save(*j);
   if (auto out = args.value("--output")) onnx_io::save_model(model, *out);
 
@@ -84,6 +113,7 @@ int cmd_optimize(const CommandArgs& argv) {
   j["sweeps"] = summary.sweeps;
   j["rewrite_ms"] = ms;
   j["stage"] = stage;
+  if (!verify.is_null()) j["verify"] = verify;
   if (stage == "fusion") {
     j["target"] = target;
     j["fused_layers"] = fusion_json["fused_layers"];
@@ -95,7 +125,7 @@ int cmd_optimize(const CommandArgs& argv) {
   }
   if (auto out = args.value("--json")) {
     write_json(j, *out);
-    if (*out == "-") return 0;
+    if (*out == "-") return status;
   }
   std::printf("%s: %lld -> %lld nodes, %.4g -> %.4g FLOPs, %zu rewrite steps in %.0f ms\n", path.c_str(),
               (long long)summary.nodes_before, (long long)summary.nodes_after, summary.flops_before,
@@ -105,7 +135,8 @@ int cmd_optimize(const CommandArgs& argv) {
     std::printf("fusion (%s): %lld nodes -> %zu fused layers, intermediate bytes %lld -> %lld, planned in %.0f ms\n",
                 target.c_str(), (long long)summary.nodes_after, j["fused_layers"].get<size_t>(),
                 j["intermediate_bytes_before"].get<long long>(), j["intermediate_bytes_after"].get<long long>(), plan_ms);
-  return 0;
+  if (!verify.is_null()) std::printf("verify: %s\n", status == 0 ? "outputs equal the original's (rtol 1e-4)" : "MISMATCH");
+  return status;
 }
 
 }  // namespace dnnf::cli

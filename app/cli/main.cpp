@@ -28,7 +28,7 @@ const Command kCommands[] = {
     {"ops", dnnf::cli::cmd_ops, "ops [--fusion-table] [--json FILE]"},
     {"db", dnnf::cli::cmd_db, "db (--path | --stats | --clear) [--db FILE] [--json FILE]"},
     {"optimize", dnnf::cli::cmd_optimize,
-     "optimize MODEL [--stage rewrite|fusion] [--target cpu] [--no-rewrite] [--no-fusion] [--db FILE] [--no-db] [--journal FILE] [--output FILE.onnx] [--json FILE] "
+     "optimize MODEL [--stage rewrite|fusion] [--target cpu] [--no-rewrite] [--no-fusion] [--db FILE] [--no-db] [--verify] [--journal FILE] [--output FILE.onnx] [--json FILE] "
      "[--disable-rule NAME]... [--only-rule NAME]..."},
     {"rules", dnnf::cli::cmd_rules, "rules [--json FILE]"},
 };
