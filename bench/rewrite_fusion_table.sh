@@ -34,7 +34,7 @@ for m in "${models[@]}"; do
 import json, sys
 o = json.load(open(sys.argv[1]))
 mb = lambda b: "%.1f" % (b / 2**20)
-print("| %s | %d | %d | %.3f | %.3f | %s | %d | %s -> %s | %.0f | %.0f |" % (
+print("| %s | %d | %d | %.4g | %.4g | %s | %d | %s -> %s | %.0f | %.0f |" % (
     sys.argv[2], o["nodes_before"], o["nodes_after_rewrite"], o["flops_before"] / 1e9, o["flops_after_rewrite"] / 1e9,
     "yes" if o.get("verify", {}).get("ok") else "NO", o["fused_layers"], mb(o["intermediate_bytes_before"]), mb(o["intermediate_bytes_after"]), o["rewrite_ms"], o["plan_ms"]))
 PY

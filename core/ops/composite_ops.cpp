@@ -9,9 +9,10 @@
 //   dnnf.RMSNormalization(X, [Scale]; axis=-1, epsilon=1e-5)
 //   dnnf.Gelu(X; approximate="none"|"tanh"), dnnf.Silu(X), dnnf.HardSwish(X), dnnf.Mish(X)
 //   dnnf.Softmax(X; axis=-1)                      single-axis (opset 13+) semantics
-//   dnnf.Attention(Q, Kt, V, [mask]; scale=1, mask_fill=-inf)
+//   dnnf.Attention(Q, Kt, V, [mask], [bias]; scale=1, mask_fill=-inf)
 //     S = (Q @ Kt) * scale; S = S + mask (numeric mask) or mask ? S : mask_fill (bool
-//     mask); Y = softmax(S, last axis) @ V. Kt is the key already transposed.
+//     mask); S = S + bias; Y = softmax(S, last axis) @ V. Kt is the key already
+//     transposed (as exported models compute it).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -215,7 +216,7 @@ Tensor scalar_of_type(DType dtype, double v) {
 
 std::vector<Tensor> attention_kernel(KernelContext& c) {
   require_inputs(c, 3);
-  check(c.num_inputs() <= 4, c.node.label(), ": takes at most 4 inputs (Q, Kt, V, mask)");
+  check(c.num_inputs() <= 5, c.node.label(), ": takes at most 5 inputs (Q, Kt, V, mask, bias)");
   const Node& node = c.node;
   const Tensor& q = c.in(0);
   check(dtype_is_float(q.dtype()), node.label(), ": Q must be a float tensor");
@@ -235,6 +236,7 @@ std::vector<Tensor> attention_kernel(KernelContext& c) {
       s = run_base("Add", helper_node(node, "Add", 2), {&s, &mask}, &c).at(0);
     }
   }
+  if (c.has_input(4)) s = run_base("Add", helper_node(node, "Add", 2), {&s, &c.in(4)}, &c).at(0);
   const Tensor p = run_base("Softmax", softmax_node(node), {&s}, &c).at(0);
   return run_base("MatMul", helper_node(node, "MatMul", 2), {&p, &c.in(2)}, &c);
 }
@@ -242,7 +244,7 @@ std::vector<Tensor> attention_kernel(KernelContext& c) {
 std::vector<TensorType> attention_shape(const InferContext& ctx) {
   require_inputs(ctx, 3);
   const Node& node = ctx.node;
-  check(ctx.num_inputs() <= 4, node.label(), ": takes at most 4 inputs (Q, Kt, V, mask)");
+  check(ctx.num_inputs() <= 5, node.label(), ": takes at most 5 inputs (Q, Kt, V, mask, bias)");
   check(dtype_is_float(ctx.in(0).dtype), node.label(), ": Q must be a float tensor, got ",
         dtype_name(ctx.in(0).dtype));
   check(ctx.in(1).dtype == ctx.in(0).dtype && ctx.in(2).dtype == ctx.in(0).dtype, node.label(),
@@ -255,6 +257,12 @@ std::vector<TensorType> attention_shape(const InferContext& ctx) {
     check(m.dtype == DType::Bool || m.dtype == s.dtype, node.label(), ": mask must be bool or ",
           dtype_name(s.dtype), ", got ", dtype_name(m.dtype));
     if (s.has_shape && m.has_shape) s = TensorType(s.dtype, broadcast_dims(s.dims, m.dims, node));
+    else s = TensorType::unknown_shape(s.dtype);
+  }
+  if (ctx.has_input(4)) {
+    const TensorType& b = ctx.in(4);
+    check(b.dtype == s.dtype, node.label(), ": bias must be ", dtype_name(s.dtype), ", got ", dtype_name(b.dtype));
+    if (s.has_shape && b.has_shape) s = TensorType(s.dtype, broadcast_dims(s.dims, b.dims, node));
     else s = TensorType::unknown_shape(s.dtype);
   }
   return infer_base("MatMul", ctx, helper_node(node, "MatMul", 2), {s, ctx.in(2)}, {nullptr, nullptr});
@@ -275,6 +283,7 @@ OpCost attention_cost(const Node& node, const std::vector<TensorType>& in, const
   double per_score = kSoftmaxFlops;
   if (node.attr_float("scale", 1.0f) != 1.0f) per_score += 1;
   if (present(in, 3)) per_score += 1;
+  if (present(in, 4)) per_score += 1;
   c.flops = qk + av + per_score * scores;
   return c;
 }
@@ -326,9 +335,7 @@ void register_composite_ops(OpRegistry& r) {
     };
     op.kernel = [](KernelContext& c) -> std::vector<Tensor> {
       require_inputs(c, 1);
-      Node n = c.node;
-      n.attrs["axis"] = Attribute::from_int(c.node.attr_int("axis", -1));
-      return run_base("Softmax", n, kernel_inputs(c), &c);
+      return run_base("Softmax", c.node, kernel_inputs(c), &c);
     };
     op.cost = [](const Node&, const std::vector<TensorType>& in, const std::vector<TensorType>& out) {
       OpCost cost;
@@ -340,7 +347,8 @@ void register_composite_ops(OpRegistry& r) {
   }
   {
     OpInfo op = composite_row("Attention", MappingType::ManyToMany,
-                              "softmax((Q @ Kt) * scale + mask) @ V; bool mask keeps true scores, others = mask_fill");
+                              "softmax((Q @ Kt) * scale + mask [+ bias]) @ V; a bool mask keeps true scores, "
+                              "others = mask_fill");
     op.shape = attention_shape;
     op.kernel = attention_kernel;
     op.cost = attention_cost;

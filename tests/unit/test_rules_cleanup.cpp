@@ -54,6 +54,20 @@ TEST(RulesCleanup, RealCastAndPadKept) {
   EXPECT_FALSE(run_rule(b.finish(), "remove-no-op").fired);
 }
 
+TEST(RulesCleanup, ReversingSliceIsKept) {
+  // Regression (mask_rcnn_small): a Slice with step -1 keeps the shape but reverses.
+  GraphBuilder b(13);
+  auto x = b.input("x", DType::F32, Shape{4, 3});
+  auto y = b.node("Slice", {x, b.constant("starts", Tensor::vector_i64({-1})), b.constant("ends", Tensor::vector_i64({-100})),
+                            b.constant("axes", Tensor::vector_i64({0})), b.constant("steps", Tensor::vector_i64({-1}))});
+  b.output(b.node("Relu", {y}));
+  Model m = b.finish();
+  ASSERT_EQ(m.graph.type_of(y)->str(), "float32[4,3]");
+  auto r = run_rule(m, "remove-no-op");
+  EXPECT_FALSE(r.fired);
+  EXPECT_TRUE(outputs_agree(r.before, r.after));
+}
+
 TEST(RulesCleanup, DeadCodeRemovedLiveKept) {
   GraphBuilder b;
   auto x = b.input("x", DType::F32, Shape{4});

@@ -60,6 +60,15 @@ class RemoveNoOp : public NamedRule {
       return bypass(n, n.inputs[0], "all pads are zero");
     }
     if (n.op_type == "Cast") return bypass(n, n.inputs[0], "Cast to the type it already has");
+    if (n.op_type == "Slice") {
+      // Same shape is a copy only with unit steps: a step of -1 reverses the data.
+      if (n.has_input(4)) {
+        const Tensor* steps = env.constant(n.inputs[4]);
+        if (!steps) return std::nullopt;
+        for (int64_t v : steps->to_i64_vector())
+          if (v != 1) return std::nullopt;
+      }
+    }
     // Shape-preserving data movement: same static shape in and out means a copy.
     auto si = in->static_shape(), so = out->static_shape();
     if (!si || !so || *si != *so) return std::nullopt;
