@@ -51,7 +51,7 @@ for m in "${models[@]}"; do
   /usr/bin/python3 - "$tmp/i.json" "$name" "$status" <<'PY'
 import json, sys
 i = json.load(open(sys.argv[1]))
-print("| %s | %d | %s | %.4g | %s | %s |" % (
+print("| %s | %d | %s | %.3f | %s | %s |" % (
     sys.argv[2], i["node_count"], format(i["parameter_count"], ","), i["flops"] / 1e9, i["opset"], sys.argv[3]))
 PY
 done
