@@ -5,14 +5,6 @@
 namespace dnnf {
 
 namespace {
-std::vector<TensorType> types_of(const Graph& g, const std::vector<std::string>& names) {
-  std::vector<TensorType> out;
-  for (const std::string& n : names) {
-    const TensorType* t = n.empty() ? nullptr : g.type_of(n);
-    out.push_back(t ? *t : TensorType());
-  }
-  return out;
-}
 }  // namespace
 
 ModelStats compute_model_stats(const Model& model) {
@@ -26,8 +18,8 @@ ModelStats compute_model_stats(const Model& model) {
   for (const auto& [name, t] : g.initializers) s.parameter_count += t.numel();
   for (const Node& n : g.nodes) {
     ++s.op_histogram[n.op_type];
-    const auto in = types_of(g, n.inputs);
-    const auto out = types_of(g, n.outputs);
+    const auto in = g.types_of(n.inputs);
+    const auto out = g.types_of(n.outputs);
     ++s.mapping_histogram[mapping_type_name(registry.mapping_of(n, in, out))];
     if (n.op_type == "Constant")
       if (const Attribute* a = n.attr("value"); a && a->kind == Attribute::Kind::Tensor)

@@ -13,15 +13,6 @@ namespace dnnf::fusion {
 
 namespace {
 
-std::vector<TensorType> types_of(const Graph& g, const std::vector<std::string>& names) {
-  std::vector<TensorType> out;
-  for (const std::string& n : names) {
-    const TensorType* t = n.empty() ? nullptr : g.type_of(n);
-    out.push_back(t ? *t : TensorType());
-  }
-  return out;
-}
-
 int64_t value_bytes(const Graph& g, const std::string& v) {
   const TensorType* t = g.type_of(v);
   if (!t || !t->is_static()) return int64_t(1) << 40;  // unknown: treat as huge
@@ -36,7 +27,7 @@ class Planner {
     for (size_t i = 0; i < g.nodes.size(); ++i) {
       const Node& n = g.nodes[i];
       index_[n.id] = i;
-      mapping_.push_back(reg.mapping_of(n, types_of(g, n.inputs), types_of(g, n.outputs)));
+      mapping_.push_back(reg.mapping_of(n, g.types_of(n.inputs), g.types_of(n.outputs)));
       for (const std::string& out : n.outputs)
         if (!out.empty()) producer_[out] = i;
     }
@@ -377,8 +368,8 @@ nlohmann::json FusionPlan::to_json(const Graph& graph) const {
       ops.push_back({{"id", id},
                      {"name", n.name},
                      {"op", n.op_type},
-                     {"mapping_type", mapping_type_name(reg.mapping_of(n, types_of(graph, n.inputs),
-                                                                       types_of(graph, n.outputs)))}});
+                     {"mapping_type", mapping_type_name(reg.mapping_of(n, graph.types_of(n.inputs),
+                                                                       graph.types_of(n.outputs)))}});
     }
     bl.push_back({{"id", b.id}, {"type", mapping_type_name(b.type)}, {"seed", b.seed}, {"ops", ops},
                   {"inputs", b.inputs}, {"outputs", b.outputs}});
@@ -421,7 +412,7 @@ FusionPlan plan_from_journal(const Graph& graph, const Journal& journal, const s
     if (covered.count(n.id) || n.op_type == "Constant") continue;
     FusedBlock fb;
     fb.nodes = {n.id};
-    fb.type = reg.mapping_of(n, types_of(graph, n.inputs), types_of(graph, n.outputs));
+    fb.type = reg.mapping_of(n, graph.types_of(n.inputs), graph.types_of(n.outputs));
     plan.blocks.push_back(fb);
   }
   finish_plan(graph, plan);

@@ -11,15 +11,6 @@ namespace dnnf::fusion {
 
 namespace {
 
-std::vector<TensorType> types_of(const Graph& g, const std::vector<std::string>& names) {
-  std::vector<TensorType> out;
-  for (const std::string& n : names) {
-    const TensorType* t = n.empty() ? nullptr : g.type_of(n);
-    out.push_back(t ? *t : TensorType());
-  }
-  return out;
-}
-
 double bytes_of(const Graph& g, const std::string& v) {
   const TensorType* t = g.type_of(v);
   return t && t->is_static() ? double(t->numel_or(0) * int64_t(dtype_size(t->dtype))) : 0.0;
@@ -35,7 +26,7 @@ class EstimatingProfiler : public BlockProfiler {
     const OpRegistry& reg = OpRegistry::instance();
     auto cost = [&](NodeId id) {
       const Node& n = *g.find_node(id);
-      return reg.cost_of(n, types_of(g, n.inputs), types_of(g, n.outputs));
+      return reg.cost_of(n, g.types_of(n.inputs), g.types_of(n.outputs));
     };
     double block_flops = 0, block_bytes = 0;
     for (NodeId id : block) {
@@ -62,7 +53,7 @@ class EstimatingProfiler : public BlockProfiler {
           if (in == o) saved += 2 * bytes_of(g, o);
     // A broadcast or gather consumer re-evaluates the block per output element.
     double recompute = 0;
-    if (reg.mapping_of(cand, types_of(g, cand.inputs), types_of(g, cand.outputs)) == MappingType::OneToMany) {
+    if (reg.mapping_of(cand, g.types_of(cand.inputs), g.types_of(cand.outputs)) == MappingType::OneToMany) {
       double in_elems = 0, out_elems = 0;
       for (const std::string& in : cand.inputs)
         if (block_outputs.count(in)) in_elems += bytes_of(g, in);

@@ -294,6 +294,16 @@ const TensorType* Graph::type_of(const std::string& value) const {
   return nullptr;
 }
 
+std::vector<TensorType> Graph::types_of(const std::vector<std::string>& values) const {
+  std::vector<TensorType> out;
+  out.reserve(values.size());
+  for (const std::string& v : values) {
+    const TensorType* t = v.empty() ? nullptr : type_of(v);
+    out.push_back(t ? *t : TensorType());
+  }
+  return out;
+}
+
 size_t Graph::remove_dead_nodes() {
   std::unordered_set<std::string> live;
   for (const ValueInfo& v : outputs) live.insert(v.name);

@@ -134,6 +134,8 @@ class Graph {
 
   // Type of a value if known (inputs, initializers, inferred).
   const TensorType* type_of(const std::string& value) const;
+  // Types of several values; unknown or omitted ("") ones are an empty TensorType.
+  std::vector<TensorType> types_of(const std::vector<std::string>& values) const;
 
   // Removes nodes whose outputs reach no graph output (and unused initializers).
   size_t remove_dead_nodes();

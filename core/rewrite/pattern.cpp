@@ -62,19 +62,19 @@ bool bind_value(Bindings& b, const std::string& name, const std::string& value) 
   return true;
 }
 
-using Todo = std::vector<std::pair<const Pattern*, std::string>>;
+using Worklist = std::vector<std::pair<const Pattern*, std::string>>;
 
-// Matches every (pattern, value) pair of `todo`, backtracking over the operand order
+// Matches every (pattern, value) pair of `work`, backtracking over the operand order
 // of commutative operators, so A*B + C*A finds A whichever side it is on.
-bool match_all(const RewriteEnv& env, Todo todo, Bindings& b) {
-  if (todo.empty()) return true;
-  const auto [p, value] = todo.back();
-  todo.pop_back();
+bool match_all(const RewriteEnv& env, Worklist work, Bindings& b) {
+  if (work.empty()) return true;
+  const auto [p, value] = work.back();
+  work.pop_back();
   if (value.empty()) return false;
   if (p->kind == Pattern::Kind::Any || p->kind == Pattern::Kind::Const) {
     if (p->kind == Pattern::Kind::Const && !env.constant(value)) return false;
     Bindings saved = b;
-    if (bind_value(b, p->name, value) && match_all(env, todo, b)) return true;
+    if (bind_value(b, p->name, value) && match_all(env, work, b)) return true;
     b = saved;
     return false;
   }
@@ -90,7 +90,7 @@ bool match_all(const RewriteEnv& env, Todo todo, Bindings& b) {
   const bool commutative = props && props->commutative && p->args.size() == 2;
   for (int order = 0; order < (commutative ? 2 : 1); ++order) {
     Bindings saved = b;
-    Todo next = todo;
+    Worklist next = work;
     for (size_t i = p->args.size(); i-- > 0;) {
       const size_t input = order == 0 ? i : 1 - i;
       next.emplace_back(&p->args[i], n->inputs[input]);
