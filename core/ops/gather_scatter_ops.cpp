@@ -20,14 +20,7 @@ using namespace movement;
 namespace {
 
 OpInfo make_row(const char* name, int since, MappingType mapping, const char* summary) {
-  OpInfo info;
-  info.name = name;
-  info.since = since;
-  info.family = "gather_scatter";
-  info.mapping = mapping;
-  info.summary = summary;
-  info.cost = indexed_cost;
-  return info;
+  return movement_row(name, since, "gather_scatter", mapping, summary, indexed_cost);
 }
 
 void check_index_type(const Tensor& t, const Node& node) {

@@ -24,14 +24,7 @@ using namespace movement;
 namespace {
 
 OpInfo make_row(const char* name, int since, MappingType mapping, const char* summary) {
-  OpInfo info;
-  info.name = name;
-  info.since = since;
-  info.family = "shape";
-  info.mapping = mapping;
-  info.summary = summary;
-  info.cost = movement_cost;
-  return info;
+  return movement_row(name, since, "shape", mapping, summary, movement_cost);
 }
 
 // Rank-0 or 1-element tensor read as one integer.

@@ -327,4 +327,16 @@ OpCost indexed_cost(const Node&, const std::vector<TensorType>& in, const std::v
   return c;
 }
 
+OpInfo movement_row(const char* name, int since, const char* family, MappingType mapping, const char* summary,
+                    CostFn cost) {
+  OpInfo info;
+  info.name = name;
+  info.since = since;
+  info.family = family;
+  info.mapping = mapping;
+  info.summary = summary;
+  info.cost = std::move(cost);
+  return info;
+}
+
 }  // namespace dnnf::ops::movement

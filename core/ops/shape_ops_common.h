@@ -66,6 +66,11 @@ std::optional<Shape> static_of(const TensorType& t);
 OpCost movement_cost(const Node& node, const std::vector<TensorType>& in,
                      const std::vector<TensorType>& out);
 // Indexed reads: only the output-sized part of input 0 is read, plus the other inputs.
+// A registry row of a data-movement family with its name, opset, mapping type,
+// summary and cost function filled in; callers add shape function and kernel.
+OpInfo movement_row(const char* name, int since, const char* family, MappingType mapping, const char* summary,
+                    CostFn cost);
+
 OpCost indexed_cost(const Node& node, const std::vector<TensorType>& in,
                     const std::vector<TensorType>& out);
 

@@ -24,14 +24,7 @@ using namespace movement;
 namespace {
 
 OpInfo make_row(const char* name, int since, MappingType mapping, const char* summary) {
-  OpInfo info;
-  info.name = name;
-  info.since = since;
-  info.family = "slice_concat";
-  info.mapping = mapping;
-  info.summary = summary;
-  info.cost = movement_cost;
-  return info;
+  return movement_row(name, since, "slice_concat", mapping, summary, movement_cost);
 }
 
 std::vector<std::vector<int64_t>> identity_maps(const Shape& s) {
