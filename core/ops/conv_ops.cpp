@@ -150,14 +150,18 @@ OpCost conv_cost(const std::vector<TensorType>& in, const std::vector<TensorType
 
 // ---- Conv ---------------------------------------------------------------------------
 
-std::vector<Tensor> conv_kernel(KernelContext& ctx) {
+ConvSetup setup_convt(const Node& node, const Shape& x, const Shape& w);  // below, with ConvTranspose
+
+// Conv and ConvTranspose share everything but the geometry setup and the inner loop:
+// float checks, compute-type conversion, the bias broadcast and the result cast.
+std::vector<Tensor> float_conv_kernel(KernelContext& ctx, bool transpose) {
   require_inputs(ctx, 2);
   const Node& node = ctx.node;
   const Tensor& X = ctx.in(0);
   const Tensor& W = ctx.in(1);
   convgeo::require_float(node, X, "input X");
   convgeo::require_float(node, W, "weight W");
-  ConvSetup cs = setup_conv(node, X.shape(), W.shape());
+  ConvSetup cs = transpose ? setup_convt(node, X.shape(), W.shape()) : setup_conv(node, X.shape(), W.shape());
   const DType cd = convgeo::compute_dtype(X.dtype());
   Tensor x = convgeo::to_compute(X, cd);
   Tensor w = convgeo::to_compute(W, cd);
@@ -176,12 +180,15 @@ std::vector<Tensor> conv_kernel(KernelContext& ctx) {
       for (int64_t n = 0; n < cs.N; ++n)
         for (int64_t m = 0; m < cs.M; ++m) std::fill_n(yp + (n * cs.M + m) * plane, plane, bp[m]);
     }
-    convk::conv_forward<T>(x.data<T>(), w.data<T>(), yp, cs.N, cs.C, cs.M, cs.G, cs.geom);
+    if (transpose) convk::conv_transpose<T>(x.data<T>(), w.data<T>(), yp, cs.N, cs.C, cs.M, cs.G, cs.geom);
+    else convk::conv_forward<T>(x.data<T>(), w.data<T>(), yp, cs.N, cs.C, cs.M, cs.G, cs.geom);
   };
   if (cd == DType::F64) run(double{});
   else run(float{});
   return {convgeo::from_compute(y, X.dtype())};
 }
+
+std::vector<Tensor> conv_kernel(KernelContext& ctx) { return float_conv_kernel(ctx, false); }
 
 // ---- ConvTranspose ----------------------------------------------------------------------
 
@@ -305,38 +312,7 @@ std::vector<TensorType> convt_shape(const InferContext& ctx) {
   return {TensorType(X.dtype, dims)};
 }
 
-std::vector<Tensor> convt_kernel(KernelContext& ctx) {
-  require_inputs(ctx, 2);
-  const Node& node = ctx.node;
-  const Tensor& X = ctx.in(0);
-  const Tensor& W = ctx.in(1);
-  convgeo::require_float(node, X, "input X");
-  convgeo::require_float(node, W, "weight W");
-  ConvSetup cs = setup_convt(node, X.shape(), W.shape());
-  const DType cd = convgeo::compute_dtype(X.dtype());
-  Tensor x = convgeo::to_compute(X, cd);
-  Tensor w = convgeo::to_compute(W, cd);
-  Tensor y(cd, cs.out_shape);
-  const int64_t plane = cs.geom.out_size();
-  auto run = [&](auto tag) {
-    using T = decltype(tag);
-    T* yp = y.data<T>();
-    if (ctx.has_input(2)) {
-      const Tensor& B = ctx.in(2);
-      convgeo::require_float(node, B, "bias B");
-      check(B.numel() == cs.M, node.label(), ": bias has ", B.numel(), " values for ", cs.M,
-            " output channels");
-      Tensor b = convgeo::to_compute(B, cd);
-      const T* bp = b.data<T>();
-      for (int64_t n = 0; n < cs.N; ++n)
-        for (int64_t m = 0; m < cs.M; ++m) std::fill_n(yp + (n * cs.M + m) * plane, plane, bp[m]);
-    }
-    convk::conv_transpose<T>(x.data<T>(), w.data<T>(), yp, cs.N, cs.C, cs.M, cs.G, cs.geom);
-  };
-  if (cd == DType::F64) run(double{});
-  else run(float{});
-  return {convgeo::from_compute(y, X.dtype())};
-}
+std::vector<Tensor> convt_kernel(KernelContext& ctx) { return float_conv_kernel(ctx, true); }
 
 OpCost convt_cost(const Node&, const std::vector<TensorType>& in,
                   const std::vector<TensorType>& out) {
