@@ -26,7 +26,6 @@ class Planner {
     const OpRegistry& reg = OpRegistry::instance();
     for (size_t i = 0; i < g.nodes.size(); ++i) {
       const Node& n = g.nodes[i];
-      index_[n.id] = i;
       mapping_.push_back(reg.mapping_of(n, g.types_of(n.inputs), g.types_of(n.outputs)));
       for (const std::string& out : n.outputs)
         if (!out.empty()) producer_[out] = i;
@@ -261,7 +260,6 @@ class Planner {
   const PlannerOptions& opt_;
   Journal* journal_;
   BlockProfiler& profiler_;
-  std::unordered_map<NodeId, size_t> index_;
   std::unordered_map<std::string, size_t> producer_;
   std::vector<MappingType> mapping_;
   std::vector<std::vector<size_t>> consumers_, preds_;

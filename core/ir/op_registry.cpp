@@ -83,6 +83,11 @@ OpCost OpRegistry::cost_of(const Node& node, const std::vector<TensorType>& in,
   return default_cost(node, in, out);
 }
 
+bool is_random_op(const std::string& op_type) {
+  return op_type == "RandomUniform" || op_type == "RandomNormal" || op_type == "RandomUniformLike" ||
+         op_type == "RandomNormalLike" || op_type == "Multinomial" || op_type == "Bernoulli";
+}
+
 OpCost default_cost(const Node&, const std::vector<TensorType>& in, const std::vector<TensorType>& out) {
   OpCost c;
   for (const TensorType& t : out) {

@@ -107,6 +107,9 @@ class OpRegistry {
   std::multimap<std::string, size_t> index_;  // "domain::name" -> row
 };
 
+// Operators whose outputs differ run to run: never folded, merged or evaluated early.
+bool is_random_op(const std::string& op_type);
+
 // Default cost: flops = output elements, bytes = inputs + outputs (static shapes).
 OpCost default_cost(const Node& node, const std::vector<TensorType>& in,
                     const std::vector<TensorType>& out);

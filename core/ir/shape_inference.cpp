@@ -34,13 +34,13 @@ struct InferScope {
 
 bool never_fold(const std::string& op) {
   // Ops whose outputs must not be evaluated at compile time (random, control flow).
-  return op == "RandomUniform" || op == "RandomNormal" || op == "RandomUniformLike" ||
-         op == "RandomNormalLike" || op == "Multinomial" || op == "Bernoulli" || op == "If" ||
-         op == "Loop" || op == "Scan";
+  return is_random_op(op) || op == "If" || op == "Loop" || op == "Scan";
 }
 
+}  // namespace
+
 // Shape and Size are known from the input's static shape alone.
-std::optional<Tensor> shape_value(const Node& node, const TensorType& in) {
+std::optional<Tensor> shape_op_value(const Node& node, const TensorType& in) {
   auto shape = in.static_shape();
   if (node.op_type == "Size") {
     if (!shape) return std::nullopt;
@@ -60,6 +60,8 @@ std::optional<Tensor> shape_value(const Node& node, const TensorType& in) {
   }
   return Tensor::vector_i64(dims);
 }
+
+namespace {
 
 void infer_graph(Graph& graph, const InferOptions& options, InferScope& scope);
 
@@ -130,7 +132,7 @@ void infer_graph(Graph& graph, const InferOptions& options, InferScope& scope) {
     // Partial evaluation of small known values resolves shape subgraphs.
     std::vector<Tensor> folded;
     if ((node.op_type == "Shape" || node.op_type == "Size") && !ctx.inputs.empty()) {
-      if (auto v = shape_value(node, ctx.inputs[0])) folded.push_back(*v);
+      if (auto v = shape_op_value(node, ctx.inputs[0])) folded.push_back(*v);
     } else if (node.op_type == "Constant") {
       KernelContext kctx{node, ctx.opset, {}, {}};
       folded = row.kernel(kctx);

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <vector>
 #include <string>
 
@@ -26,6 +27,9 @@ std::vector<TensorType> infer_node_types(
     const Graph& graph, const Node& node,
     const std::function<const TensorType*(const std::string&)>& type_of,
     const std::function<const Tensor*(const std::string&)>& value_of);
+
+// Value of a Shape or Size node when its input's (static enough) type determines it.
+std::optional<Tensor> shape_op_value(const Node& node, const TensorType& input);
 
 // Fills graph.value_types for every value (recursing into subgraphs). Throws
 // dnnf::Error naming the node on an unknown op or inconsistent shapes.

@@ -229,11 +229,6 @@ JournalStep commit(Graph& graph, const Rule& rule, Evaluation& ev) {
   return step;
 }
 
-const std::vector<std::string>& any_root() {
-  static const std::vector<std::string> v = {"*"};
-  return v;
-}
-
 bool rule_enabled(const Rule& r, const RewriteOptions& o) {
   if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), r.name()) == o.only.end()) return false;
   return std::find(o.disabled.begin(), o.disabled.end(), r.name()) == o.disabled.end();
@@ -283,7 +278,6 @@ RewriteSummary run_rewrites(Graph& graph, Journal* journal, const RewriteOptions
     for (const std::string& root : r->roots()) by_root[root].push_back(r.get());
   }
   const auto& wildcard = by_root["*"];
-  (void)any_root;
 
   for (int sweep = 0; sweep < options.max_sweeps; ++sweep) {
     struct Candidate {

@@ -128,9 +128,7 @@ class CommonSubexpression : public NamedRule {
   std::vector<std::string> roots() const override { return {"*"}; }
   std::optional<Rewrite> match(const RewriteEnv& env, const Node& n) const override {
     if (n.inputs.empty() || n.outputs.empty()) return std::nullopt;
-    static const std::vector<std::string> random_ops = {"RandomUniform", "RandomNormal", "RandomUniformLike",
-                                                        "RandomNormalLike", "Multinomial", "Bernoulli"};
-    if (std::find(random_ops.begin(), random_ops.end(), n.op_type) != random_ops.end()) return std::nullopt;
+    if (is_random_op(n.op_type)) return std::nullopt;
     const std::string& first = n.inputs[0];
     if (first.empty()) return std::nullopt;
     for (const Node* other : env.consumers(first)) {

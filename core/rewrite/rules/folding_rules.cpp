@@ -2,6 +2,7 @@
 // operators (BatchNormalization, constant Mul/Add) into the producing Conv/Gemm/MatMul.
 #include <cmath>
 
+#include "core/ir/shape_inference.h"
 #include "core/rewrite/rules/rule_families.h"
 #include "core/rewrite/rules/rule_helpers.h"
 
@@ -12,10 +13,8 @@ namespace {
 constexpr int64_t kMaxFoldElements = int64_t(1) << 26;  // 256 MiB of fp32
 
 bool never_fold(const Node& n) {
-  static const std::vector<std::string> ops = {"RandomUniform", "RandomNormal", "RandomUniformLike",
-                                               "RandomNormalLike", "Multinomial", "Bernoulli",
-                                               "Constant", "If", "Loop", "Scan"};
-  return std::find(ops.begin(), ops.end(), n.op_type) != ops.end();
+  return is_random_op(n.op_type) || n.op_type == "Constant" || n.op_type == "If" || n.op_type == "Loop" ||
+         n.op_type == "Scan";
 }
 
 // A node whose inputs are all known is evaluated once, at compile time; Shape and
@@ -38,26 +37,9 @@ class ConstantFolding : public NamedRule {
     if ((n.op_type == "Shape" || n.op_type == "Size") && n.has_input(0)) {
       // Shape inference already knows these values when the input shape is static.
       const TensorType* in = env.type(n.inputs[0]);
-      if (!in || !in->has_shape) return std::nullopt;
-      Tensor probe;  // evaluate on an empty-storage stand-in of the right shape
-      auto shape = in->static_shape();
-      if (n.op_type == "Size" && !shape) return std::nullopt;
-      std::vector<int64_t> dims;
-      const int64_t r = in->rank();
-      int64_t start = n.attr_int("start", 0), end = n.attr_int("end", r);
-      if (start < 0) start += r;
-      if (end < 0) end += r;
-      start = std::clamp<int64_t>(start, 0, r);
-      end = std::clamp<int64_t>(end, 0, r);
-      if (n.op_type == "Size") {
-        values.push_back(Tensor::scalar_i64(shape_numel(*shape)));
-      } else {
-        for (int64_t i = start; i < end; ++i) {
-          if (!in->dims[size_t(i)].known()) return std::nullopt;
-          dims.push_back(in->dims[size_t(i)].value);
-        }
-        values.push_back(Tensor::vector_i64(dims));
-      }
+      std::optional<Tensor> v = in ? shape_op_value(n, *in) : std::nullopt;
+      if (!v) return std::nullopt;
+      values.push_back(*v);
     } else {
       std::vector<const Tensor*> inputs;
       bool any = false;
@@ -98,7 +80,6 @@ struct ChannelAffine {
 // is Conv / ConvTranspose (channel axis 1) or Gemm / MatMul with a constant weight
 // (channel = last axis). Returns the new output value or "" when it cannot.
 std::string fold_affine_into(const RewriteEnv& env, const Node& prod, const ChannelAffine& a, Builder& b) {
-  const Graph& g = env.graph();
   const size_t C = a.scale.size();
   auto shift_bias = [&](const Tensor* bias, DType dt) {
     Tensor nb(dt, {int64_t(C)});
@@ -170,7 +151,6 @@ std::string fold_affine_into(const RewriteEnv& env, const Node& prod, const Chan
     attrs["beta"] = Attribute::from_float(1.0f);
     return b.add("Gemm", {prod.inputs[0], b.constant(nw), b.constant(nb)}, attrs);
   }
-  (void)g;
   return "";
 }
 
