@@ -8,9 +8,7 @@
 #include "core/fusion/fusion_db.h"
 #include "core/fusion/planner.h"
 #include "core/onnx_io/onnx_export.h"
-#include "core/runtime/compare.h"
-#include "core/runtime/random_inputs.h"
-#include "core/runtime/reference_executor.h"
+#include "core/runtime/graph_compare.h"
 #include "core/rewrite/cost_model.h"
 #include "core/rewrite/driver.h"
 
@@ -79,19 +77,8 @@ int cmd_optimize(const CommandArgs& argv) {
   if (args.flag("--verify")) {
     // The rewritten graph must compute what the original does (reference executor,
     // same seeded random inputs, rtol 1e-4).
-    RandomInputOptions ro;
-    const TensorMap inputs = make_random_inputs(original.graph, ro);
-    const TensorMap a = ReferenceExecutor(original.graph).run(inputs);
-    TensorMap inputs_b;
-    for (const ValueInfo& v : model.graph.inputs) inputs_b[v.name] = inputs.at(v.name);
-    const TensorMap b = ReferenceExecutor(model.graph).run(inputs_b);
-    std::string worst;
-    double max_rel = 0;
-    for (const ValueInfo& o : original.graph.outputs) {
-      const CompareResult r = compare_tensors(b.at(o.name), a.at(o.name), {1e-4, 1e-5});
-      max_rel = std::max(max_rel, r.max_rel_error);
-      if (!r.ok && worst.empty()) worst = "output '" + o.name + "': " + r.message;
-    }
+    const CompareResult r = compare_graph_outputs(original.graph, model.graph, {1e-4, 1e-5});
+    const std::string worst = r.ok ? std::string() : r.message;
     verify = {{"ok", worst.empty()}, {"rtol", 1e-4}, {"atol", 1e-5}};
     if (!worst.empty()) {
       std::fprintf(stderr, "dnnf optimize: the rewritten model differs from the original: %s\n", worst.c_str());

@@ -1,9 +1,7 @@
 #include "tests/support/rule_test_util.h"
 
 #include "core/ir/shape_inference.h"
-#include "core/runtime/compare.h"
-#include "core/runtime/random_inputs.h"
-#include "core/runtime/reference_executor.h"
+#include "core/runtime/graph_compare.h"
 
 namespace dnnf::test {
 
@@ -77,23 +75,8 @@ RuleRun run_all_rules(const Model& model) {
 }
 
 testing::AssertionResult outputs_agree(const Model& a, const Model& b, double rtol, double atol, uint64_t seed) {
-  RandomInputOptions ro;
-  ro.seed = seed;
-  const TensorMap inputs = make_random_inputs(a.graph, ro);
-  const TensorMap oa = ReferenceExecutor(a.graph).run(inputs);
-  TensorMap inputs_b;
-  for (const ValueInfo& v : b.graph.inputs) {
-    auto it = inputs.find(v.name);
-    if (it == inputs.end()) return testing::AssertionFailure() << "input " << v.name << " missing in the first model";
-    inputs_b[v.name] = it->second;
-  }
-  const TensorMap ob = ReferenceExecutor(b.graph).run(inputs_b);
-  if (a.graph.outputs.size() != b.graph.outputs.size()) return testing::AssertionFailure() << "output counts differ";
-  for (size_t i = 0; i < a.graph.outputs.size(); ++i) {
-    const CompareResult r =
-        compare_tensors(ob.at(b.graph.outputs[i].name), oa.at(a.graph.outputs[i].name), Tolerance{rtol, atol});
-    if (!r.ok) return testing::AssertionFailure() << "output " << a.graph.outputs[i].name << ": " << r.message;
-  }
+  const CompareResult r = compare_graph_outputs(a.graph, b.graph, Tolerance{rtol, atol}, seed);
+  if (!r.ok) return testing::AssertionFailure() << r.message;
   return testing::AssertionSuccess();
 }
 
