@@ -138,8 +138,17 @@ Progress::Progress(std::string label) : label_(std::move(label)) {
   enabled_ = env ? std::string(env) != "0" : isatty(2) != 0;
 }
 
-Progress::~Progress() {
+Progress::~Progress() { finish(); }
+
+void Progress::finish() {
   if (enabled_ && last_percent_ != 101) std::fprintf(stderr, "\n");
+  last_percent_ = 101;
+}
+
+void Progress::set_label(const std::string& label) {
+  if (label == label_) return;
+  finish();
+  label_ = label;
 }
 
 void Progress::update(size_t done, size_t total) {

@@ -55,6 +55,9 @@ class Progress {
   explicit Progress(std::string label);
   ~Progress();
   void update(size_t done, size_t total);
+  // A new phase: ends the current line and reports under a new label.
+  void set_label(const std::string& label);
+  void finish();  // ends the current line (if any)
 
  private:
   std::string label_;

@@ -5,12 +5,9 @@
 
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
-#include "core/fusion/fusion_db.h"
-#include "core/fusion/planner.h"
+#include "core/pipeline/pipeline.h"
 #include "core/onnx_io/onnx_export.h"
 #include "core/runtime/graph_compare.h"
-#include "core/rewrite/cost_model.h"
-#include "core/rewrite/driver.h"
 
 namespace dnnf::cli {
 
@@ -28,48 +25,30 @@ int cmd_optimize(const CommandArgs& argv) {
   Model model = load_and_infer(path, parse_dims(args.values("--dim")));
 
   const Model original = args.flag("--verify") ? model : Model();
-  Journal journal;
-  journal.model = path;
-  rewrite::RewriteOptions options;
-  options.disabled = args.values("--disable-rule");
-  options.only = args.values("--only-rule");
+  PipelineOptions popts;
+  popts.rewrite = !args.flag("--no-rewrite");
+  popts.fusion = !args.flag("--no-fusion");
+  popts.target = target;
+  popts.use_db = !args.flag("--no-db");
+  popts.db_path = args.value_or("--db", "");
+  popts.rewrite_options.disabled = args.values("--disable-rule");
+  popts.rewrite_options.only = args.values("--only-rule");
   Progress progress("rewriting (sweeps)");
-  options.on_sweep = [&](int sweep, size_t) { progress.update(size_t(sweep + 1), size_t(options.max_sweeps)); };
-  const auto t0 = std::chrono::steady_clock::now();
-  rewrite::RewriteSummary summary;
-  if (args.flag("--no-rewrite")) {
-    const CostSnapshot c = rewrite::graph_cost(model.graph);
-    summary.nodes_before = summary.nodes_after = int64_t(model.graph.nodes.size());
-    summary.flops_before = summary.flops_after = c.flops;
-  } else {
-    summary = rewrite::run_rewrites(model.graph, &journal, options);
-  }
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-
+  popts.rewrite_options.on_sweep = [&](int sweep, size_t) {
+    progress.update(size_t(sweep + 1), size_t(popts.rewrite_options.max_sweeps));
+  };
+  popts.plan = stage == "fusion";
+  PipelineResult result = run_pipeline(model, popts);
+  Journal& journal = result.journal;
+  journal.model = path;
+  const rewrite::RewriteSummary& summary = result.summary;
+  const double ms = result.rewrite_ms;
   nlohmann::json fusion_json;
-  double plan_ms = 0;
+  const double plan_ms = result.plan_ms;
   if (stage == "fusion") {
-    const auto t1 = std::chrono::steady_clock::now();
-    fusion::PlannerOptions popts;
-    popts.target = target;
-    popts.enabled = !args.flag("--no-fusion");
-    auto estimator = fusion::make_estimating_profiler(target);
-    std::unique_ptr<fusion::FusionDatabase> db;
-    std::unique_ptr<fusion::BlockProfiler> cached;
-    if (!args.flag("--no-db")) {
-      db = std::make_unique<fusion::FusionDatabase>(args.value_or("--db", fusion::FusionDatabase::default_path()));
-      cached = fusion::make_cached_profiler(*db, *estimator);
-      popts.profiler = cached.get();
-    } else {
-      popts.profiler = estimator.get();
-    }
-    const fusion::FusionPlan plan = fusion::plan_fusion(model.graph, popts, &journal);
-    plan_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
-    fusion_json = plan.to_json(model.graph);
-    if (db) {
-      const auto st = db->stats();
-      fusion_json["database"] = {{"path", db->path()}, {"hits", st.hits}, {"misses", st.misses}};
-    }
+    fusion_json = result.plan.to_json(model.graph);
+    if (!result.db_path.empty())
+      fusion_json["database"] = {{"path", result.db_path}, {"hits", result.db_hits}, {"misses", result.db_misses}};
   }
 
   int status = 0;

@@ -8,7 +8,9 @@
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
 #include "core/onnx_io/tensor_io.h"
+#include "core/pipeline/pipeline.h"
 #include "core/runtime/compare.h"
+#include "core/runtime/cpu_runtime.h"
 #include "core/runtime/random_inputs.h"
 #include "core/runtime/reference_executor.h"
 #include "core/util/error.h"
@@ -62,12 +64,12 @@ nlohmann::json summary_of(const Tensor& t) {
 
 int cmd_run(const CommandArgs& argv) {
   Args args(argv, {"--backend", "--input", "--output", "--json", "--seed", "--dim", "--format",
-                   "--int-high", "--rtol", "--atol"},
-            {"--check"});
+                   "--int-high", "--rtol", "--atol", "--threads", "--db"},
+            {"--check", "--no-fusion", "--no-rewrite", "--no-db"});
   if (args.positional().size() != 1) throw UsageError("expected one MODEL");
   const std::string backend = args.value_or("--backend", "reference");
-  if (backend != "reference")
-    throw UsageError("unknown backend '" + backend + "' (available: reference)");
+  if (backend != "reference" && backend != "cpu")
+    throw UsageError("unknown backend '" + backend + "' (available: reference, cpu)");
   const std::string format = args.value_or("--format", "npy");
   if (format != "npy" && format != "pb") throw UsageError("--format is npy or pb");
 
@@ -78,17 +80,61 @@ int cmd_run(const CommandArgs& argv) {
   Model model = load_and_infer(args.positional()[0], random.bind_dims);
   const TensorMap inputs = read_inputs(model.graph, args.values("--input"), random);
 
-  Progress progress("running");
-  RunOptions options;
-  options.on_node = [&](size_t done, size_t total) { progress.update(done, total); };
-  const auto t0 = std::chrono::steady_clock::now();
-  const TensorMap outputs = ReferenceExecutor(model.graph).run(inputs, options);
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  // The reference run of the unchanged model is both the reference backend and the
+  // oracle of --check.
+  const Model original = model;
+  nlohmann::json backend_json;
+  TensorMap outputs;
+  double ms = 0;
+  if (backend == "reference") {
+    Progress progress("running");
+    RunOptions options;
+    options.on_node = [&](size_t done, size_t total) { progress.update(done, total); };
+    const auto t0 = std::chrono::steady_clock::now();
+    outputs = ReferenceExecutor(model.graph).run(inputs, options);
+    ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  } else {
+    PipelineOptions popts;
+    popts.rewrite = !args.flag("--no-rewrite");
+    popts.fusion = !args.flag("--no-fusion");
+    popts.use_db = !args.flag("--no-db");
+    popts.db_path = args.value_or("--db", "");
+    const PipelineResult compiled = run_pipeline(model, popts);
+    CpuRuntimeOptions ropts;
+    ropts.threads = int(args.int_or("--threads", 0));
+    Progress progress("compiling");
+    ropts.on_progress = [&](const std::string& phase, size_t done, size_t total) {
+      progress.set_label(phase == "compile" ? "compiling kernels" : phase == "generate" ? "generating code"
+                                                                                         : "packing weights");
+      progress.update(done, total);
+    };
+    CpuProgram program(model.graph, compiled.plan, ropts);
+    progress.finish();
+    const auto t0 = std::chrono::steady_clock::now();
+    outputs = program.run(inputs);
+    ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    const CpuRuntimeStats& st = program.stats();
+    backend_json = {{"fused_layers", st.blocks},
+                    {"generated_blocks", st.generated_blocks},
+                    {"interpreted_blocks", st.interpreted_blocks},
+                    {"unique_kernels", st.unique_kernels},
+                    {"compiled_kernels", st.compiled_kernels},
+                    {"merged_epilogues", st.merged_epilogues},
+                    {"arena_bytes", st.arena_bytes},
+                    {"unplanned_bytes", st.unplanned_bytes},
+                    {"rewrite_ms", compiled.rewrite_ms},
+                    {"plan_ms", compiled.plan_ms},
+                    {"generate_ms", st.generate_ms},
+                    {"compile_ms", st.compile_ms},
+                    {"prepare_ms", st.prepare_ms},
+                    {"interpreted", st.interpreted_reasons}};
+  }
 
   nlohmann::json j;
   j["model"] = args.positional()[0];
   j["backend"] = backend;
   j["latency_ms"] = ms;
+  if (!backend_json.is_null()) j["cpu"] = backend_json;
   nlohmann::json outs = nlohmann::json::object();
   for (const ValueInfo& o : model.graph.outputs) outs[o.name] = summary_of(outputs.at(o.name));
   j["outputs"] = outs;
@@ -105,7 +151,7 @@ int cmd_run(const CommandArgs& argv) {
   int status = 0;
   if (args.flag("--check")) {
     const Tolerance tol{args.double_or("--rtol", 1e-4), args.double_or("--atol", 1e-5)};
-    const TensorMap expected = ReferenceExecutor(model.graph).run(inputs);
+    const TensorMap expected = ReferenceExecutor(original.graph).run(inputs);
     nlohmann::json checks = nlohmann::json::object();
     std::string worst;
     for (const ValueInfo& o : model.graph.outputs) {
@@ -126,6 +172,13 @@ int cmd_run(const CommandArgs& argv) {
   std::printf("%s: %zu outputs in %.1f ms (%s backend)%s\n", args.positional()[0].c_str(),
               model.graph.outputs.size(), ms, backend.c_str(),
               args.flag("--check") ? (status == 0 ? ", check passed" : ", CHECK FAILED") : "");
+  if (!backend_json.is_null())
+    std::printf("  cpu: %zu fused layers (%zu generated, %zu on reference kernels), %zu kernels (%zu compiled now), "
+                "arena %zu bytes (%zu without reuse)\n",
+                backend_json["fused_layers"].get<size_t>(), backend_json["generated_blocks"].get<size_t>(),
+                backend_json["interpreted_blocks"].get<size_t>(), backend_json["unique_kernels"].get<size_t>(),
+                backend_json["compiled_kernels"].get<size_t>(), backend_json["arena_bytes"].get<size_t>(),
+                backend_json["unplanned_bytes"].get<size_t>());
   for (const ValueInfo& o : model.graph.outputs) {
     const Tensor& t = outputs.at(o.name);
     std::printf("  %s %s%s\n", o.name.c_str(), dtype_name(t.dtype()), shape_str(t.shape()).c_str());

@@ -41,6 +41,10 @@ class Planner {
         if (std::find(c.begin(), c.end(), i) == c.end()) c.push_back(i);
       }
     block_of_.assign(g.nodes.size(), -1);
+    fusible_.assign(g.nodes.size(), true);
+    unfusible_why_.assign(g.nodes.size(), "");
+    if (o.fusible)
+      for (size_t i = 0; i < g.nodes.size(); ++i) fusible_[i] = o.fusible(g.nodes[i], &unfusible_why_[i]);
   }
 
   FusionPlan run() {
@@ -86,7 +90,8 @@ class Planner {
       std::vector<size_t> seeds;
       for (size_t i = 0; i < g_.nodes.size(); ++i) {
         const auto& types = phases[phase];
-        if (g_.nodes[i].op_type != "Constant" && std::find(types.begin(), types.end(), mapping_[i]) != types.end())
+        if (g_.nodes[i].op_type != "Constant" && fusible_[i] &&
+            std::find(types.begin(), types.end(), mapping_[i]) != types.end())
           seeds.push_back(i);
       }
       std::stable_sort(seeds.begin(), seeds.end(), [&](size_t a, size_t b) { return irs(a) < irs(b); });
@@ -138,6 +143,10 @@ class Planner {
       return false;
     }
     std::string why;
+    if (!fusible_[cand]) {
+      record(kind, from, cand, b, cell.verdict, false, "target: no generated code for this operator (" + unfusible_why_[cand] + ")", extra);
+      return false;
+    }
     if (!constraints_hold(b, cand, &why)) {
       record(kind, from, cand, b, cell.verdict, false, "constraint: " + why, extra);
       return false;
@@ -264,6 +273,8 @@ class Planner {
   std::vector<MappingType> mapping_;
   std::vector<std::vector<size_t>> consumers_, preds_;
   std::vector<int> block_of_;
+  std::vector<bool> fusible_;               // the target can generate code for the node
+  std::vector<std::string> unfusible_why_;
   std::vector<Work> blocks_;
 };
 

@@ -4,6 +4,8 @@
 // current fused type), checking constraints, and profiling "profile" verdicts.
 #pragma once
 
+#include <functional>
+
 #include "core/fusion/fusion_plan.h"
 #include "core/fusion/profiler.h"
 #include "core/journal/journal.h"
@@ -15,6 +17,9 @@ struct PlannerOptions {
   TargetLimits limits;
   BlockProfiler* profiler = nullptr;  // nullptr: an estimating profiler is used
   bool enabled = true;                // false: one block per operator
+  // The target's code generator: operators it cannot put in a kernel run alone
+  // (never seeded, never added). Empty: every operator is fusible.
+  std::function<bool(const Node&, std::string* why)> fusible;
 };
 
 // The graph must be shape-inferred. Every decision goes to `journal` (stage "fusion").

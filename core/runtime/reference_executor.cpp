@@ -119,14 +119,18 @@ void check_input(const ValueInfo& info, const Tensor& t) {
 ReferenceExecutor::ReferenceExecutor(const Graph& graph) : graph_(graph) {}
 
 TensorMap ReferenceExecutor::run(const TensorMap& inputs, const RunOptions& options) const {
+  check_model_inputs(graph_, inputs);
+  return run_graph(graph_, inputs, nullptr, options);
+}
+
+void check_model_inputs(const Graph& graph, const TensorMap& inputs) {
   for (const auto& [name, t] : inputs)
-    check(graph_.is_graph_input(name), "the model has no input named '", name, "'");
-  for (const ValueInfo& in : graph_.inputs) {
+    check(graph.is_graph_input(name), "the model has no input named '", name, "'");
+  for (const ValueInfo& in : graph.inputs) {
     auto it = inputs.find(in.name);
     check(it != inputs.end(), "missing value for model input '", in.name, "'");
     check_input(in, it->second);
   }
-  return run_graph(graph_, inputs, nullptr, options);
 }
 
 TensorMap run_graph(const Graph& graph, const TensorMap& inputs, const TensorMap* outer_scope,
@@ -143,6 +147,41 @@ TensorMap run_graph(const Graph& graph, const TensorMap& inputs, const TensorMap
     for (const auto& [k, v] : scope.values) result.emplace(k, v);
   for (size_t i = 0; i < graph.outputs.size(); ++i) result[graph.outputs[i].name] = outs[i];
   return result;
+}
+
+std::vector<Tensor> run_node(const Graph& graph, const Node& node,
+                             const std::function<const Tensor*(const std::string&)>& lookup) {
+  const OpRegistry& registry = OpRegistry::instance();
+  const OpInfo& row = registry.lookup(node, graph);
+  KernelContext ctx{node, graph.opset(node.domain == "ai.onnx" ? "" : node.domain), {}, {}};
+  if (ctx.opset == 0) ctx.opset = 21;
+  for (const std::string& in : node.inputs) {
+    if (in.empty()) {
+      ctx.inputs.push_back(nullptr);
+      continue;
+    }
+    const Tensor* t = lookup(in);
+    check(t != nullptr, node.label(), ": input '", in, "' has no value");
+    ctx.inputs.push_back(t);
+  }
+  TensorMap outer;
+  for (const std::string& v : subgraph_reads(node))
+    if (const Tensor* t = lookup(v)) outer.emplace(v, *t);
+  ctx.run_subgraph = [&](const Graph& g, const std::vector<Tensor>& ins) {
+    TensorMap named;
+    check(ins.size() <= g.inputs.size(), "subgraph '", g.name, "' takes ", g.inputs.size(), " inputs, got ",
+          ins.size());
+    for (size_t i = 0; i < ins.size(); ++i) named[g.inputs[i].name] = ins[i];
+    TensorMap r = run_graph(g, named, &outer, {});
+    std::vector<Tensor> out;
+    for (const ValueInfo& o : g.outputs) out.push_back(r.at(o.name));
+    return out;
+  };
+  std::vector<Tensor> outs = row.kernel(ctx);
+  for (size_t i = 0; i < node.outputs.size(); ++i)
+    check(node.outputs[i].empty() || (i < outs.size() && outs[i].defined()), node.label(),
+          ": produced no value for output '", node.outputs[i], "'");
+  return outs;
 }
 
 }  // namespace dnnf

@@ -35,4 +35,13 @@ class ReferenceExecutor {
 TensorMap run_graph(const Graph& graph, const TensorMap& inputs, const TensorMap* outer_scope,
                     const RunOptions& options);
 
+// Checks inputs against the graph's declared inputs (names, dtype, rank, static dims).
+void check_model_inputs(const Graph& graph, const TensorMap& inputs);
+
+// Runs one node of `graph` with the reference kernel; `lookup` gives input values
+// (and what the node's subgraphs read from outside). Used by backends for the
+// operators they do not generate code for.
+std::vector<Tensor> run_node(const Graph& graph, const Node& node,
+                             const std::function<const Tensor*(const std::string&)>& lookup);
+
 }  // namespace dnnf

@@ -1,0 +1,466 @@
+#include "core/codegen/pull_ops.h"
+
+#include <cmath>
+#include <map>
+
+#include "core/util/error.h"
+
+namespace dnnf::codegen {
+
+namespace {
+
+using Idx = std::vector<Ix>;
+
+std::string in0(EmitContext& cx, Body& b, const Node& n, const Idx& idx) { return cx.input_bcast(b, n, 0, idx); }
+
+PullRow unary(const char* op, std::string (*f)(const Node&, const std::string&)) {
+  return {op, [f](EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+            return f(n, in0(cx, b, n, idx));
+          }, {}};
+}
+
+PullRow call1(const char* op, const char* fn) {
+  const std::string name = fn;
+  return {op, [name](EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+            return name + "(" + in0(cx, b, n, idx) + ")";
+          }, {}};
+}
+
+// Variadic or binary with broadcasting: fold left with `combine`.
+PullRow nary(const char* op, std::string (*combine)(const std::string&, const std::string&),
+             bool mean = false) {
+  return {op, [combine, mean](EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+            std::string acc = cx.input_bcast(b, n, 0, idx);
+            size_t count = 1;
+            for (size_t i = 1; i < n.inputs.size(); ++i) {
+              if (n.inputs[i].empty()) continue;
+              acc = cx.bind(b, combine(acc, cx.input_bcast(b, n, i, idx)));
+              ++count;
+            }
+            if (mean) acc = "(" + acc + " * splat<T>(" + float_literal(1.0 / double(count)) + "))";
+            return acc;
+          }, {}};
+}
+
+std::string f(float v) { return "splat<T>(" + float_literal(v) + ")"; }
+
+bool no_mask_output(const Graph&, const Node& n, std::string* why) {
+  if (n.outputs.size() > 1 && !n.outputs[1].empty()) {
+    *why = n.op_type + " with a mask output";
+    return false;
+  }
+  return true;
+}
+
+// Constant integer input (or the attribute in older opsets).
+std::optional<std::vector<int64_t>> const_ints(const Graph& g, const Node& n, size_t i, const char* attr) {
+  if (n.has_input(i)) {
+    auto it = g.initializers.find(n.inputs[i]);
+    if (it == g.initializers.end()) return std::nullopt;
+    std::vector<int64_t> v;
+    for (int64_t k = 0; k < it->second.numel(); ++k) v.push_back(it->second.get_i64(k));
+    return v;
+  }
+  if (attr && n.has_attr(attr)) return n.attr_ints(attr);
+  return std::vector<int64_t>{};
+}
+
+int64_t norm_axis(int64_t a, int64_t rank) { return a < 0 ? a + rank : a; }
+
+// ---- movement ---------------------------------------------------------------------
+
+std::string reshape_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+  const std::vector<int64_t> in = cx.shape_of(n.inputs[0]);
+  const std::vector<int64_t> out = cx.shape_of(n.outputs[0]);
+  if (in == out) return cx.value_at(b, n.inputs[0], idx);
+  const Ix linear = ix_linear(idx, row_major_strides(out));
+  return cx.value_at(b, n.inputs[0], ix_unravel(linear, in));
+}
+
+std::string transpose_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+  std::vector<int64_t> perm = n.attr_ints("perm");
+  if (perm.empty())
+    for (size_t i = idx.size(); i-- > 0;) perm.push_back(int64_t(i));
+  Idx in(idx.size());
+  for (size_t j = 0; j < idx.size(); ++j) in[size_t(perm[j])] = idx[j];
+  return cx.value_at(b, n.inputs[0], in);
+}
+
+std::string expand_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+  return cx.input_bcast(b, n, 0, idx);
+}
+
+std::string tile_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+  const std::vector<int64_t> in = cx.shape_of(n.inputs[0]);
+  Idx i2(idx.size());
+  for (size_t j = 0; j < idx.size(); ++j) i2[j] = ix_mod(idx[j], in[j]);
+  return cx.value_at(b, n.inputs[0], i2);
+}
+
+struct SliceAxis { int64_t start = 0, step = 1; };
+
+std::map<int64_t, SliceAxis> slice_axes(const Graph& g, const Node& n) {
+  const std::vector<int64_t> shape = *g.type_of(n.inputs[0])->static_shape();
+  const int64_t rank = int64_t(shape.size());
+  const bool attrs = g.opset() < 10;
+  auto starts = attrs ? std::optional(n.attr_ints("starts")) : const_ints(g, n, 1, nullptr);
+  auto axes = attrs ? std::optional(n.attr_ints("axes")) : const_ints(g, n, 3, nullptr);
+  auto steps = attrs ? std::optional(std::vector<int64_t>{}) : const_ints(g, n, 4, nullptr);
+  std::map<int64_t, SliceAxis> r;
+  if (!starts || !axes || !steps) return r;
+  for (size_t k = 0; k < starts->size(); ++k) {
+    const int64_t axis = norm_axis(axes->empty() ? int64_t(k) : (*axes)[k], rank);
+    const int64_t dim = shape[size_t(axis)];
+    const int64_t step = steps->empty() ? 1 : (*steps)[k];
+    int64_t s = (*starts)[k];
+    if (s < 0) s += dim;
+    s = step > 0 ? std::clamp<int64_t>(s, 0, dim) : std::clamp<int64_t>(s, 0, dim - 1);
+    r[axis] = {s, step};
+  }
+  return r;
+}
+
+bool slice_supported(const Graph& g, const Node& n, std::string* why) {
+  if (g.opset() >= 10)
+    for (size_t i = 1; i < n.inputs.size(); ++i)
+      if (n.has_input(i) && !g.is_constant(n.inputs[i])) {
+        *why = "Slice with computed bounds";
+        return false;
+      }
+  return true;
+}
+
+std::string slice_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+  Idx in = idx;
+  for (const auto& [axis, s] : slice_axes(cx.graph(), n))
+    in[size_t(axis)] = ix_add(ix_const(s.start), ix_mul(idx[size_t(axis)], s.step));
+  return cx.value_at(b, n.inputs[0], in);
+}
+
+std::string concat_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+  const int64_t rank = int64_t(idx.size());
+  const size_t axis = size_t(norm_axis(n.attr_int("axis", 0), rank));
+  std::vector<std::pair<std::string, int64_t>> parts;  // input, offset
+  int64_t off = 0;
+  for (const std::string& in : n.inputs) {
+    const int64_t len = cx.shape_of(in)[axis];
+    if (len > 0) parts.push_back({in, off});
+    off += len;
+  }
+  const Ix& i = idx[axis];
+  std::string result;
+  for (size_t k = parts.size(); k-- > 0;) {
+    const int64_t len = cx.shape_of(parts[k].first)[axis];
+    Idx sub = idx;
+    sub[axis] = cx.clamp(ix_sub(i, ix_const(parts[k].second)), 0, len - 1);
+    // Parts entirely outside the index range of this loop are never selected.
+    if (i->hi < parts[k].second || i->lo >= parts[k].second + len) continue;
+    const std::string v = cx.value_at(b, parts[k].first, sub);
+    if (result.empty()) {
+      result = v;
+      continue;
+    }
+    const std::string in_part = cx.index_in_range(b, i, parts[k].second, parts[k].second + len);
+    result = cx.bind(b, "vwhere(" + in_part + ", " + v + ", " + result + ")");
+  }
+  return result.empty() ? f(0) : result;
+}
+
+std::vector<int64_t> split_sizes(const Graph& g, const Node& n, int64_t dim) {
+  std::vector<int64_t> sizes;
+  if (n.has_input(1)) sizes = *const_ints(g, n, 1, nullptr);
+  else if (n.has_attr("split")) sizes = n.attr_ints("split");
+  if (sizes.empty()) {
+    const int64_t k = int64_t(n.outputs.size());
+    const int64_t chunk = (dim + k - 1) / k;
+    for (int64_t i = 0; i < k; ++i) sizes.push_back(std::min(chunk, std::max<int64_t>(0, dim - i * chunk)));
+  }
+  return sizes;
+}
+
+std::string split_pull(EmitContext& cx, Body& b, const Node& n, size_t out, const Idx& idx) {
+  const std::vector<int64_t> shape = cx.shape_of(n.inputs[0]);
+  const size_t axis = size_t(norm_axis(n.attr_int("axis", 0), int64_t(shape.size())));
+  const std::vector<int64_t> sizes = split_sizes(cx.graph(), n, shape[axis]);
+  int64_t off = 0;
+  for (size_t k = 0; k < out; ++k) off += sizes[k];
+  Idx in = idx;
+  in[axis] = ix_add(idx[axis], ix_const(off));
+  return cx.value_at(b, n.inputs[0], in);
+}
+
+bool pad_supported(const Graph& g, const Node& n, std::string* why) {
+  const std::string mode = n.attr_string("mode", "constant");
+  if (mode != "constant" && mode != "edge") {
+    *why = "Pad mode " + mode;
+    return false;
+  }
+  if (g.opset() >= 11) {
+    for (size_t i = 1; i < n.inputs.size(); ++i)
+      if (n.has_input(i) && !g.is_constant(n.inputs[i])) {
+        *why = "Pad with computed pads";
+        return false;
+      }
+    if (n.has_input(3)) {
+      *why = "Pad with axes";
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string pad_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+  const Graph& g = cx.graph();
+  const std::vector<int64_t> shape = cx.shape_of(n.inputs[0]);
+  const std::vector<int64_t> pads = g.opset() >= 11 ? *const_ints(g, n, 1, nullptr) : n.attr_ints("pads");
+  double cval = n.attr_float("value", 0.0f);
+  if (g.opset() >= 11 && n.has_input(2)) cval = g.initializers.at(n.inputs[2]).get_f64(0);
+  const bool edge = n.attr_string("mode", "constant") == "edge";
+  Idx in(idx.size());
+  std::string valid;
+  for (size_t j = 0; j < idx.size(); ++j) {
+    const Ix raw = ix_sub(idx[j], ix_const(pads[j]));
+    in[j] = cx.clamp(raw, 0, shape[j] - 1);
+    if (edge) continue;
+    const std::string m = cx.index_in_range(b, raw, 0, shape[j]);
+    if (m == "splat<T>(1.0f)") continue;
+    valid = valid.empty() ? m : cx.bind(b, "vand(" + valid + ", " + m + ")");
+  }
+  const std::string v = cx.value_at(b, n.inputs[0], in);
+  if (valid.empty()) return v;
+  return "vwhere(" + valid + ", " + v + ", " + f(float(cval)) + ")";
+}
+
+bool gather_supported(const Graph& g, const Node& n, std::string* why) {
+  const TensorType* t = g.type_of(n.inputs[1]);
+  if (!t || (t->dtype != DType::I64 && t->dtype != DType::I32)) {
+    *why = "Gather indices of this type";
+    return false;
+  }
+  return true;
+}
+
+std::string gather_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+  const std::vector<int64_t> data = cx.shape_of(n.inputs[0]);
+  const std::vector<int64_t> ishape = cx.shape_of(n.inputs[1]);
+  const size_t axis = size_t(norm_axis(n.attr_int("axis", 0), int64_t(data.size())));
+  const int64_t dim = data[axis];
+  Idx at(idx.begin() + int64_t(axis), idx.begin() + int64_t(axis + ishape.size()));
+  Ix which;
+  if (const Tensor* c = cx.constant(n.inputs[1]); c && c->numel() == 1) {
+    int64_t v = c->get_i64(0);
+    which = ix_const(std::clamp<int64_t>(v < 0 ? v + dim : v, 0, dim - 1));
+  } else {
+    const int slot = cx.buffer_slot(n.inputs[1]);
+    if (slot < 0 || cx.producer(n.inputs[1])) {
+      cx.mark_unsupported("Gather indices computed inside the block");
+      return f(0);
+    }
+    const Ix addr = ix_linear(at, row_major_strides(ishape));
+    std::vector<std::string> ph;
+    for (size_t i = 0; i < cx.var_names().size(); ++i) ph.push_back("$" + std::to_string(i) + "$");
+    which = ix_opaque("ix_gidx((int64_t)b" + std::to_string(slot) + "[" + ix_text(addr, ph) + "], " +
+                          std::to_string(dim) + "LL)",
+                      vars_of(addr), 0, dim - 1);
+  }
+  Idx in(idx.begin(), idx.begin() + int64_t(axis));
+  in.push_back(which);
+  in.insert(in.end(), idx.begin() + int64_t(axis + ishape.size()), idx.end());
+  return cx.value_at(b, n.inputs[0], in);
+}
+
+// ---- One-to-One with attributes or extra inputs -------------------------------------
+
+std::string clip_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+  std::string x = in0(cx, b, n, idx);
+  if (cx.graph().opset() < 11) {
+    if (n.has_attr("min")) x = cx.bind(b, "vmax(" + x + ", " + f(n.attr_float("min", 0)) + ")");
+    if (n.has_attr("max")) x = cx.bind(b, "vmin(" + x + ", " + f(n.attr_float("max", 0)) + ")");
+    return x;
+  }
+  if (n.has_input(1)) x = cx.bind(b, "vmax(" + x + ", " + cx.value_at(b, n.inputs[1], {}) + ")");
+  if (n.has_input(2)) x = cx.bind(b, "vmin(" + x + ", " + cx.value_at(b, n.inputs[2], {}) + ")");
+  return x;
+}
+
+bool clip_supported(const Graph& g, const Node& n, std::string* why) {
+  for (size_t i = 1; i < n.inputs.size(); ++i)
+    if (n.has_input(i) && !g.is_constant(n.inputs[i])) {
+      *why = "Clip with computed bounds";
+      return false;
+    }
+  return true;
+}
+
+std::string batchnorm_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+  const Idx c = {idx.size() > 1 ? idx[1] : ix_const(0)};
+  const std::string x = in0(cx, b, n, idx);
+  const std::string scale = cx.value_at(b, n.inputs[1], c), bias = cx.value_at(b, n.inputs[2], c);
+  const std::string mean = cx.value_at(b, n.inputs[3], c), var = cx.value_at(b, n.inputs[4], c);
+  const float eps = n.attr_float("epsilon", 1e-5f);
+  return "(" + x + " - " + mean + ") * (" + scale + " / vsqrt(" + var + " + " + f(eps) + ")) + " + bias;
+}
+
+bool batchnorm_supported(const Graph&, const Node& n, std::string* why) {
+  if (n.attr_int("training_mode", 0) != 0 || n.outputs.size() > 1) {
+    *why = "BatchNormalization in training mode";
+    return false;
+  }
+  return true;
+}
+
+std::string where_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+  return "vwhere(" + cx.input_bcast(b, n, 0, idx) + ", " + cx.input_bcast(b, n, 1, idx) + ", " +
+         cx.input_bcast(b, n, 2, idx) + ")";
+}
+
+std::string prelu_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+  const std::string x = in0(cx, b, n, idx);
+  return "vwhere(vlt(" + x + ", " + f(0) + "), " + x + " * " + cx.input_bcast(b, n, 1, idx) + ", " + x + ")";
+}
+
+std::string cast_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+  const std::string x = in0(cx, b, n, idx);
+  if (cx.dtype_of(n.outputs[0]) == DType::Bool && cx.dtype_of(n.inputs[0]) != DType::Bool)
+    return "vne(" + x + ", " + f(0) + ")";
+  return x;
+}
+
+std::string isinf_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+  const std::string x = in0(cx, b, n, idx);
+  const bool pos = n.attr_int("detect_positive", 1) != 0, neg = n.attr_int("detect_negative", 1) != 0;
+  if (pos && neg) return "visinf(" + x + ")";
+  if (pos) return "veq(" + x + ", " + f(INFINITY) + ")";
+  if (neg) return "veq(" + x + ", " + f(-INFINITY) + ")";
+  return f(0);
+}
+
+std::string gelu_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+  const std::string x = in0(cx, b, n, idx);
+  if (n.attr_string("approximate", "none") == "tanh")
+    return f(0.5f) + " * " + x + " * (" + f(1) + " + vtanh(" + f(0.7978845608028654f) + " * (" + x + " + " +
+           f(0.044715f) + " * " + x + " * " + x + " * " + x + ")))";
+  return f(0.5f) + " * " + x + " * (" + f(1) + " + verf(" + x + " * " + f(0.7071067811865476f) + "))";
+}
+
+std::string mod_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+  const std::string x = cx.input_bcast(b, n, 0, idx), y = cx.input_bcast(b, n, 1, idx);
+  return (n.attr_int("fmod", 0) ? "vfmod(" : "vmod_floor(") + x + ", " + y + ")";
+}
+
+std::vector<PullRow> build_rows() {
+  std::vector<PullRow> r;
+  for (auto [op, fn] : std::vector<std::pair<const char*, const char*>>{
+           {"Abs", "vabs"}, {"Neg", "vneg"}, {"Exp", "vexp"}, {"Log", "vlog"}, {"Sqrt", "vsqrt"},
+           {"Reciprocal", "vrecip"}, {"Floor", "vfloor"}, {"Ceil", "vceil"}, {"Round", "vround"},
+           {"Sign", "vsign"}, {"Sin", "vsin"}, {"Cos", "vcos"}, {"Erf", "verf"}, {"Tanh", "vtanh"},
+           {"Sigmoid", "vsigmoid"}, {"IsNaN", "visnan"}, {"Not", "vnot"}})
+    r.push_back(call1(op, fn));
+  r.push_back(unary("Relu", [](const Node&, const std::string& x) { return "vmax(" + x + ", splat<T>(0.0f))"; }));
+  r.push_back(unary("LeakyRelu", [](const Node& n, const std::string& x) {
+    return "vwhere(vlt(" + x + ", splat<T>(0.0f)), " + x + " * " + f(n.attr_float("alpha", 0.01f)) + ", " + x + ")";
+  }));
+  r.push_back(unary("HardSigmoid", [](const Node& n, const std::string& x) {
+    return "vmin(vmax(" + x + " * " + f(n.attr_float("alpha", 0.2f)) + " + " + f(n.attr_float("beta", 0.5f)) +
+           ", splat<T>(0.0f)), splat<T>(1.0f))";
+  }));
+  r.push_back(unary("HardSwish", [](const Node&, const std::string& x) {
+    return x + " * vmin(vmax(" + x + " / " + f(6) + " + " + f(0.5f) + ", splat<T>(0.0f)), splat<T>(1.0f))";
+  }));
+  r.push_back(unary("Elu", [](const Node& n, const std::string& x) {
+    return "vwhere(vlt(" + x + ", splat<T>(0.0f)), " + f(n.attr_float("alpha", 1.0f)) + " * (vexp(" + x +
+           ") - splat<T>(1.0f)), " + x + ")";
+  }));
+  r.push_back(unary("Selu", [](const Node& n, const std::string& x) {
+    const float a = n.attr_float("alpha", 1.67326319217681884765625f), g = n.attr_float("gamma", 1.05070102214813232421875f);
+    return f(g) + " * vwhere(vle(" + x + ", splat<T>(0.0f)), " + f(a) + " * vexp(" + x + ") - " + f(a) + ", " + x + ")";
+  }));
+  r.push_back(unary("Celu", [](const Node& n, const std::string& x) {
+    const float a = n.attr_float("alpha", 1.0f);
+    return "vmax(" + x + ", splat<T>(0.0f)) + vmin(splat<T>(0.0f), " + f(a) + " * (vexp(" + x + " / " + f(a) +
+           ") - splat<T>(1.0f)))";
+  }));
+  r.push_back(unary("Softplus", [](const Node&, const std::string& x) {
+    return "vmax(" + x + ", splat<T>(0.0f)) + vlog(splat<T>(1.0f) + vexp(vneg(vabs(" + x + "))))";
+  }));
+  r.push_back(unary("Softsign", [](const Node&, const std::string& x) { return x + " / (splat<T>(1.0f) + vabs(" + x + "))"; }));
+  r.push_back(unary("ThresholdedRelu", [](const Node& n, const std::string& x) {
+    return "vwhere(vgt(" + x + ", " + f(n.attr_float("alpha", 1.0f)) + "), " + x + ", splat<T>(0.0f))";
+  }));
+  r.push_back(unary("Shrink", [](const Node& n, const std::string& x) {
+    const float l = n.attr_float("lambd", 0.5f), bias = n.attr_float("bias", 0.0f);
+    return "vwhere(vlt(" + x + ", " + f(-l) + "), " + x + " + " + f(bias) + ", vwhere(vgt(" + x + ", " + f(l) +
+           "), " + x + " - " + f(bias) + ", splat<T>(0.0f)))";
+  }));
+  r.push_back(unary("Mish", [](const Node&, const std::string& x) {
+    return x + " * vtanh(vmax(" + x + ", splat<T>(0.0f)) + vlog(splat<T>(1.0f) + vexp(vneg(vabs(" + x + ")))))";
+  }));
+  r.push_back(unary("Silu", [](const Node&, const std::string& x) { return x + " * vsigmoid(" + x + ")"; }));
+  r.push_back(unary("Swish", [](const Node& n, const std::string& x) {
+    return x + " * vsigmoid(" + x + " * " + f(n.attr_float("alpha", 1.0f)) + ")";
+  }));
+  r.push_back({"Gelu", gelu_pull, {}});
+  r.push_back(unary("Identity", [](const Node&, const std::string& x) { return x; }));
+  r.push_back({"Dropout", [](EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) { return in0(cx, b, n, idx); },
+               no_mask_output});
+  r.push_back(nary("Add", [](const std::string& a, const std::string& b) { return a + " + " + b; }));
+  r.push_back(nary("Sub", [](const std::string& a, const std::string& b) { return a + " - " + b; }));
+  r.push_back(nary("Mul", [](const std::string& a, const std::string& b) { return a + " * " + b; }));
+  r.push_back(nary("Div", [](const std::string& a, const std::string& b) { return a + " / " + b; }));
+  r.push_back(nary("Pow", [](const std::string& a, const std::string& b) { return "vpow(" + a + ", " + b + ")"; }));
+  r.push_back(nary("Max", [](const std::string& a, const std::string& b) { return "vmax(" + a + ", " + b + ")"; }));
+  r.push_back(nary("Min", [](const std::string& a, const std::string& b) { return "vmin(" + a + ", " + b + ")"; }));
+  r.push_back(nary("Sum", [](const std::string& a, const std::string& b) { return a + " + " + b; }));
+  r.push_back(nary("Mean", [](const std::string& a, const std::string& b) { return a + " + " + b; }, true));
+  for (auto [op, fn] : std::vector<std::pair<const char*, const char*>>{
+           {"Equal", "veq"}, {"Less", "vlt"}, {"LessOrEqual", "vle"}, {"Greater", "vgt"},
+           {"GreaterOrEqual", "vge"}, {"And", "vand"}, {"Or", "vor"}, {"Xor", "vxor"}}) {
+    const std::string name = fn;
+    r.push_back({op, [name](EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+                   return name + "(" + cx.input_bcast(b, n, 0, idx) + ", " + cx.input_bcast(b, n, 1, idx) + ")";
+                 }, {}});
+  }
+  r.push_back({"Mod", mod_pull, {}});
+  r.push_back({"PRelu", prelu_pull, {}});
+  r.push_back({"Where", where_pull, {}});
+  r.push_back({"Cast", cast_pull, {}});
+  r.push_back({"CastLike", cast_pull, {}});
+  r.push_back({"IsInf", isinf_pull, {}});
+  r.push_back({"Clip", clip_pull, clip_supported});
+  r.push_back({"BatchNormalization", batchnorm_pull, batchnorm_supported});
+  for (const char* op : {"Reshape", "Flatten", "Squeeze", "Unsqueeze"}) r.push_back({op, reshape_pull, {}});
+  r.push_back({"Transpose", transpose_pull, {}});
+  r.push_back({"Expand", expand_pull, {}});
+  r.push_back({"Tile", tile_pull, {}});
+  r.push_back({"Slice", slice_pull, slice_supported});
+  r.push_back({"Concat", concat_pull, {}});
+  r.push_back({"Split", split_pull, [](const Graph& g, const Node& n, std::string* why) {
+                 if (n.has_input(1) && !g.is_constant(n.inputs[1])) {
+                   *why = "Split with computed sizes";
+                   return false;
+                 }
+                 return true;
+               }});
+  r.push_back({"Pad", pad_pull, pad_supported});
+  r.push_back({"Gather", gather_pull, gather_supported});
+  return r;
+}
+
+}  // namespace
+
+const std::vector<PullRow>& pull_rows() {
+  static const std::vector<PullRow> rows = build_rows();
+  return rows;
+}
+
+const PullRow* find_pull(const std::string& op_type) {
+  static const std::map<std::string, const PullRow*> index = [] {
+    std::map<std::string, const PullRow*> m;
+    for (const PullRow& r : pull_rows()) m[r.op] = &r;
+    return m;
+  }();
+  auto it = index.find(op_type);
+  return it == index.end() ? nullptr : it->second;
+}
+
+}  // namespace dnnf::codegen

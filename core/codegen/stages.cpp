@@ -1,0 +1,691 @@
+#include "core/codegen/stages.h"
+
+#include <cmath>
+#include <numeric>
+
+#include "core/ops/conv_geometry.h"
+#include "core/util/error.h"
+
+namespace dnnf::codegen {
+
+namespace {
+
+using Idx = std::vector<Ix>;
+
+const char* ctype(DType t) {
+  switch (t) {
+    case DType::F32: return "float";
+    case DType::Bool:
+    case DType::U8: return "uint8_t";
+    case DType::I8: return "int8_t";
+    case DType::I32: return "int32_t";
+    case DType::I64: return "int64_t";
+    default: return nullptr;
+  }
+}
+
+std::string decls(const EmitContext& cx) {
+  std::string s = "  const dnnf_kernel_args* a = (const dnnf_kernel_args*)p; (void)a;\n";
+  for (size_t i = 0; i < cx.buffers().size(); ++i) {
+    const char* t = ctype(cx.buffers()[i].dtype);
+    s += "  [[maybe_unused]] " + std::string(t) + "* b" + std::to_string(i) + " = (" + t + "*)a->bufs[" +
+         std::to_string(i) + "];\n";
+  }
+  return s;
+}
+
+int64_t product(const std::vector<int64_t>& v, size_t from = 0, size_t to = SIZE_MAX) {
+  int64_t p = 1;
+  for (size_t i = from; i < std::min(to, v.size()); ++i) p *= v[i];
+  return p;
+}
+
+// Declares task-decoded loop variables for dims `dims` (outermost first) from `task`.
+std::string decode(const std::vector<std::string>& names, const std::vector<int64_t>& extents,
+                   const std::string& from) {
+  std::string s = "    int64_t r_ = " + from + ";\n";
+  for (size_t i = names.size(); i-- > 0;) {
+    s += "    const int64_t " + names[i] + " = r_ % " + std::to_string(extents[i]) + "LL; r_ /= " +
+         std::to_string(extents[i]) + "LL; (void)" + names[i] + ";\n";
+  }
+  return s + "    (void)r_;\n";
+}
+
+// The vector main loop plus scalar tail over [lo, hi) of `var`, calling a generic body.
+std::string vector_loop(const std::string& var, const std::string& lo, const std::string& hi, const Body& body,
+                        bool vectorise, const std::string& extra_param = "", const std::string& vacc = "",
+                        const std::string& sacc = "") {
+  std::string s = "    auto body_ = [&](auto zt_, int64_t " + var + extra_param + ") {\n";
+  s += "      using T = decltype(zt_); (void)zt_;\n" + body.render(6) + "    };\n";
+  s += "    int64_t " + var + " = " + lo + ";\n";
+  const std::string va = vacc.empty() ? "" : ", " + vacc, sa = sacc.empty() ? "" : ", " + sacc;
+  if (vectorise) s += "    for (; " + var + " + VL <= " + hi + "; " + var + " += VL) body_(vf{}, " + var + va + ");\n";
+  s += "    for (; " + var + " < " + hi + "; ++" + var + ") body_(0.0f, " + var + sa + ");\n";
+  return s;
+}
+
+std::string parallel_call(const std::string& fn, int64_t tasks) {
+  return "  a->api->parallel_for(a->api->pool, " + std::to_string(tasks) + "LL, " + fn + ", (void*)a);\n";
+}
+
+// Stores the merged epilogue values (and the anchor value itself when kept) at idx.
+void store_epilogue(EmitContext& cx, Body& body, const Stage& s, const Idx& idx, const std::string& anchor_expr,
+                    bool store_anchor) {
+  cx.preset(body, s.value, idx, anchor_expr);
+  const Ix addr = ix_linear(idx, row_major_strides(cx.shape_of(s.value)));
+  if (store_anchor) body.lines.push_back(cx.store(s.value, addr, anchor_expr));
+  for (const std::string& e : s.epilogue) {
+    const std::string v = cx.value_at(body, e, idx);
+    body.lines.push_back(cx.store(e, ix_linear(idx, row_major_strides(cx.shape_of(e))), v));
+  }
+}
+
+// ---- pointwise ------------------------------------------------------------------------
+
+StageCode emit_pointwise(EmitContext& cx, const Stage& s, const std::string& fn) {
+  std::vector<int64_t> shape = cx.shape_of(s.value);
+  if (shape.empty()) shape = {1};
+  cx.reset_vars();
+  std::vector<std::string> outer_names;
+  std::vector<int64_t> outer_ext;
+  Idx idx;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    const std::string name = "i" + std::to_string(d);
+    idx.push_back(cx.var(cx.new_var(name, shape[d])));
+    if (d + 1 < shape.size()) {
+      outer_names.push_back(name);
+      outer_ext.push_back(shape[d]);
+    }
+  }
+  const bool vectorise = shape.back() >= 4;
+  cx.set_inner(int(shape.size()) - 1, vectorise);
+  Body body;
+  std::vector<int64_t> vshape = cx.shape_of(s.value);
+  Idx vidx = vshape.empty() ? Idx{} : idx;
+  const std::string v = cx.value_at(body, s.value, vidx);
+  body.lines.push_back(cx.store(s.value, ix_linear(vidx, row_major_strides(vshape)), v));
+  StageCode c;
+  const int64_t tasks = product(outer_ext);
+  c.functions = "static void " + fn + "(void* p, int64_t begin, int64_t end) {\n" + decls(cx) +
+                "  for (int64_t task = begin; task < end; ++task) {\n" + decode(outer_names, outer_ext, "task") +
+                vector_loop("i" + std::to_string(shape.size() - 1), "0", std::to_string(shape.back()), body, vectorise) +
+                "  }\n}\n";
+  c.run = parallel_call(fn, tasks);
+  return c;
+}
+
+// ---- GEMM -----------------------------------------------------------------------------
+
+struct GemmGeometry {
+  int64_t batch = 1, M = 1, N = 1, K = 1;
+  std::vector<int64_t> batch_shape;
+  std::vector<int64_t> a_off, b_off;  // per batch element
+  bool a_rank1 = false, b_rank1 = false;
+  bool trans_a = false, trans_b = false;
+  int64_t lda = 0, ldb = 0;
+  float alpha = 1, beta = 1;
+};
+
+GemmGeometry gemm_geometry(const EmitContext& cx, const Node& n) {
+  GemmGeometry g;
+  const std::vector<int64_t> as = cx.shape_of(n.inputs[0]), bs = cx.shape_of(n.inputs[1]);
+  if (n.op_type == "Gemm") {
+    g.trans_a = n.attr_int("transA", 0) != 0;
+    g.trans_b = n.attr_int("transB", 0) != 0;
+    g.alpha = n.attr_float("alpha", 1.0f);
+    g.beta = n.attr_float("beta", 1.0f);
+    g.M = g.trans_a ? as[1] : as[0];
+    g.K = g.trans_a ? as[0] : as[1];
+    g.N = g.trans_b ? bs[0] : bs[1];
+    g.lda = as[1];
+    g.ldb = bs[1];
+    g.a_off = g.b_off = {0};
+    return g;
+  }
+  std::vector<int64_t> a = as, b = bs;
+  if (a.size() == 1) { a.insert(a.begin(), 1); g.a_rank1 = true; }
+  if (b.size() == 1) { b.push_back(1); g.b_rank1 = true; }
+  g.M = a[a.size() - 2];
+  g.K = a.back();
+  g.N = b.back();
+  g.lda = g.K;
+  g.ldb = g.N;
+  const size_t rb = std::max(a.size(), b.size()) - 2;
+  std::vector<int64_t> ab(rb, 1), bb(rb, 1);
+  std::copy(a.begin(), a.end() - 2, ab.begin() + int64_t(rb - (a.size() - 2)));
+  std::copy(b.begin(), b.end() - 2, bb.begin() + int64_t(rb - (b.size() - 2)));
+  for (size_t i = 0; i < rb; ++i) g.batch_shape.push_back(std::max(ab[i], bb[i]));
+  g.batch = product(g.batch_shape);
+  const std::vector<int64_t> as_str = row_major_strides(ab), bs_str = row_major_strides(bb);
+  for (int64_t bi = 0; bi < g.batch; ++bi) {
+    int64_t r = bi, ao = 0, bo = 0;
+    for (size_t d = rb; d-- > 0;) {
+      const int64_t i = r % g.batch_shape[d];
+      r /= g.batch_shape[d];
+      if (ab[d] != 1) ao += i * as_str[d];
+      if (bb[d] != 1) bo += i * bs_str[d];
+    }
+    g.a_off.push_back(ao * g.M * g.K);
+    g.b_off.push_back(bo * g.K * g.N);
+  }
+  return g;
+}
+
+// Offsets as a stride when they form a progression, else as a static array.
+std::string offsets(const std::vector<int64_t>& off, const std::string& name, std::string* arrays,
+                    std::string* stride_out) {
+  bool progression = true;
+  for (size_t i = 1; i < off.size(); ++i)
+    if (off[i] - off[i - 1] != (off.size() > 1 ? off[1] - off[0] : 0)) progression = false;
+  if (progression && !off.empty() && off[0] == 0) {
+    *stride_out = std::to_string(off.size() > 1 ? off[1] - off[0] : 0) + "LL";
+    return "0";
+  }
+  *stride_out = "0";
+  std::string s = "static const int64_t " + name + "[] = {";
+  for (size_t i = 0; i < off.size(); ++i) s += (i ? "," : "") + std::to_string(off[i]);
+  *arrays += s + "};\n";
+  return name;
+}
+
+StageCode emit_gemm(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
+  const Node& n = *s.anchor;
+  const GemmGeometry g = gemm_geometry(cx, n);
+  StageCode c;
+  const bool has_bias = n.op_type == "Gemm" && n.has_input(2) && g.beta != 0;
+  const bool epilogue = has_bias || !s.epilogue.empty() || (s.store_value && s.result_buffer != s.value);
+  // Epilogue over (batch, m, n) tiles.
+  if (epilogue) {
+    cx.reset_vars();
+    std::vector<std::string> bnames;
+    Idx idx;
+    for (size_t d = 0; d < g.batch_shape.size(); ++d) {
+      bnames.push_back("ib" + std::to_string(d));
+      idx.push_back(cx.var(cx.new_var(bnames.back(), g.batch_shape[d])));
+    }
+    const Ix m = cx.var(cx.new_var("m", g.M));
+    const int nv = cx.new_var("n", g.N);
+    if (!g.a_rank1) idx.push_back(m);
+    if (!g.b_rank1) idx.push_back(cx.var(nv));
+    cx.set_inner(nv, true);
+    Body body;
+    std::string av = cx.bind(body, "load<T>(trow + n)");
+    if (has_bias) {
+      const std::vector<int64_t> cs = cx.shape_of(n.inputs[2]);
+      const std::string bias = cx.value_at(body, n.inputs[2], cx.bcast_index(n.inputs[2], {m, cx.var(nv)}));
+      av = cx.bind(body, av + " + " + bias + " * splat<T>(" + float_literal(g.beta) + ")");
+    }
+    store_epilogue(cx, body, s, idx, av, s.store_value && (has_bias || s.result_buffer != s.value));
+    c.functions += "static void " + fn + "_e(void* p, float* tile, int64_t ldt, int64_t batch, int64_t row0, "
+                   "int64_t col0, int64_t rows, int64_t cols) {\n" + decls(cx) +
+                   "  for (int64_t m = row0; m < row0 + rows; ++m) {\n" +
+                   decode(bnames, g.batch_shape, "batch") +
+                   "    const float* trow = tile + (m - row0) * ldt - col0;\n" +
+                   vector_loop("n", "col0", "col0 + cols", body, true) + "  }\n}\n";
+  }
+  const int a_slot = cx.buffer_slot(n.inputs[0]), b_slot = cx.buffer_slot(n.inputs[1]);
+  const int c_slot = cx.buffer_slot(s.result_buffer);
+  std::string arrays, a_stride, b_stride;
+  const std::string a_offs = offsets(g.a_off, fn + "_aoff", &arrays, &a_stride);
+  const std::string b_offs = offsets(g.b_off, fn + "_boff", &arrays, &b_stride);
+  c.functions = arrays + c.functions;
+  const bool b_const = cx.buffers()[size_t(b_slot)].constant && g.b_off.size() >= 1 &&
+                       std::all_of(g.b_off.begin(), g.b_off.end(), [](int64_t o) { return o == 0; });
+  if (b_const) {
+    c.packs = 1;
+    c.prepare = "  st->packs[" + std::to_string(pack) + "] = a->api->gemm_pack_b((const float*)a->bufs[" +
+                std::to_string(b_slot) + "], " + std::to_string(g.K) + "LL, " + std::to_string(g.N) + "LL, " +
+                std::to_string(g.ldb) + "LL, " + (g.trans_b ? "1" : "0") + ");\n";
+  }
+  c.run = "  {\n    dnnf_gemm_desc d = {};\n";
+  c.run += "    d.batch = " + std::to_string(g.batch) + "; d.M = " + std::to_string(g.M) + "; d.N = " +
+           std::to_string(g.N) + "; d.K = " + std::to_string(g.K) + ";\n";
+  c.run += "    d.A = (const float*)a->bufs[" + std::to_string(a_slot) + "]; d.lda = " + std::to_string(g.lda) +
+           "; d.a_batch_stride = " + a_stride + "; d.a_offsets = " + (a_offs == "0" ? "0" : a_offs) +
+           "; d.trans_a = " + (g.trans_a ? "1" : "0") + ";\n";
+  c.run += "    d.B = (const float*)a->bufs[" + std::to_string(b_slot) + "]; d.ldb = " + std::to_string(g.ldb) +
+           "; d.b_batch_stride = " + b_stride + "; d.b_offsets = " + (b_offs == "0" ? "0" : b_offs) +
+           "; d.trans_b = " + (g.trans_b ? "1" : "0") + ";\n";
+  if (b_const) c.run += "    d.packed_b = ((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + "];\n";
+  c.run += "    d.C = (float*)a->bufs[" + std::to_string(c_slot) + "]; d.ldc = " + std::to_string(g.N) +
+           "; d.c_batch_stride = " + std::to_string(g.M * g.N) + "LL; d.alpha = " + float_literal(g.alpha) + ";\n";
+  if (epilogue) c.run += "    d.epilogue = " + fn + "_e; d.epilogue_ctx = (void*)a;\n";
+  c.run += "    a->api->gemm(&d, a->api);\n  }\n";
+  return c;
+}
+
+// ---- convolution ----------------------------------------------------------------------
+
+StageCode emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
+  const Node& n = *s.anchor;
+  const std::vector<int64_t> xs = cx.shape_of(n.inputs[0]), ws = cx.shape_of(n.inputs[1]);
+  const std::vector<int64_t> ys = cx.shape_of(n.outputs[0]);
+  const int64_t nsp = int64_t(xs.size()) - 2;
+  std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
+  ops::convgeo::Window w = ops::convgeo::read_window(n, nsp, kernel);
+  ops::convgeo::resolve_all(n, w, Shape(xs.begin() + 2, xs.end()), false);
+  const bool two = nsp == 2;
+  const int64_t H = two ? xs[2] : 1, W = xs.back(), OH = two ? ys[2] : 1, OW = ys.back();
+  const int64_t KH = two ? kernel[0] : 1, KW = kernel.back();
+  const int64_t sh = two ? w.strides[0] : 1, sw = w.strides.back();
+  const int64_t dh = two ? w.dilations[0] : 1, dw = w.dilations.back();
+  const int64_t pt = two ? w.pad_begin(0) : 0, pl = w.pad_begin(nsp - 1);
+  StageCode c;
+  const bool epilogue = !s.epilogue.empty() || (s.store_value && s.result_buffer != s.value);
+  if (epilogue) {
+    cx.reset_vars();
+    Idx idx = {cx.var(cx.new_var("img", ys[0])), cx.var(cx.new_var("ch", ys[1]))};
+    if (two) idx.push_back(cx.var(cx.new_var("oh", OH)));
+    const int ow = cx.new_var("ow", OW);
+    idx.push_back(cx.var(ow));
+    cx.set_inner(ow, true);
+    Body body;
+    const std::string av = cx.bind(body, "load<T>(trow + ow)");
+    store_epilogue(cx, body, s, idx, av, s.store_value && s.result_buffer != s.value);
+    c.functions += "static void " + fn + "_e(void* p, float* tile, int64_t ldt, int64_t batch, int64_t row0, "
+                   "int64_t col0, int64_t rows, int64_t cols) {\n" + decls(cx) +
+                   "  const int64_t img = batch; (void)img;\n"
+                   "  for (int64_t ch = row0; ch < row0 + rows; ++ch) {\n"
+                   "    for (int64_t pos = col0; pos < col0 + cols;) {\n"
+                   "    const int64_t oh = pos / " + std::to_string(OW) + "LL; (void)oh;\n"
+                   "    const int64_t ow0 = pos % " + std::to_string(OW) + "LL;\n"
+                   "    const int64_t seg = (" + std::to_string(OW) + "LL - ow0) < (col0 + cols - pos) ? (" +
+                   std::to_string(OW) + "LL - ow0) : (col0 + cols - pos);\n"
+                   "    const float* trow = tile + (ch - row0) * ldt + (pos - col0) - ow0;\n" +
+                   vector_loop("ow", "ow0", "ow0 + seg", body, true) + "    pos += seg;\n    }\n  }\n}\n";
+  }
+  const int x_slot = cx.buffer_slot(n.inputs[0]), w_slot = cx.buffer_slot(n.inputs[1]);
+  const int b_slot = n.has_input(2) ? cx.buffer_slot(n.inputs[2]) : -1;
+  const bool w_const = cx.buffers()[size_t(w_slot)].constant;
+  std::string desc = "    dnnf_conv2d_desc d = {};\n";
+  desc += "    d.N = " + std::to_string(xs[0]) + "; d.C = " + std::to_string(xs[1]) + "; d.H = " + std::to_string(H) +
+          "; d.W = " + std::to_string(W) + ";\n";
+  desc += "    d.OC = " + std::to_string(ws[0]) + "; d.KH = " + std::to_string(KH) + "; d.KW = " + std::to_string(KW) +
+          "; d.OH = " + std::to_string(OH) + "; d.OW = " + std::to_string(OW) + ";\n";
+  desc += "    d.stride_h = " + std::to_string(sh) + "; d.stride_w = " + std::to_string(sw) + "; d.pad_top = " +
+          std::to_string(pt) + "; d.pad_left = " + std::to_string(pl) + "; d.dil_h = " + std::to_string(dh) +
+          "; d.dil_w = " + std::to_string(dw) + "; d.group = " + std::to_string(n.attr_int("group", 1)) + ";\n";
+  desc += "    d.weight = (const float*)a->bufs[" + std::to_string(w_slot) + "];\n";
+  if (w_const) {
+    c.packs = 1;
+    c.prepare = "  {\n" + desc + "    st->packs[" + std::to_string(pack) + "] = a->api->conv2d_pack(&d);\n  }\n";
+  }
+  c.run = "  {\n" + desc;
+  c.run += "    d.input = (const float*)a->bufs[" + std::to_string(x_slot) + "];\n";
+  if (w_const) c.run += "    d.packed_weight = ((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + "];\n";
+  if (b_slot >= 0) c.run += "    d.bias = (const float*)a->bufs[" + std::to_string(b_slot) + "];\n";
+  c.run += "    d.output = (float*)a->bufs[" + std::to_string(cx.buffer_slot(s.result_buffer)) + "];\n";
+  if (epilogue) c.run += "    d.epilogue = " + fn + "_e; d.epilogue_ctx = (void*)a;\n";
+  c.run += "    a->api->conv2d(&d, a->api);\n  }\n";
+  return c;
+}
+
+// ---- reductions, softmax, normalisations ----------------------------------------------
+
+enum class Red { Sum, Mean, Max, Min, Prod, SumSquare, L1, L2, LogSum, LogSumExp, Softmax, LogSoftmax,
+                 LayerNorm, RMSNorm, InstanceNorm };
+
+struct ReduceSpec {
+  Red op = Red::Sum;
+  std::vector<bool> reduced;  // per input dim
+  bool keepdims = true;
+  float eps = 1e-5f;
+};
+
+std::optional<std::vector<int64_t>> reduce_axes(const Graph& g, const Node& n) {
+  if (n.has_input(1)) {
+    auto it = g.initializers.find(n.inputs[1]);
+    if (it == g.initializers.end()) return std::nullopt;
+    std::vector<int64_t> v;
+    for (int64_t k = 0; k < it->second.numel(); ++k) v.push_back(it->second.get_i64(k));
+    return v;
+  }
+  return n.attr_ints("axes");
+}
+
+std::optional<ReduceSpec> reduce_spec(const Graph& g, const Node& n, std::string* why) {
+  static const std::map<std::string, Red> reduce_ops = {
+      {"ReduceSum", Red::Sum}, {"ReduceMean", Red::Mean}, {"ReduceMax", Red::Max}, {"ReduceMin", Red::Min},
+      {"ReduceProd", Red::Prod}, {"ReduceSumSquare", Red::SumSquare}, {"ReduceL1", Red::L1},
+      {"ReduceL2", Red::L2}, {"ReduceLogSum", Red::LogSum}, {"ReduceLogSumExp", Red::LogSumExp}};
+  const TensorType* xt = g.type_of(n.inputs[0]);
+  if (!xt || !xt->is_static() || xt->dtype != DType::F32) {
+    *why = "non-float or dynamic input";
+    return std::nullopt;
+  }
+  const int64_t rank = xt->rank();
+  ReduceSpec r;
+  r.reduced.assign(size_t(rank), false);
+  auto mark_from = [&](int64_t axis) {
+    if (axis < 0) axis += rank;
+    for (int64_t d = std::clamp<int64_t>(axis, 0, rank); d < rank; ++d) r.reduced[size_t(d)] = true;
+  };
+  if (auto it = reduce_ops.find(n.op_type); it != reduce_ops.end()) {
+    r.op = it->second;
+    r.keepdims = n.attr_int("keepdims", 1) != 0;
+    auto axes = reduce_axes(g, n);
+    if (!axes) {
+      *why = "reduction axes computed at run time";
+      return std::nullopt;
+    }
+    if (axes->empty()) {
+      if (n.attr_int("noop_with_empty_axes", 0)) {
+        *why = "noop reduction";
+        return std::nullopt;
+      }
+      r.reduced.assign(size_t(rank), true);
+    }
+    for (int64_t a : *axes) r.reduced[size_t(a < 0 ? a + rank : a)] = true;
+    if (rank == 0) {
+      *why = "scalar reduction";
+      return std::nullopt;
+    }
+    return r;
+  }
+  if (n.op_type == "GlobalAveragePool" || n.op_type == "GlobalMaxPool") {
+    r.op = n.op_type == "GlobalMaxPool" ? Red::Max : Red::Mean;
+    mark_from(2);
+    return r;
+  }
+  if (n.op_type == "Softmax" || n.op_type == "LogSoftmax") {
+    r.op = n.op_type == "Softmax" ? Red::Softmax : Red::LogSoftmax;
+    const bool coerce = n.domain.empty() && g.opset() < 13;
+    int64_t axis = n.attr_int("axis", coerce ? 1 : -1);
+    if (coerce) mark_from(axis);
+    else r.reduced[size_t(axis < 0 ? axis + rank : axis)] = true;
+    return r;
+  }
+  if (n.op_type == "LayerNormalization" || n.op_type == "RMSNormalization") {
+    for (size_t i = 1; i < n.outputs.size(); ++i)
+      if (!n.outputs[i].empty()) {
+        *why = "normalisation with statistics outputs";
+        return std::nullopt;
+      }
+    r.op = n.op_type == "LayerNormalization" ? Red::LayerNorm : Red::RMSNorm;
+    r.eps = n.attr_float("epsilon", 1e-5f);
+    mark_from(n.attr_int("axis", -1));
+    return r;
+  }
+  if (n.op_type == "InstanceNormalization") {
+    r.op = Red::InstanceNorm;
+    r.eps = n.attr_float("epsilon", 1e-5f);
+    mark_from(2);
+    return r;
+  }
+  *why = n.op_type + " is not a reduction";
+  return std::nullopt;
+}
+
+// Accumulation over the reduced dims: loops, vector + scalar accumulators, combine.
+struct Pass {
+  std::string init;      // float literal
+  std::string combine;   // "sum" | "max" | "min" | "prod"
+  std::function<std::string(Body&)> term;  // T expression of one element
+};
+
+std::string combine_expr(const std::string& how, const std::string& acc, const std::string& x) {
+  if (how == "max") return "vmax(" + acc + ", " + x + ")";
+  if (how == "min") return "vmin(" + acc + ", " + x + ")";
+  if (how == "prod") return acc + " * " + x;
+  return acc + " + " + x;
+}
+
+std::string horizontal(const std::string& how, const std::string& v) {
+  if (how == "max") return "hmax(" + v + ")";
+  if (how == "min") return "hmin(" + v + ")";
+  if (how == "prod") return "hprod(" + v + ")";
+  return "hsum(" + v + ")";
+}
+
+StageCode emit_reduce(EmitContext& cx, const Stage& s, const std::string& fn) {
+  const Node& n = *s.anchor;
+  std::string why;
+  const ReduceSpec spec = *reduce_spec(cx.graph(), n, &why);
+  const std::vector<int64_t> xs = cx.shape_of(n.inputs[0]);
+  cx.reset_vars();
+  Idx full(xs.size());
+  std::vector<std::string> kept_names, red_names;
+  std::vector<int64_t> kept_ext, red_ext;
+  for (size_t d = 0; d < xs.size(); ++d) {
+    const std::string name = (spec.reduced[d] ? "r" : "k") + std::to_string(d);
+    full[d] = cx.var(cx.new_var(name, xs[d]));
+    (spec.reduced[d] ? red_names : kept_names).push_back(name);
+    (spec.reduced[d] ? red_ext : kept_ext).push_back(xs[d]);
+  }
+  int64_t count = product(red_ext);
+  const bool vectorise = !red_ext.empty() && red_ext.back() >= 4;
+  int inner = -1;
+  for (size_t d = xs.size(); d-- > 0;)
+    if (spec.reduced[d]) { inner = int(d); break; }
+  const std::string x = n.inputs[0];
+
+  std::string code = "static void " + fn + "(void* p, int64_t begin, int64_t end) {\n" + decls(cx) +
+                     "  for (int64_t task = begin; task < end; ++task) {\n" + decode(kept_names, kept_ext, "task");
+  // Loops over the reduced dims but the innermost; `inside` runs in the innermost body.
+  auto reduced_loops = [&](const std::string& inside_loop) {
+    std::string open, close;
+    for (size_t i = 0; i + 1 < red_names.size(); ++i) {
+      open += "    for (int64_t " + red_names[i] + " = 0; " + red_names[i] + " < " + std::to_string(red_ext[i]) +
+              "LL; ++" + red_names[i] + ") {\n";
+      close += "    }\n";
+    }
+    return open + inside_loop + close;
+  };
+  auto run_pass = [&](const std::string& result, const Pass& pass) {
+    cx.set_inner(inner, vectorise);
+    Body body;
+    const std::string t = pass.term(body);
+    body.lines.push_back("acc_ = " + combine_expr(pass.combine, "acc_", t) + ";");
+    const std::string inner_name = red_names.empty() ? "z_" : red_names.back();
+    const int64_t inner_ext = red_names.empty() ? 1 : red_ext.back();
+    code += "    float " + result + ";\n    {\n    vf vacc_ = splat<vf>(" + pass.init + "); float sacc_ = " + pass.init + ";\n";
+    code += reduced_loops(vector_loop(inner_name, "0", std::to_string(inner_ext) + "LL", body, vectorise, ", auto& acc_",
+                                      "vacc_", "sacc_"));
+    code += "    " + result + " = " + combine_expr(pass.combine, horizontal(pass.combine, "vacc_"), "sacc_") + ";\n    }\n";
+  };
+  auto xval = [&](Body& b) { return cx.value_at(b, x, full); };
+  const std::string inf = "__builtin_inff()";
+  const std::string cnt = float_literal(double(count));
+  std::string scalar_result;  // for reductions to one value per task
+  std::function<std::string(Body&)> element;  // for softmax / norms: output element
+  switch (spec.op) {
+    case Red::Sum: case Red::Mean: case Red::SumSquare: case Red::L1: case Red::L2: case Red::LogSum:
+      run_pass("s0", {"0.0f", "sum", [&](Body& b) {
+                        const std::string v = xval(b);
+                        if (spec.op == Red::SumSquare || spec.op == Red::L2) return v + " * " + v;
+                        if (spec.op == Red::L1) return "vabs(" + v + ")";
+                        return v;
+                      }});
+      scalar_result = spec.op == Red::Mean ? "s0 / " + cnt : spec.op == Red::L2 ? "vsqrt(s0)" :
+                      spec.op == Red::LogSum ? "vlog(s0)" : "s0";
+      break;
+    case Red::Max: run_pass("s0", {"(-" + inf + ")", "max", xval}); scalar_result = "s0"; break;
+    case Red::Min: run_pass("s0", {inf, "min", xval}); scalar_result = "s0"; break;
+    case Red::Prod: run_pass("s0", {"1.0f", "prod", xval}); scalar_result = "s0"; break;
+    case Red::LogSumExp:
+    case Red::Softmax:
+    case Red::LogSoftmax:
+      run_pass("mx", {"(-" + inf + ")", "max", xval});
+      code += "    const float mxs = (mx == -" + inf + " || mx == " + inf + ") ? 0.0f : mx;\n";
+      run_pass("se", {"0.0f", "sum", [&](Body& b) { return "vexp(" + xval(b) + " - splat<T>(mxs))"; }});
+      if (spec.op == Red::LogSumExp) scalar_result = "mxs + vlog(se)";
+      else if (spec.op == Red::Softmax)
+        element = [&](Body& b) { return "vexp(" + xval(b) + " - splat<T>(mxs)) * splat<T>(1.0f / se)"; };
+      else
+        element = [&](Body& b) { return xval(b) + " - splat<T>(mxs + vlog(se))"; };
+      break;
+    case Red::LayerNorm:
+    case Red::InstanceNorm:
+      run_pass("s0", {"0.0f", "sum", xval});
+      code += "    const float mean = s0 / " + cnt + ";\n";
+      run_pass("s1", {"0.0f", "sum", [&](Body& b) {
+                        const std::string d = cx.bind(b, xval(b) + " - splat<T>(mean)");
+                        return d + " * " + d;
+                      }});
+      code += "    const float rstd = 1.0f / vsqrt(s1 / " + cnt + " + " + float_literal(spec.eps) + ");\n";
+      element = [&](Body& b) {
+        std::string e = "(" + xval(b) + " - splat<T>(mean)) * splat<T>(rstd)";
+        const Idx ch = {full.size() > 1 ? full[1] : ix_const(0)};
+        if (n.has_input(1))
+          e += " * " + (spec.op == Red::InstanceNorm ? cx.value_at(b, n.inputs[1], ch)
+                                                     : cx.value_at(b, n.inputs[1], cx.bcast_index(n.inputs[1], full)));
+        if (n.has_input(2))
+          e += " + " + (spec.op == Red::InstanceNorm ? cx.value_at(b, n.inputs[2], ch)
+                                                     : cx.value_at(b, n.inputs[2], cx.bcast_index(n.inputs[2], full)));
+        return e;
+      };
+      break;
+    case Red::RMSNorm:
+      run_pass("s0", {"0.0f", "sum", [&](Body& b) { const std::string v = xval(b); return v + " * " + v; }});
+      code += "    const float rstd = 1.0f / vsqrt(s0 / " + cnt + " + " + float_literal(spec.eps) + ");\n";
+      element = [&](Body& b) {
+        std::string e = xval(b) + " * splat<T>(rstd)";
+        if (n.has_input(1)) e += " * " + cx.value_at(b, n.inputs[1], cx.bcast_index(n.inputs[1], full));
+        return e;
+      };
+      break;
+  }
+  if (element) {
+    // Write pass: the anchor's element and its merged epilogue, at the full index.
+    cx.set_inner(inner, vectorise);
+    Body body;
+    const std::string av = cx.bind(body, element(body));
+    store_epilogue(cx, body, s, full, av, s.store_value);
+    const std::string inner_name = red_names.back();
+    code += reduced_loops(vector_loop(inner_name, "0", std::to_string(red_ext.back()) + "LL", body, vectorise));
+  } else {
+    // One value per task: the anchor output index keeps (or drops) the reduced dims.
+    cx.set_inner(-1, false);
+    Idx out;
+    for (size_t d = 0; d < xs.size(); ++d) {
+      if (!spec.reduced[d]) out.push_back(full[d]);
+      else if (spec.keepdims) out.push_back(ix_const(0));
+    }
+    Body body;
+    const std::string av = cx.bind(body, "(float)(" + scalar_result + ")");
+    store_epilogue(cx, body, s, out, av, s.store_value);
+    code += "    {\n      using T = float;\n" + body.render(6) + "    }\n";
+  }
+  code += "  }\n}\n";
+  StageCode c;
+  c.functions = code;
+  c.run = parallel_call(fn, product(kept_ext));
+  return c;
+}
+
+// ---- pooling windows ------------------------------------------------------------------
+
+StageCode emit_pool(EmitContext& cx, const Stage& s, const std::string& fn) {
+  const Node& n = *s.anchor;
+  const std::vector<int64_t> xs = cx.shape_of(n.inputs[0]), ys = cx.shape_of(n.outputs[0]);
+  const int64_t nsp = int64_t(xs.size()) - 2;
+  const std::vector<int64_t> kernel = ops::convgeo::kernel_shape_attr(n, nsp);
+  ops::convgeo::Window w = ops::convgeo::read_window(n, nsp, kernel, n.op_type == "MaxPool");
+  const bool ceil_mode = n.attr_int("ceil_mode", 0) != 0;
+  ops::convgeo::resolve_all(n, w, Shape(xs.begin() + 2, xs.end()), ceil_mode);
+  const bool is_max = n.op_type == "MaxPool";
+  const bool include_pad = n.attr_int("count_include_pad", 0) != 0;
+  cx.reset_vars();
+  cx.set_inner(-1, false);
+  std::vector<std::string> names = {"pn", "pc"};
+  std::vector<int64_t> ext = {ys[0], ys[1]};
+  Idx out = {cx.var(cx.new_var("pn", ys[0])), cx.var(cx.new_var("pc", ys[1]))};
+  for (int64_t d = 0; d < nsp; ++d) {
+    names.push_back("o" + std::to_string(d));
+    ext.push_back(ys[size_t(2 + d)]);
+    out.push_back(cx.var(cx.new_var(names.back(), ext.back())));
+  }
+  Idx in = {out[0], out[1]};
+  std::string open, close, pad_checks;
+  for (int64_t d = 0; d < nsp; ++d) {
+    const std::string kv = "w" + std::to_string(d), iv = "x" + std::to_string(d);
+    const Ix kix = cx.var(cx.new_var(kv, kernel[size_t(d)]));
+    const Ix pos = ix_add(ix_add(ix_mul(out[size_t(2 + d)], w.strides[size_t(d)]), ix_mul(kix, w.dilations[size_t(d)])),
+                          ix_const(-w.pad_begin(d)));
+    in.push_back(pos);
+    const int64_t lim = xs[size_t(2 + d)];
+    // Window positions beyond the padded input (ceil_mode) are skipped altogether;
+    // positions in the padding count for count_include_pad but read nothing.
+    open += "    for (int64_t " + kv + " = 0; " + kv + " < " + std::to_string(kernel[size_t(d)]) + "LL; ++" + kv + ") {\n";
+    open += "      const int64_t " + iv + " = " + cx.ix(pos) + ";\n";
+    open += "      if (" + iv + " < -" + std::to_string(w.pad_begin(d)) + "LL || " + iv + " >= " +
+            std::to_string(lim + w.pad_end(d)) + "LL) continue;\n";
+    pad_checks += "      if (" + iv + " < 0 || " + iv + " >= " + std::to_string(lim) + "LL) inpad_ = 1;\n";
+    close += "    }\n";
+  }
+  Body win;
+  const std::string v = cx.value_at(win, n.inputs[0], in);
+  win.lines.push_back(is_max ? "acc_ = vmax(acc_, " + v + ");" : "acc_ += " + v + ";");
+  win.lines.push_back("++valid_;");
+  std::string code = "static void " + fn + "(void* p, int64_t begin, int64_t end) {\n" + decls(cx) +
+                     "  for (int64_t task = begin; task < end; ++task) {\n" + decode(names, ext, "task") +
+                     "    float acc_ = " + (is_max ? "-__builtin_inff()" : "0.0f") + ";\n"
+                     "    int64_t valid_ = 0, padded_ = 0;\n";
+  code += open + "      int inpad_ = 0;\n" + pad_checks + "      ++padded_;\n      if (!inpad_) {\n        using T = float;\n" +
+          win.render(8) + "      }\n" + close;
+  const std::string res = is_max ? "acc_" : (include_pad ? "acc_ / (float)padded_" : "acc_ / (float)valid_");
+  Body body;
+  const std::string av = cx.bind(body, "(float)(" + res + ")");
+  store_epilogue(cx, body, s, out, av, s.store_value);
+  code += "    {\n      using T = float;\n" + body.render(6) + "    }\n  }\n}\n";
+  StageCode c;
+  c.functions = code;
+  c.run = parallel_call(fn, product(ext));
+  return c;
+}
+
+}  // namespace
+
+StageKind anchor_kind(const Graph& g, const Node& n, std::string* why) {
+  auto all_float = [&](std::initializer_list<size_t> ins) {
+    for (size_t i : ins) {
+      if (!n.has_input(i)) continue;
+      const TensorType* t = g.type_of(n.inputs[i]);
+      if (!t || t->dtype != DType::F32) return false;
+    }
+    return true;
+  };
+  if (n.op_type == "MatMul" && n.domain.empty() || (n.op_type == "MatMul" && n.domain == "dnnf")) {
+    if (!all_float({0, 1})) { *why = "non-float MatMul"; return StageKind::Pointwise; }
+    return StageKind::Gemm;
+  }
+  if (n.op_type == "Gemm") {
+    if (!all_float({0, 1, 2})) { *why = "non-float Gemm"; return StageKind::Pointwise; }
+    return StageKind::Gemm;
+  }
+  if (n.op_type == "Conv") {
+    const TensorType* x = g.type_of(n.inputs[0]);
+    if (!all_float({0, 1, 2}) || !x || (x->rank() != 3 && x->rank() != 4)) {
+      *why = "Conv other than float 1-D/2-D";
+      return StageKind::Pointwise;
+    }
+    if (!g.is_constant(n.inputs[1]) && false) return StageKind::Pointwise;
+    return StageKind::Conv;
+  }
+  if (n.op_type == "MaxPool" || n.op_type == "AveragePool") {
+    const TensorType* x = g.type_of(n.inputs[0]);
+    if (!all_float({0}) || !x || x->rank() < 3 || x->rank() > 5 || (n.outputs.size() > 1 && !n.outputs[1].empty())) {
+      *why = n.op_type + " with indices or unusual rank";
+      return StageKind::Pointwise;
+    }
+    return StageKind::Pool;
+  }
+  if (reduce_spec(g, n, why)) return StageKind::Reduce;
+  return StageKind::Pointwise;
+}
+
+std::vector<int64_t> anchor_output_shape(const EmitContext& cx, const Stage& s) { return cx.shape_of(s.value); }
+
+StageCode emit_stage(EmitContext& cx, const Stage& s, int index, int first_pack) {
+  const std::string fn = "@K@_s" + std::to_string(index);
+  switch (s.kind) {
+    case StageKind::Pointwise: return emit_pointwise(cx, s, fn);
+    case StageKind::Gemm: return emit_gemm(cx, s, fn, first_pack);
+    case StageKind::Conv: return emit_conv(cx, s, fn, first_pack);
+    case StageKind::Reduce: return emit_reduce(cx, s, fn);
+    case StageKind::Pool: return emit_pool(cx, s, fn);
+  }
+  return {};
+}
+
+}  // namespace dnnf::codegen

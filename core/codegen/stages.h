@@ -1,0 +1,42 @@
+// Stages of one block kernel. A block has at most one Many-to-Many operator (the
+// table breaks Many-to-Many + Many-to-Many), so its kernel is: pointwise stages that
+// materialise what the anchor needs in memory, the anchor (GEMM, convolution, a
+// reduction-shaped operator or a pooling window) with the pointwise consumers merged
+// into its epilogue, and pointwise stages for the remaining block outputs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/codegen/emit_context.h"
+
+namespace dnnf::codegen {
+
+enum class StageKind { Pointwise, Gemm, Conv, Reduce, Pool };
+
+struct Stage {
+  StageKind kind = StageKind::Pointwise;
+  const Node* anchor = nullptr;       // the Many-to-Many node of an anchor stage
+  std::string value;                  // the value the stage computes
+  std::vector<std::string> epilogue;  // pointwise values merged into an anchor stage
+  bool store_value = true;            // whether `value` itself is written to memory
+  std::string result_buffer;          // Gemm/Conv: where the product is written
+};
+
+// What a stage contributes to the kernel source.
+struct StageCode {
+  std::string functions;  // static helper functions (parallel tasks, epilogues)
+  std::string run;        // statements in the kernel's entry point
+  std::string prepare;    // statements in _prepare (weight packing)
+  std::string release;    // statements in _release
+  int packs = 0;          // packed-weight slots used
+};
+
+// Anchor kind of a node, or Pointwise if it is not a supported Many-to-Many operator.
+StageKind anchor_kind(const Graph& g, const Node& n, std::string* why);
+// Shape of the index space an anchor stage's epilogue runs over (its output).
+std::vector<int64_t> anchor_output_shape(const EmitContext& cx, const Stage& s);
+
+StageCode emit_stage(EmitContext& cx, const Stage& s, int index, int first_pack);
+
+}  // namespace dnnf::codegen

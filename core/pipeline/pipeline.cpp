@@ -1,0 +1,64 @@
+#include "core/pipeline/pipeline.h"
+
+#include <chrono>
+
+#include "core/codegen/block_codegen.h"
+#include "core/fusion/fusion_db.h"
+#include "core/fusion/planner.h"
+#include "core/rewrite/cost_model.h"
+#include "core/util/error.h"
+
+namespace dnnf {
+
+namespace {
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+bool known_target(const std::string& target) { return target == "cpu"; }
+
+PipelineResult run_pipeline(Model& model, const PipelineOptions& options) {
+  check(known_target(options.target), "unknown target '", options.target, "' (available: cpu)");
+  PipelineResult r;
+  r.journal.model = model.source_path;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (options.rewrite) {
+    r.summary = rewrite::run_rewrites(model.graph, &r.journal, options.rewrite_options);
+  } else {
+    const CostSnapshot c = rewrite::graph_cost(model.graph);
+    r.summary.nodes_before = r.summary.nodes_after = int64_t(model.graph.nodes.size());
+    r.summary.flops_before = r.summary.flops_after = c.flops;
+  }
+  r.rewrite_ms = ms_since(t0);
+  if (!options.plan) return r;
+
+  const auto t1 = std::chrono::steady_clock::now();
+  fusion::PlannerOptions popts;
+  popts.target = options.target;
+  popts.enabled = options.fusion;
+  const Graph& g = model.graph;
+  popts.fusible = [&g](const Node& n, std::string* why) { return codegen::node_supported(g, n, why); };
+  auto estimator = fusion::make_estimating_profiler(options.target);
+  std::unique_ptr<fusion::FusionDatabase> db;
+  std::unique_ptr<fusion::BlockProfiler> cached;
+  if (options.use_db) {
+    db = std::make_unique<fusion::FusionDatabase>(options.db_path.empty() ? fusion::FusionDatabase::default_path()
+                                                                          : options.db_path);
+    cached = fusion::make_cached_profiler(*db, *estimator);
+    popts.profiler = cached.get();
+  } else {
+    popts.profiler = estimator.get();
+  }
+  r.plan = fusion::plan_fusion(model.graph, popts, &r.journal);
+  r.plan_ms = ms_since(t1);
+  if (db) {
+    const auto st = db->stats();
+    r.db_path = db->path();
+    r.db_hits = st.hits;
+    r.db_misses = st.misses;
+  }
+  return r;
+}
+
+}  // namespace dnnf

@@ -1,0 +1,41 @@
+// The compiler pipeline shared by the CLI, the Studio and the benchmarks: rewrite the
+// graph, then plan fusion for a target (with the fusion database and the target's
+// code-generation coverage). Each stage is optional and journaled.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/fusion/fusion_plan.h"
+#include "core/journal/journal.h"
+#include "core/rewrite/driver.h"
+
+namespace dnnf {
+
+struct PipelineOptions {
+  bool rewrite = true;
+  bool plan = true;                   // false: stop after rewriting
+  bool fusion = true;                 // false: one block per operator (still a plan)
+  std::string target = "cpu";
+  bool use_db = true;
+  std::string db_path;                // empty: the default fusion database
+  rewrite::RewriteOptions rewrite_options;
+};
+
+struct PipelineResult {
+  rewrite::RewriteSummary summary;
+  fusion::FusionPlan plan;
+  Journal journal;
+  double rewrite_ms = 0, plan_ms = 0;
+  std::string db_path;
+  int64_t db_hits = 0, db_misses = 0;
+};
+
+// Targets the pipeline knows ("cpu").
+bool known_target(const std::string& target);
+
+// Rewrites `model` in place (unless disabled) and plans fusion on the result.
+PipelineResult run_pipeline(Model& model, const PipelineOptions& options);
+
+}  // namespace dnnf

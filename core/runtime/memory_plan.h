@@ -1,0 +1,36 @@
+// Static memory planning: places every intermediate buffer of an ordered execution at an
+// offset in one arena, so that buffers alive at the same time never share bytes while
+// buffers with disjoint lifetimes reuse the same memory.
+//
+// Strategy: TFLite's "greedy by size" - the largest buffers are placed first, each into
+// the smallest gap (best fit) between the already placed buffers whose lifetimes overlap
+// its own, or after all of them if no gap is large enough.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace dnnf {
+
+constexpr size_t kArenaAlignment = 64;  // every offset is a multiple of this (cache lines, AVX-512)
+
+struct BufferLifetime {
+  int64_t id = 0;          // caller's name for the buffer; not interpreted
+  size_t bytes = 0;
+  int64_t first_step = 0;  // first and last step (inclusive) at which the buffer is live
+  int64_t last_step = 0;
+};
+
+struct MemoryPlan {
+  std::vector<size_t> offsets;  // offsets[i] belongs to buffers[i] of the input
+  size_t arena_bytes = 0;       // the arena to allocate (a multiple of kArenaAlignment)
+  size_t total_bytes = 0;       // sum of the aligned buffer sizes: the arena without reuse
+  // How many times smaller the arena is than one allocation per buffer (>= 1).
+  double reuse_ratio() const { return arena_bytes ? double(total_bytes) / double(arena_bytes) : 1.0; }
+};
+
+// Throws dnnf::Error if a buffer's last_step precedes its first_step.
+MemoryPlan plan_memory(const std::vector<BufferLifetime>& buffers);
+
+}  // namespace dnnf

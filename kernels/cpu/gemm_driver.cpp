@@ -1,0 +1,178 @@
+#include "kernels/cpu/gemm_driver.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "kernels/cpu/gemm_microkernel.h"
+#include "kernels/cpu/gemm_packing.h"
+
+namespace dnnf_kernels {
+namespace {
+
+// Block limits: an A block (mc x kc) stays in L2 while one B panel (kc x nr) sits in L1.
+constexpr int64_t kMaxKc = 256;
+constexpr int64_t kMaxMcRows = 144;
+constexpr int64_t kMaxNc = 1024;
+// Below this many multiply-adds, threading costs more than it saves.
+constexpr double kParallelMinMacs = 1 << 18;
+constexpr int kMaxTileFloats = 12 * 32;  // the largest micro-kernel tile (AVX-512)
+
+// A per-thread, 64-byte aligned scratch area that only grows.
+class Scratch {
+ public:
+  ~Scratch() { std::free(data_); }
+  float* get(int64_t floats) {
+    if (floats > size_) {
+      std::free(data_);
+      const size_t bytes = size_t((floats * 4 + 63) / 64 * 64);
+      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (!data_) {
+        size_ = 0;
+        throw std::bad_alloc();
+      }
+      size_ = floats;
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  int64_t size_ = 0;
+};
+
+struct Blocking {
+  int64_t mc, nc, kc, mblocks, nblocks;
+  int64_t tasks(int64_t batch) const { return batch * mblocks * nblocks; }
+};
+
+// Splits `n` into equal blocks of at most `max_block`, each a multiple of `unit`.
+void split(int64_t n, int64_t max_block, int64_t unit, int64_t& block, int64_t& blocks) {
+  blocks = ceil_div(n, max_block);
+  block = ceil_div(ceil_div(n, blocks), unit) * unit;
+  blocks = ceil_div(n, block);
+}
+
+Blocking choose_blocking(const GemmProblem& p, const MicroKernel& mk, int threads) {
+  Blocking b;
+  int64_t kblocks;
+  split(std::max<int64_t>(p.K, 1), kMaxKc, 1, b.kc, kblocks);
+  int64_t max_mc = std::max<int64_t>(kMaxMcRows / mk.mr, 1) * mk.mr;
+  int64_t max_nc = kMaxNc / mk.nr * mk.nr;
+  split(p.M, max_mc, mk.mr, b.mc, b.mblocks);
+  split(p.N, max_nc, mk.nr, b.nc, b.nblocks);
+  // Enough tasks for every thread: narrow the column blocks first (B re-packing is
+  // cheap), then the row blocks.
+  while (threads > 1 && b.tasks(p.batch) < 2 * threads) {
+    if (b.nc > 2 * mk.nr) {
+      max_nc = std::max<int64_t>(b.nc / 2 / mk.nr * mk.nr, mk.nr);
+      split(p.N, max_nc, mk.nr, b.nc, b.nblocks);
+    } else if (b.mc > mk.mr) {
+      max_mc = std::max<int64_t>(b.mc / 2 / mk.mr * mk.mr, mk.mr);
+      split(p.M, max_mc, mk.mr, b.mc, b.mblocks);
+    } else {
+      break;
+    }
+  }
+  return b;
+}
+
+struct TaskContext {
+  const GemmProblem* p;
+  const MicroKernel* mk;
+  Blocking bl;
+};
+
+float* c_matrix(const GemmProblem& p, int64_t b) {
+  return p.c + (p.c_offsets ? p.c_offsets[b] : b * p.c_batch_stride);
+}
+
+void run_task(const TaskContext& t, int64_t task) {
+  const GemmProblem& p = *t.p;
+  const MicroKernel& mk = *t.mk;
+  const Blocking& bl = t.bl;
+  const int64_t per_batch = bl.mblocks * bl.nblocks;
+  const int64_t batch = task / per_batch;
+  const int64_t mi = (task % per_batch) / bl.nblocks, ni = task % bl.nblocks;
+  const int64_t m0 = mi * bl.mc, mlen = std::min(bl.mc, p.M - m0);
+  const int64_t n0 = ni * bl.nc, nlen = std::min(bl.nc, p.N - n0);
+  float* c = c_matrix(p, batch) + m0 * p.ldc + n0;
+
+  if (p.K == 0) {
+    for (int64_t i = 0; i < mlen; ++i) std::fill(c + i * p.ldc, c + i * p.ldc + nlen, 0.0f);
+  }
+  thread_local Scratch a_scratch, b_scratch;
+  const int mr = mk.mr, nr = mk.nr;
+  for (int64_t k0 = 0; k0 < p.K; k0 += bl.kc) {
+    const int64_t kc = std::min(bl.kc, p.K - k0);
+    const float* a_panels;
+    int64_t a_stride;
+    if (p.packed_a) {
+      a_panels = p.packed_a + (m0 / mr) * p.K * mr + k0 * mr;
+      a_stride = p.K * mr;
+    } else {
+      float* buf = a_scratch.get(panel_floats(mlen, kc, mr));
+      pack_a_block(p.a.at(batch), p.a.ld, p.a.trans, m0, mlen, k0, kc, mr, buf);
+      a_panels = buf;
+      a_stride = kc * mr;
+    }
+    const float* b_panels;
+    int64_t b_stride;
+    if (p.packed_b) {
+      b_panels = p.packed_b + (n0 / nr) * p.K * nr + k0 * nr;
+      b_stride = p.K * nr;
+    } else {
+      float* buf = b_scratch.get(panel_floats(nlen, kc, nr));
+      if (p.pack_b)
+        p.pack_b(p.pack_b_ctx, batch, k0, kc, n0, nlen, nr, buf);
+      else
+        pack_b_block(p.b.at(batch), p.b.ld, p.b.trans, k0, kc, n0, nlen, nr, buf);
+      b_panels = buf;
+      b_stride = kc * nr;
+    }
+    const bool accumulate = k0 > 0;
+    for (int64_t j0 = 0; j0 < nlen; j0 += nr) {
+      const float* bp = b_panels + (j0 / nr) * b_stride;
+      const int cols = int(std::min<int64_t>(nr, nlen - j0));
+      for (int64_t i0 = 0; i0 < mlen; i0 += mr) {
+        const float* ap = a_panels + (i0 / mr) * a_stride;
+        const int rows = int(std::min<int64_t>(mr, mlen - i0));
+        float* ct = c + i0 * p.ldc + j0;
+        if (rows == mr && cols == nr) {
+          mk.fn(kc, ap, bp, ct, p.ldc, p.alpha, accumulate);
+          continue;
+        }
+        // Edge tile: compute the full register tile into a buffer, keep the valid part.
+        alignas(64) float tile[kMaxTileFloats];
+        if (accumulate)
+          for (int i = 0; i < rows; ++i) std::memcpy(tile + i * nr, ct + i * p.ldc, cols * 4);
+        mk.fn(kc, ap, bp, tile, nr, p.alpha, accumulate);
+        for (int i = 0; i < rows; ++i) std::memcpy(ct + i * p.ldc, tile + i * nr, cols * 4);
+      }
+    }
+  }
+  if (p.epilogue) p.epilogue(p.epilogue_ctx, c, p.ldc, batch, m0, n0, mlen, nlen);
+}
+
+void run_tasks(void* ctx, int64_t begin, int64_t end) {
+  const auto& t = *static_cast<const TaskContext*>(ctx);
+  for (int64_t task = begin; task < end; ++task) run_task(t, task);
+}
+
+}  // namespace
+
+void run_gemm(const GemmProblem& p, const dnnf_api* api) {
+  if (p.batch <= 0 || p.M <= 0 || p.N <= 0) return;
+  const MicroKernel& mk = micro_kernel();
+  const double macs = double(p.batch) * double(p.M) * double(p.N) * double(p.K);
+  const bool parallel = api && api->parallel_for && api->num_threads > 1 && macs >= kParallelMinMacs;
+  const TaskContext t{&p, &mk, choose_blocking(p, mk, parallel ? api->num_threads : 1)};
+  const int64_t tasks = t.bl.tasks(p.batch);
+  if (parallel && tasks > 1)
+    api->parallel_for(api->pool, tasks, run_tasks, const_cast<TaskContext*>(&t));
+  else
+    run_tasks(const_cast<TaskContext*>(&t), 0, tasks);
+}
+
+}  // namespace dnnf_kernels

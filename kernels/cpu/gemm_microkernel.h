@@ -1,0 +1,26 @@
+// The register-tiled GEMM inner kernel, chosen once per process by CPU features.
+//
+// Operands arrive packed in panels (see gemm_packing.h): A as kc steps of `mr` values,
+// B as kc steps of `nr` values, so the kernel streams both linearly.
+#pragma once
+
+#include <cstdint>
+
+namespace dnnf_kernels {
+
+// c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + alpha * sum_k a[k * mr + i] * b[k * nr + j]
+// for a full mr x nr tile.
+using MicroKernelFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                               float alpha, bool accumulate);
+
+struct MicroKernel {
+  int mr;
+  int nr;
+  MicroKernelFn fn;
+  const char* isa;  // "avx512", "avx2", "sse2", "neon": for benchmarks and logs
+};
+
+// The widest kernel this CPU supports (decided on first call).
+const MicroKernel& micro_kernel();
+
+}  // namespace dnnf_kernels

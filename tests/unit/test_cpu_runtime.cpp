@@ -1,0 +1,231 @@
+// The CPU backend end to end on small hand-built graphs: fusion plan -> generated
+// kernels -> run, checked against the reference executor (rtol 1e-4, atol 1e-5).
+#include <gtest/gtest.h>
+
+#include "core/codegen/block_codegen.h"
+#include "core/pipeline/pipeline.h"
+#include "core/runtime/compare.h"
+#include "core/runtime/cpu_runtime.h"
+#include "core/runtime/random_inputs.h"
+#include "tests/support/rule_test_util.h"
+
+namespace dnnf {
+namespace {
+
+using test::GraphBuilder;
+
+struct CpuRun {
+  CpuRuntimeStats stats;
+  fusion::FusionPlan plan;
+  CompareResult check;
+};
+
+Attribute ints(std::vector<int64_t> v) { return Attribute::from_ints(std::move(v)); }
+Attribute i(int64_t v) { return Attribute::from_int(v); }
+
+CpuRun run_cpu(const Model& model, bool fusion = true, int threads = 2) {
+  Model m = model;
+  PipelineOptions po;
+  po.rewrite = false;
+  po.fusion = fusion;
+  po.use_db = false;
+  CpuRun r;
+  r.plan = run_pipeline(m, po).plan;
+  CpuRuntimeOptions ro;
+  ro.threads = threads;
+  CpuProgram program(m.graph, r.plan, ro);
+  RandomInputOptions ri;
+  ri.seed = 7;
+  const TensorMap inputs = make_random_inputs(model.graph, ri);
+  const TensorMap got = program.run(inputs);
+  const TensorMap want = ReferenceExecutor(model.graph).run(inputs);
+  r.check.ok = true;
+  for (const ValueInfo& o : model.graph.outputs) {
+    CompareResult c = compare_tensors(got.at(o.name), want.at(o.name), {1e-4, 1e-5});
+    if (!c.ok) {
+      r.check = c;
+      r.check.message = o.name + ": " + c.message;
+      break;
+    }
+  }
+  r.stats = program.stats();
+  return r;
+}
+
+std::string why_interpreted(const CpuRun& r) {
+  std::string s;
+  for (const std::string& w : r.stats.interpreted_reasons) s += w + "; ";
+  return s;
+}
+
+TEST(CpuRuntime, ElementwiseChainWithBroadcastIsOneGeneratedKernel) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{2, 3, 37});
+  const std::string bias = b.constant("bias", Tensor::from_vector<float>(DType::F32, {37}, std::vector<float>(37, 0.25f)));
+  std::string y = b.node("Add", {x, bias});
+  y = b.node("Relu", {y});
+  y = b.node("Mul", {y, b.scalar("k", 1.5f)});
+  y = b.node("Sigmoid", {y});
+  b.output(y);
+  const CpuRun r = run_cpu(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.blocks, 1u);
+  EXPECT_EQ(r.stats.generated_blocks, 1u) << why_interpreted(r);
+}
+
+TEST(CpuRuntime, MatMulWithBiasAndGeluRunsTheChainInTheGemmEpilogue) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{2, 5, 24});
+  Tensor w(DType::F32, {24, 40});
+  for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::sin(double(k)) * 0.3);
+  std::string y = b.node("MatMul", {x, b.constant("w", w)});
+  Tensor bias(DType::F32, {40});
+  for (int64_t k = 0; k < 40; ++k) bias.set_f64(k, 0.01 * double(k));
+  y = b.node("Add", {y, b.constant("bias", bias)});
+  y = b.node("Gelu", {y}, {}, 1, "dnnf");
+  b.output(y);
+  const CpuRun r = run_cpu(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.blocks, 1u);
+  EXPECT_EQ(r.stats.generated_blocks, 1u) << why_interpreted(r);
+  EXPECT_GE(r.stats.merged_epilogues, 1u);
+}
+
+TEST(CpuRuntime, AttentionHeadsReshapeTransposeSoftmax) {
+  GraphBuilder b;
+  const std::string q = b.input("q", DType::F32, Shape{2, 6, 32});
+  const std::string k = b.input("k", DType::F32, Shape{2, 6, 32});
+  const std::string split_shape = b.constant("split_shape", Tensor::vector_i64({2, 6, 4, 8}));
+  auto heads = [&](const std::string& v) {
+    const std::string r = b.node("Reshape", {v, split_shape});
+    return b.node("Transpose", {r}, {{"perm", ints({0, 2, 1, 3})}});
+  };
+  const std::string qh = heads(q);
+  const std::string kh = b.node("Transpose", {heads(k)}, {{"perm", ints({0, 1, 3, 2})}});
+  std::string s = b.node("MatMul", {qh, kh});
+  s = b.node("Div", {s, b.scalar("scale", 2.8284f)});
+  s = b.node("Softmax", {s}, {{"axis", i(-1)}});
+  s = b.node("Mul", {s, b.scalar("two", 2.0f)});
+  b.output(s);
+  const CpuRun r = run_cpu(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
+}
+
+TEST(CpuRuntime, LayerNormalizationAndReductions) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{3, 5, 48});
+  Tensor g(DType::F32, {48}), be(DType::F32, {48});
+  for (int64_t k = 0; k < 48; ++k) { g.set_f64(k, 1 + 0.01 * double(k)); be.set_f64(k, -0.02 * double(k)); }
+  const std::string ln = b.node("LayerNormalization", {x, b.constant("g", g), b.constant("b", be)},
+                                {{"axis", i(-1)}, {"epsilon", Attribute::from_float(1e-5f)}});
+  b.output(b.node("Tanh", {ln}));
+  b.output(b.node("ReduceMean", {x}, {{"axes", ints({1})}, {"keepdims", i(0)}}));
+  b.output(b.node("ReduceMax", {x}, {{"axes", ints({2})}, {"keepdims", i(1)}}));
+  b.output(b.node("Softmax", {x}, {{"axis", i(1)}}));
+  const CpuRun r = run_cpu(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
+}
+
+TEST(CpuRuntime, ConvBatchNormReluPoolAndClassifier) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{1, 3, 17, 15});
+  Tensor w(DType::F32, {8, 3, 3, 3}), cb(DType::F32, {8});
+  for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::cos(double(k)) * 0.2);
+  for (int64_t k = 0; k < 8; ++k) cb.set_f64(k, 0.1 * double(k));
+  std::string y = b.node("Conv", {x, b.constant("w", w), b.constant("cb", cb)},
+                         {{"pads", ints({1, 1, 1, 1})}, {"strides", ints({2, 1})}});
+  Tensor s(DType::F32, {8}), m(DType::F32, {8}), v(DType::F32, {8});
+  for (int64_t k = 0; k < 8; ++k) { s.set_f64(k, 1.1); m.set_f64(k, 0.05 * double(k)); v.set_f64(k, 0.5 + 0.1 * double(k)); }
+  y = b.node("BatchNormalization", {y, b.constant("s", s), b.constant("bb", cb), b.constant("m", m), b.constant("v", v)});
+  y = b.node("Relu", {y});
+  y = b.node("MaxPool", {y}, {{"kernel_shape", ints({3, 3})}, {"strides", ints({2, 2})}, {"pads", ints({1, 1, 1, 1})}});
+  Tensor dw(DType::F32, {8, 1, 3, 3});
+  for (int64_t k = 0; k < dw.numel(); ++k) dw.set_f64(k, 0.1 * double(k % 5));
+  y = b.node("Conv", {y, b.constant("dw", dw)}, {{"group", i(8)}, {"pads", ints({1, 1, 1, 1})}});
+  y = b.node("AveragePool", {y}, {{"kernel_shape", ints({2, 2})}, {"ceil_mode", i(1)}, {"strides", ints({2, 2})}});
+  y = b.node("GlobalAveragePool", {y});
+  y = b.node("Flatten", {y});
+  Tensor fw(DType::F32, {10, 8});
+  for (int64_t k = 0; k < fw.numel(); ++k) fw.set_f64(k, 0.05 * double(k % 7));
+  y = b.node("Gemm", {y, b.constant("fw", fw), b.constant("fb", Tensor::from_vector<float>(DType::F32, {10}, std::vector<float>(10, 0.5f)))},
+             {{"transB", i(1)}});
+  b.output(y);
+  const CpuRun r = run_cpu(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
+}
+
+TEST(CpuRuntime, ConcatSlicePadGatherAreIndexRewrites) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{2, 4, 9});
+  const std::string y = b.input("y", DType::F32, Shape{2, 3, 9});
+  std::string c = b.node("Concat", {x, y}, {{"axis", i(1)}});
+  c = b.node("Slice", {c, b.constant("st", Tensor::vector_i64({1, 2})), b.constant("en", Tensor::vector_i64({7, 9})),
+                       b.constant("ax", Tensor::vector_i64({1, 2}))});
+  c = b.node("Pad", {c, b.constant("pads", Tensor::vector_i64({0, 1, 2, 0, 0, 3}))});
+  c = b.node("Exp", {c});
+  b.output(c);
+  const std::string table = b.input("table", DType::F32, Shape{11, 6});
+  const std::string ids = b.constant("ids", Tensor::vector_i64({3, -1, 0, 10, 4}));
+  b.output(b.node("Add", {b.node("Gather", {table, ids}, {{"axis", i(0)}}), b.scalar("one", 1.0f)}));
+  b.output(b.node("Concat", {x, x}, {{"axis", i(2)}}));
+  const CpuRun r = run_cpu(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
+}
+
+TEST(CpuRuntime, NoFusionRunsOneKernelPerOperator) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{4, 16});
+  std::string y = b.node("Exp", {b.node("Neg", {b.node("Abs", {x})})});
+  b.output(y);
+  const Model m = b.finish();
+  const CpuRun fused = run_cpu(m, true), unfused = run_cpu(m, false);
+  EXPECT_TRUE(fused.check.ok && unfused.check.ok);
+  EXPECT_EQ(fused.stats.blocks, 1u);
+  EXPECT_EQ(unfused.stats.blocks, 3u);
+  EXPECT_EQ(unfused.stats.generated_blocks, 3u);
+}
+
+TEST(CpuRuntime, UnsupportedOperatorsRunOnReferenceKernelsAndSayWhy) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{3, 8});
+  const std::string e = b.node("Exp", {x});
+  const std::string k = b.constant("k", Tensor::vector_i64({2}));
+  b.node("TopK", {e, k}, {{"axis", i(1)}}, 2);
+  b.output("TopK_1");
+  const CpuRun r = run_cpu(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_GE(r.stats.interpreted_blocks, 1u);
+  ASSERT_FALSE(r.stats.interpreted_reasons.empty());
+  EXPECT_NE(r.stats.interpreted_reasons[0].find("TopK"), std::string::npos) << r.stats.interpreted_reasons[0];
+}
+
+TEST(CpuRuntime, IdenticalBlocksShareOneKernel) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{4, 16});
+  const std::string y = b.input("y", DType::F32, Shape{4, 16});
+  b.output(b.node("Tanh", {b.node("Mul", {x, b.scalar("a", 2.0f)})}));
+  b.output(b.node("Tanh", {b.node("Mul", {y, b.scalar("c", 2.0f)})}));
+  const CpuRun r = run_cpu(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.generated_blocks, 2u);
+  EXPECT_EQ(r.stats.unique_kernels, 1u);
+}
+
+TEST(CpuRuntime, MemoryPlanReusesBuffersOfAChain) {
+  GraphBuilder b;
+  std::string y = b.input("x", DType::F32, Shape{64, 64});
+  Tensor w(DType::F32, {64, 64});
+  for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, (k % 3) * 0.01);
+  for (int l = 0; l < 6; ++l) y = b.node("MatMul", {y, b.constant("w" + std::to_string(l), w)});
+  b.output(y);
+  const CpuRun r = run_cpu(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_LT(r.stats.arena_bytes, r.stats.unplanned_bytes);
+}
+
+}  // namespace
+}  // namespace dnnf

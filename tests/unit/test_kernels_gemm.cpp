@@ -1,0 +1,186 @@
+// dnnf_gemm_f32 / dnnf_gemm_pack_b against a naive triple loop in double precision, with
+// an epilogue that checks every element of C is handed over exactly once, serially and on
+// a 4-thread parallel_for.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/kernel_api.h"
+#include "tests/unit/kernel_test_pool.h"
+
+namespace {
+
+struct GemmCase {
+  int64_t batch, M, N, K;
+  bool trans_a, trans_b;
+  float alpha;
+  bool broadcast_a = false;  // a_batch_stride 0
+  bool use_offsets = false;  // offsets arrays instead of strides
+  bool packed_b = false;
+  int64_t pad = 0;  // extra columns in every leading dimension
+};
+
+struct Coverage {
+  std::vector<std::atomic<int>> hits;
+  int64_t ldc, c_batch;
+  explicit Coverage(size_t n, int64_t ldc, int64_t c_batch) : hits(n), ldc(ldc), c_batch(c_batch) {}
+};
+
+// Adds 1 to the tile and counts how often each element was seen.
+void add_one_epilogue(void* ctx, float* tile, int64_t ldt, int64_t batch, int64_t row0,
+                      int64_t col0, int64_t rows, int64_t cols) {
+  auto* cov = static_cast<Coverage*>(ctx);
+  EXPECT_EQ(ldt, cov->ldc);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) {
+      tile[i * ldt + j] += 1.0f;
+      cov->hits[batch * cov->c_batch + (row0 + i) * cov->ldc + col0 + j]++;
+    }
+}
+
+void run_case(const GemmCase& gc, const dnnf_api& api) {
+  SCOPED_TRACE(::testing::Message() << "batch " << gc.batch << " M " << gc.M << " N " << gc.N
+                                    << " K " << gc.K << " ta " << gc.trans_a << " tb "
+                                    << gc.trans_b << " threads " << api.num_threads);
+  std::mt19937 rng(unsigned(gc.M * 131 + gc.N * 7 + gc.K));
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  const int64_t a_rows = gc.trans_a ? gc.K : gc.M, a_cols = gc.trans_a ? gc.M : gc.K;
+  const int64_t b_rows = gc.trans_b ? gc.N : gc.K, b_cols = gc.trans_b ? gc.K : gc.N;
+  const int64_t lda = a_cols + gc.pad, ldb = b_cols + gc.pad, ldc = gc.N + gc.pad;
+  const int64_t a_size = a_rows * lda, b_size = b_rows * ldb, c_size = gc.M * ldc;
+  const int64_t a_batches = gc.broadcast_a ? 1 : gc.batch;
+  std::vector<float> A(a_batches * a_size + 1), B(gc.batch * b_size + 1);
+  for (auto& x : A) x = dist(rng);
+  for (auto& x : B) x = dist(rng);
+  const float sentinel = 1234.5f;
+  std::vector<float> C(gc.batch * c_size + 1, sentinel);
+
+  // Offsets store the matrices in reverse order, to catch a driver ignoring them.
+  std::vector<int64_t> a_off(gc.batch), b_off(gc.batch), c_off(gc.batch);
+  for (int64_t b = 0; b < gc.batch; ++b) {
+    a_off[b] = gc.broadcast_a ? 0 : (gc.batch - 1 - b) * a_size;
+    b_off[b] = (gc.batch - 1 - b) * b_size;
+    c_off[b] = (gc.batch - 1 - b) * c_size;
+  }
+  auto a_at = [&](int64_t b) { return gc.use_offsets ? a_off[b] : (gc.broadcast_a ? 0 : b * a_size); };
+  auto b_at = [&](int64_t b) { return gc.use_offsets ? b_off[b] : b * b_size; };
+  auto c_at = [&](int64_t b) { return gc.use_offsets ? c_off[b] : b * c_size; };
+
+  void* packed = gc.packed_b ? dnnf_gemm_pack_b(B.data(), gc.K, gc.N, ldb, gc.trans_b) : nullptr;
+  Coverage cov(C.size(), ldc, c_size);
+  dnnf_gemm_desc d{};
+  d.batch = gc.batch;
+  d.M = gc.M;
+  d.N = gc.N;
+  d.K = gc.K;
+  d.A = A.data();
+  d.lda = lda;
+  d.a_batch_stride = gc.broadcast_a ? 0 : a_size;
+  d.a_offsets = gc.use_offsets ? a_off.data() : nullptr;
+  d.trans_a = gc.trans_a;
+  d.B = gc.packed_b ? nullptr : B.data();
+  d.ldb = ldb;
+  d.b_batch_stride = gc.packed_b ? 0 : b_size;
+  d.b_offsets = gc.use_offsets && !gc.packed_b ? b_off.data() : nullptr;
+  d.trans_b = gc.trans_b;
+  d.packed_b = packed;
+  d.C = C.data();
+  d.ldc = ldc;
+  d.c_batch_stride = c_size;
+  d.c_offsets = gc.use_offsets ? c_off.data() : nullptr;
+  d.alpha = gc.alpha;
+  d.epilogue = add_one_epilogue;
+  d.epilogue_ctx = &cov;
+  api.gemm(&d, &api);
+  dnnf_release_packed(packed);
+
+  int failures = 0;
+  for (int64_t b = 0; b < gc.batch && failures < 5; ++b) {
+    const int64_t bb = gc.packed_b ? 0 : b;  // a packed B serves every batch
+    for (int64_t m = 0; m < gc.M; ++m)
+      for (int64_t n = 0; n < ldc; ++n) {
+        const int64_t ci = c_at(b) + m * ldc + n;
+        if (n >= gc.N) {  // padding columns: never written, never handed to the epilogue
+          EXPECT_EQ(C[ci], sentinel);
+          EXPECT_EQ(cov.hits[ci].load(), 0);
+          continue;
+        }
+        double ref = 0, mag = 0;
+        for (int64_t k = 0; k < gc.K; ++k) {
+          const double a = A[a_at(b) + (gc.trans_a ? k * lda + m : m * lda + k)];
+          const double bv = B[(gc.packed_b ? 0 : b_at(bb)) + (gc.trans_b ? n * ldb + k : k * ldb + n)];
+          ref += a * bv;
+          mag += std::fabs(a * bv);
+        }
+        ref = ref * gc.alpha + 1.0;
+        const bool ok = std::fabs(C[ci] - ref) <= 1e-4 * (std::fabs(gc.alpha) * mag + 1.0) &&
+                        cov.hits[ci].load() == 1;
+        if (!ok && failures++ < 5)
+          ADD_FAILURE() << "C[" << b << "][" << m << "][" << n << "] = " << C[ci] << " want " << ref
+                        << ", epilogue saw it " << cov.hits[ci].load() << " times";
+      }
+  }
+  EXPECT_EQ(C.back(), sentinel);
+}
+
+std::vector<GemmCase> cases() {
+  std::vector<GemmCase> v = {
+      {1, 1, 1, 1, false, false, 1.0f},
+      {1, 13, 17, 19, false, false, 1.0f},
+      {1, 13, 17, 19, true, false, 0.5f},
+      {1, 13, 17, 19, false, true, 2.0f},
+      {1, 13, 17, 19, true, true, -1.0f},
+      {1, 37, 70, 300, false, false, 1.0f},   // several k-blocks
+      {1, 200, 1100, 40, false, true, 1.0f},  // several row and column blocks
+      {1, 64, 96, 128, false, false, 1.0f, false, false, false, 5},
+      {1, 5, 7, 0, false, false, 1.0f},  // K = 0: C = 0, epilogue still runs
+      {3, 21, 33, 45, false, false, 1.0f},
+      {3, 21, 33, 45, true, true, 1.0f, true},           // A broadcast over batches
+      {4, 12, 32, 16, false, false, 1.0f, false, true},  // offsets arrays
+      {2, 50, 40, 70, false, false, 1.0f, true, true, true},
+      {1, 31, 45, 333, false, true, 1.0f, false, false, true, 3},  // packed B
+      {1, 128, 768, 768, false, false, 1.0f, false, false, true},
+  };
+  return v;
+}
+
+TEST(KernelsGemm, SerialMatchesNaive) {
+  const dnnf_api api = dnnf_make_api(nullptr, nullptr, 1);
+  for (const GemmCase& gc : cases()) run_case(gc, api);
+}
+
+TEST(KernelsGemm, FourThreadsMatchNaive) {
+  dnnf_test::TaskPool pool(4);
+  const dnnf_api api = dnnf_make_api(&pool, dnnf_test::TaskPool::parallel_for, 4);
+  for (const GemmCase& gc : cases()) run_case(gc, api);
+  EXPECT_GT(pool.calls(), 0);  // the big cases really went through the pool
+}
+
+TEST(KernelsGemm, PackedHandleChecksShape) {
+  std::vector<float> B(6 * 4, 1.0f), A(3 * 6, 1.0f), C(3 * 4);
+  void* packed = dnnf_gemm_pack_b(B.data(), 6, 4, 4, 0);
+  dnnf_gemm_desc d{};
+  d.batch = 1;
+  d.M = 3;
+  d.N = 4;
+  d.K = 5;  // packed for K = 6
+  d.A = A.data();
+  d.lda = 6;
+  d.packed_b = packed;
+  d.C = C.data();
+  d.ldc = 4;
+  d.alpha = 1.0f;
+  EXPECT_THROW(dnnf_gemm_f32(&d, nullptr), std::invalid_argument);
+  d.K = 6;
+  dnnf_gemm_f32(&d, nullptr);
+  EXPECT_EQ(C[0], 6.0f);
+  dnnf_release_packed(packed);
+  dnnf_release_packed(nullptr);
+}
+
+}  // namespace
