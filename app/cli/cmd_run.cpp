@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
@@ -65,7 +66,7 @@ nlohmann::json summary_of(const Tensor& t) {
 int cmd_run(const CommandArgs& argv) {
   Args args(argv, {"--backend", "--input", "--output", "--json", "--seed", "--dim", "--format",
                    "--int-high", "--rtol", "--atol", "--threads", "--db"},
-            {"--check", "--no-fusion", "--no-rewrite", "--no-db"});
+            {"--check", "--check-all", "--no-fusion", "--no-rewrite", "--no-db"});
   if (args.positional().size() != 1) throw UsageError("expected one MODEL");
   const std::string backend = args.value_or("--backend", "reference");
   if (backend != "reference" && backend != "cpu")
@@ -82,6 +83,18 @@ int cmd_run(const CommandArgs& argv) {
 
   // The reference run of the unchanged model is both the reference backend and the
   // oracle of --check.
+  if (args.flag("--check-all")) {
+    // Every value becomes an output, so --check names the first operator that diverges
+    // (this keeps intermediates in memory, which limits fusion).
+    std::set<std::string> seen;
+    for (const ValueInfo& o : model.graph.outputs) seen.insert(o.name);
+    for (const Node& n : model.graph.nodes)
+      for (const std::string& v : n.outputs)
+        if (!v.empty() && !seen.count(v) && model.graph.type_of(v)) {
+          seen.insert(v);
+          model.graph.outputs.push_back({v, *model.graph.type_of(v)});
+        }
+  }
   const Model original = model;
   nlohmann::json backend_json;
   TensorMap outputs;
@@ -149,7 +162,7 @@ int cmd_run(const CommandArgs& argv) {
   }
 
   int status = 0;
-  if (args.flag("--check")) {
+  if (args.flag("--check") || args.flag("--check-all")) {
     const Tolerance tol{args.double_or("--rtol", 1e-4), args.double_or("--atol", 1e-5)};
     const TensorMap expected = ReferenceExecutor(original.graph).run(inputs);
     nlohmann::json checks = nlohmann::json::object();

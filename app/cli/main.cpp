@@ -21,8 +21,8 @@ struct Command {
 const Command kCommands[] = {
     {"inspect", dnnf::cli::cmd_inspect, "inspect MODEL [--json FILE] [--dim NAME=SIZE]..."},
     {"run", dnnf::cli::cmd_run,
-     "run MODEL [--backend reference] [--input NAME=FILE.pb|FILE.npy]... [--output DIR] [--check] "
-     "[--seed N] [--dim NAME=SIZE]... [--json FILE]"},
+     "run MODEL [--backend reference|cpu] [--no-fusion] [--no-rewrite] [--threads N] [--input NAME=FILE.pb|FILE.npy]... "
+     "[--output DIR] [--check] [--check-all] [--rtol X] [--atol X] [--seed N] [--dim NAME=SIZE]... [--json FILE]"},
     {"conformance", dnnf::cli::cmd_conformance,
      "conformance DIR... [--filter TEXT] [--json FILE] [--quiet]"},
     {"ops", dnnf::cli::cmd_ops, "ops [--fusion-table] [--json FILE]"},

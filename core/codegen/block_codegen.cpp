@@ -161,13 +161,18 @@ class BlockCodegen {
 
   // Inputs (including constants read as arrays), outputs, then scratch.
   void add_buffers(EmitContext& cx, const Planned& plan) const {
-    std::set<std::string> seen;
+    std::set<std::string> seen, by_pointer;  // GEMM/conv operands are passed as arrays
+    for (const Node* n : nodes_) {
+      std::string why;
+      const StageKind k = anchor_kind(g_, *n, &why);
+      if (k == StageKind::Gemm || k == StageKind::Conv) by_pointer.insert(n->inputs.begin(), n->inputs.end());
+    }
     for (const Node* n : nodes_)
       for (const std::string& in : n->inputs) {
         if (in.empty() || produced_.count(in) || seen.count(in)) continue;
         seen.insert(in);
         const Tensor* c = cx.constant(in);
-        if (c && c->numel() == 1) continue;  // inlined as a literal
+        if (c && c->numel() == 1 && !by_pointer.count(in)) continue;  // inlined as a literal
         KernelBuffer b{in, g_.type_of(in)->dtype, *g_.type_of(in)->static_shape(), BufferRole::Input, c != nullptr};
         cx.add_buffer(b);
         cx.set_available(in, true);

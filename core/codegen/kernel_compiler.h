@@ -35,7 +35,7 @@ struct CompilerOptions {
   // The compiler program, split on spaces ("ccache c++", "aarch64-linux-gnu-g++").
   std::string cxx = "c++";
   std::vector<std::string> flags = {"-O3", "-march=native", "-std=c++17", "-fPIC", "-shared",
-                                    "-fno-math-errno"};
+                                    "-fno-math-errno", "-ffp-contract=fast"};
   // Empty: $DNNF_KERNEL_CACHE, else $XDG_CACHE_HOME/dnnf/kernels, else ~/.cache/dnnf/kernels.
   std::string cache_dir;
   int jobs = 0;  // compilers at once; 0: hardware threads
