@@ -55,12 +55,12 @@ std::string decode(const std::vector<std::string>& names, const std::vector<int6
 std::string vector_loop(const std::string& var, const std::string& lo, const std::string& hi, const Body& body,
                         bool vectorise, const std::string& extra_param = "", const std::string& vacc = "",
                         const std::string& sacc = "") {
-  std::string s = "    auto body_ = [&](auto zt_, int64_t " + var + extra_param + ") {\n";
+  std::string s = "    {\n    auto body_ = [&](auto zt_, int64_t " + var + extra_param + ") {\n";
   s += "      using T = decltype(zt_); (void)zt_;\n" + body.render(6) + "    };\n";
   s += "    int64_t " + var + " = " + lo + ";\n";
   const std::string va = vacc.empty() ? "" : ", " + vacc, sa = sacc.empty() ? "" : ", " + sacc;
   if (vectorise) s += "    for (; " + var + " + VL <= " + hi + "; " + var + " += VL) body_(vf{}, " + var + va + ");\n";
-  s += "    for (; " + var + " < " + hi + "; ++" + var + ") body_(0.0f, " + var + sa + ");\n";
+  s += "    for (; " + var + " < " + hi + "; ++" + var + ") body_(0.0f, " + var + sa + ");\n    }\n";
   return s;
 }
 
@@ -634,6 +634,115 @@ StageCode emit_pool(EmitContext& cx, const Stage& s, const std::string& fn) {
   return c;
 }
 
+// ---- attention: scores, softmax and the weighted sum of V per query row ---------------
+
+// Index of operand `v` (shape [..., r, c]) for batch indices `batch` (of the score
+// tensor's batch dims) and row/col indices, with ONNX broadcasting of batch dims.
+Idx batched_index(const EmitContext& cx, const std::string& v, const Idx& batch, const Ix& row, const Ix& col) {
+  const std::vector<int64_t> s = cx.shape_of(v);
+  Idx idx;
+  const size_t vb = s.size() - 2, off = batch.size() - vb;
+  for (size_t d = 0; d < vb; ++d) idx.push_back(s[d] == 1 ? ix_const(0) : batch[off + d]);
+  idx.push_back(row);
+  idx.push_back(col);
+  return idx;
+}
+
+// A nested scalar loop inside a generated body: the child scope's statements go
+// between the braces; values computed inside stay inside.
+void nested_loop(Body& outer, const std::string& var, int64_t extent, Body& inner) {
+  outer.lines.push_back("for (int64_t " + var + " = 0; " + var + " < " + std::to_string(extent) + "LL; ++" + var + ") {");
+  for (const std::string& l : inner.lines) outer.lines.push_back("  " + l);
+  outer.lines.push_back("}");
+}
+
+StageCode emit_attention(EmitContext& cx, const Stage& s, const std::string& fn) {
+  const Node& n = *s.anchor;
+  const std::vector<int64_t> ys = cx.shape_of(n.outputs[0]);
+  const std::vector<int64_t> qs = cx.shape_of(n.inputs[0]), ks = cx.shape_of(n.inputs[1]);
+  const int64_t Sq = ys[ys.size() - 2], Dv = ys.back(), D = qs.back(), Sk = ks.back();
+  const float scale = n.attr_float("scale", 1.0f);
+  const bool bool_mask = n.has_input(3) && cx.dtype_of(n.inputs[3]) == DType::Bool;
+  const float fill = n.attr_float("mask_fill", -INFINITY);
+  std::vector<int64_t> batch_ext(ys.begin(), ys.end() - 2);
+  cx.reset_vars();
+  std::vector<std::string> names;
+  Idx batch;
+  for (size_t d = 0; d < batch_ext.size(); ++d) {
+    names.push_back("ab" + std::to_string(d));
+    batch.push_back(cx.var(cx.new_var(names.back(), batch_ext[d])));
+  }
+  const Ix qi = cx.var(cx.new_var("qi", Sq));
+  names.push_back("qi");
+  std::vector<int64_t> task_ext = batch_ext;
+  task_ext.push_back(Sq);
+  const int jv = cx.new_var("kj", Sk), dv = cx.new_var("dd", D), ov = cx.new_var("vo", Dv);
+  const Ix kj = cx.var(jv), dd = cx.var(dv), vo = cx.var(ov);
+  std::vector<int64_t> score_shape = batch_ext;
+  score_shape.push_back(Sq);
+  score_shape.push_back(Sk);
+  Idx sidx = batch;
+  sidx.push_back(qi);
+  sidx.push_back(kj);
+
+  // Pass 1: scores over key positions (vectorised over kj), reduced over dd.
+  cx.set_inner(jv, true);
+  Body scores;
+  scores.lines.push_back("T acc_ = splat<T>(0.0f);");
+  Body dot(&scores);
+  const std::string qv = cx.value_at(dot, n.inputs[0], batched_index(cx, n.inputs[0], batch, qi, dd));
+  const std::string kv = cx.value_at(dot, n.inputs[1], batched_index(cx, n.inputs[1], batch, dd, kj));
+  dot.lines.push_back("acc_ = acc_ + " + qv + " * " + kv + ";");
+  nested_loop(scores, "dd", D, dot);
+  std::string sc = cx.bind(scores, "acc_ * splat<T>(" + float_literal(scale) + ")");
+  auto bcast_scores = [&](const std::string& v) {
+    const std::vector<int64_t> ms = cx.shape_of(v);
+    Idx idx(ms.size());
+    const size_t off = sidx.size() - ms.size();
+    for (size_t d = 0; d < ms.size(); ++d) idx[d] = ms[d] == 1 ? ix_const(0) : sidx[off + d];
+    return cx.value_at(scores, v, idx);
+  };
+  if (n.has_input(3)) {
+    const std::string m = bcast_scores(n.inputs[3]);
+    sc = cx.bind(scores, bool_mask ? "vwhere(" + m + ", " + sc + ", splat<T>(" + float_literal(fill) + "))"
+                                   : sc + " + " + m);
+  }
+  if (n.has_input(4)) sc = cx.bind(scores, sc + " + " + bcast_scores(n.inputs[4]));
+  scores.lines.push_back("store(srow_ + kj, " + sc + ");");
+
+  // Pass 3: output row (vectorised over vo), reduced over kj with the probabilities.
+  cx.set_inner(ov, true);
+  Body out;
+  out.lines.push_back("T acc_ = splat<T>(0.0f);");
+  Body wsum(&out);
+  const std::string vv = cx.value_at(wsum, n.inputs[2], batched_index(cx, n.inputs[2], batch, kj, vo));
+  wsum.lines.push_back("acc_ = acc_ + splat<T>(srow_[kj]) * " + vv + ";");
+  nested_loop(out, "kj", Sk, wsum);
+  Idx yidx = batch;
+  yidx.push_back(qi);
+  yidx.push_back(vo);
+  store_epilogue(cx, out, s, yidx, cx.bind(out, "acc_ * splat<T>(inv_)"), s.store_value);
+
+  std::string code = "static void " + fn + "(void* p, int64_t begin, int64_t end) {\n" + decls(cx) +
+                     "  float srow_[" + std::to_string(Sk) + "];\n"
+                     "  for (int64_t task = begin; task < end; ++task) {\n" + decode(names, task_ext, "task");
+  code += vector_loop("kj", "0", std::to_string(Sk) + "LL", scores, true);
+  code += "    float mx_ = -__builtin_inff();\n"
+          "    for (int64_t j = 0; j < " + std::to_string(Sk) + "LL; ++j) mx_ = srow_[j] > mx_ ? srow_[j] : mx_;\n"
+          "    if (mx_ == -__builtin_inff() || mx_ == __builtin_inff()) mx_ = 0.0f;\n"
+          "    float sum_ = 0.0f;\n"
+          "    { int64_t j = 0;\n"
+          "      for (; j + VL <= " + std::to_string(Sk) + "LL; j += VL) { vf e = vexp(load<vf>(srow_ + j) - splat<vf>(mx_)); store(srow_ + j, e); sum_ += hsum(e); }\n"
+          "      for (; j < " + std::to_string(Sk) + "LL; ++j) { float e = vexp(srow_[j] - mx_); srow_[j] = e; sum_ += e; } }\n"
+          "    const float inv_ = 1.0f / sum_;\n";
+  code += vector_loop("vo", "0", std::to_string(Dv) + "LL", out, true);
+  code += "  }\n}\n";
+  StageCode c;
+  c.functions = code;
+  c.run = parallel_call(fn, product(task_ext));
+  return c;
+}
+
 }  // namespace
 
 StageKind anchor_kind(const Graph& g, const Node& n, std::string* why) {
@@ -670,6 +779,14 @@ StageKind anchor_kind(const Graph& g, const Node& n, std::string* why) {
     }
     return StageKind::Pool;
   }
+  if (n.op_type == "Attention" && n.domain == "dnnf") {
+    const TensorType* k = g.type_of(n.inputs[1]);
+    if (!all_float({0, 1, 2, 4}) || !k || !k->is_static() || k->numel_or(0) == 0 || k->dims.back().value > 16384) {
+      *why = "Attention other than float with at most 16384 keys";
+      return StageKind::Pointwise;
+    }
+    return StageKind::Attention;
+  }
   if (reduce_spec(g, n, why)) return StageKind::Reduce;
   return StageKind::Pointwise;
 }
@@ -684,6 +801,7 @@ StageCode emit_stage(EmitContext& cx, const Stage& s, int index, int first_pack)
     case StageKind::Conv: return emit_conv(cx, s, fn, first_pack);
     case StageKind::Reduce: return emit_reduce(cx, s, fn);
     case StageKind::Pool: return emit_pool(cx, s, fn);
+    case StageKind::Attention: return emit_attention(cx, s, fn);
   }
   return {};
 }

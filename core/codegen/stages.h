@@ -12,7 +12,7 @@
 
 namespace dnnf::codegen {
 
-enum class StageKind { Pointwise, Gemm, Conv, Reduce, Pool };
+enum class StageKind { Pointwise, Gemm, Conv, Reduce, Pool, Attention };
 
 struct Stage {
   StageKind kind = StageKind::Pointwise;

@@ -112,6 +112,22 @@ TEST(CpuRuntime, AttentionHeadsReshapeTransposeSoftmax) {
   EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
 }
 
+TEST(CpuRuntime, AttentionCompositeIsOneKernelPerQueryRow) {
+  GraphBuilder b;
+  const std::string q = b.input("q", DType::F32, Shape{2, 3, 5, 8});
+  const std::string kt = b.input("kt", DType::F32, Shape{2, 3, 8, 21});
+  const std::string v = b.input("v", DType::F32, Shape{2, 3, 21, 8});
+  Tensor mask(DType::F32, {2, 1, 1, 21});
+  for (int64_t k = 0; k < mask.numel(); ++k) mask.set_f64(k, k % 4 == 0 ? -10000.0 : 0.0);
+  const std::string y = b.node("Attention", {q, kt, v, b.constant("mask", mask)},
+                               {{"scale", Attribute::from_float(0.35f)}}, 1, "dnnf");
+  b.output(b.node("Add", {y, b.scalar("one", 1.0f)}));
+  const CpuRun r = run_cpu(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.blocks, 1u);
+  EXPECT_EQ(r.stats.generated_blocks, 1u) << why_interpreted(r);
+}
+
 TEST(CpuRuntime, LayerNormalizationAndReductions) {
   GraphBuilder b;
   const std::string x = b.input("x", DType::F32, Shape{3, 5, 48});
