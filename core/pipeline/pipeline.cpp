@@ -6,6 +6,7 @@
 #include "core/fusion/fusion_db.h"
 #include "core/fusion/planner.h"
 #include "core/rewrite/cost_model.h"
+#include "core/runtime/cpu_profiler.h"
 #include "core/util/error.h"
 
 namespace dnnf {
@@ -39,7 +40,8 @@ PipelineResult run_pipeline(Model& model, const PipelineOptions& options) {
   popts.enabled = options.fusion;
   const Graph& g = model.graph;
   popts.fusible = [&g](const Node& n, std::string* why) { return codegen::node_supported(g, n, why); };
-  auto estimator = fusion::make_estimating_profiler(options.target);
+  std::unique_ptr<fusion::BlockProfiler> estimator =
+      options.measure ? make_cpu_profiler() : fusion::make_estimating_profiler(options.target);
   std::unique_ptr<fusion::FusionDatabase> db;
   std::unique_ptr<fusion::BlockProfiler> cached;
   if (options.use_db) {

@@ -20,6 +20,7 @@ struct PipelineOptions {
   std::string target = "cpu";
   bool use_db = true;
   std::string db_path;                // empty: the default fusion database
+  bool measure = true;                // "profile" verdicts timed on the target; false: analytic estimate
   rewrite::RewriteOptions rewrite_options;
 };
 
