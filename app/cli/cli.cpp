@@ -1,5 +1,7 @@
 #include "app/cli/cli.h"
 
+#include "core/pipeline/pipeline.h"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -107,16 +109,7 @@ void write_json(const nlohmann::json& j, const std::string& path) {
 }
 
 Model load_and_infer(const std::string& path, const std::map<std::string, int64_t>& bind_dims) {
-  Model model = onnx_io::load_model(path);
-  InferOptions options;
-  options.bind_dims = bind_dims;
-  // Symbolic input dims not given with --dim are taken as 1 (as `dnnf run` does), so
-  // that FLOPs, bytes and plans are concrete.
-  for (const ValueInfo& in : model.graph.inputs)
-    for (const Dim& d : in.type.dims)
-      if (!d.known() && !options.bind_dims.count(d.symbol)) options.bind_dims[d.symbol] = 1;
-  infer_shapes(model.graph, options);
-  return model;
+  return dnnf::load_and_infer(path, bind_dims);
 }
 
 std::map<std::string, int64_t> parse_dims(const std::vector<std::string>& specs) {

@@ -5,6 +5,8 @@
 #include "core/codegen/block_codegen.h"
 #include "core/fusion/fusion_db.h"
 #include "core/fusion/planner.h"
+#include "core/ir/shape_inference.h"
+#include "core/onnx_io/onnx_import.h"
 #include "core/rewrite/cost_model.h"
 #include "core/runtime/cpu_profiler.h"
 #include "core/util/error.h"
@@ -16,6 +18,17 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 }  // namespace
+
+Model load_and_infer(const std::string& path, const std::map<std::string, int64_t>& bind_dims) {
+  Model model = onnx_io::load_model(path);
+  InferOptions options;
+  options.bind_dims = bind_dims;
+  for (const ValueInfo& in : model.graph.inputs)
+    for (const Dim& d : in.type.dims)
+      if (!d.known() && !options.bind_dims.count(d.symbol)) options.bind_dims[d.symbol] = 1;
+  infer_shapes(model.graph, options);
+  return model;
+}
 
 bool known_target(const std::string& target) { return target == "cpu"; }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,10 @@ struct PipelineResult {
   std::string db_path;
   int64_t db_hits = 0, db_misses = 0;
 };
+
+// Loads an ONNX file and infers shapes; symbolic input dims not in `bind_dims` are
+// taken as 1 so that FLOPs, bytes, plans and kernels are concrete. Throws dnnf::Error.
+Model load_and_infer(const std::string& path, const std::map<std::string, int64_t>& bind_dims = {});
 
 // Targets the pipeline knows ("cpu").
 bool known_target(const std::string& target);

@@ -210,8 +210,9 @@ struct CpuProgram::Impl {
     return out;
   }
 
-  TensorMap run(const TensorMap& inputs) {
+  TensorMap run(const TensorMap& inputs, std::vector<double>* block_us = nullptr) {
     check_model_inputs(g, inputs);
+    if (block_us) block_us->assign(steps.size(), 0.0);
     std::map<std::string, Tensor> env(inputs.begin(), inputs.end());
     auto lookup = [&](const std::string& v) -> const Tensor* {
       if (auto it = env.find(v); it != env.end()) return &it->second;
@@ -222,6 +223,7 @@ struct CpuProgram::Impl {
     };
     for (size_t i = 0; i < steps.size(); ++i) {
       Step& s = steps[i];
+      const auto t0 = std::chrono::steady_clock::now();
       if (s.generated) {
         for (const auto& [slot, v] : s.late) {
           const Tensor* t = lookup(v);
@@ -237,10 +239,11 @@ struct CpuProgram::Impl {
             if (!n->outputs[k].empty()) env[n->outputs[k]] = std::move(outs[k]);
         }
       }
+      if (block_us) (*block_us)[i] = ms_since(t0) * 1000.0;
       // Free environment values (and arena copies) whose last reader has run.
       for (auto it = env.begin(); it != env.end();) {
         auto lu = last_env_use.find(it->first);
-        const bool keep = lu != last_env_use.end() ? lu->second > i : !arena_offset.count(it->first) && false;
+        const bool keep = lu != last_env_use.end() && lu->second > i;
         if (!keep && !inputs.count(it->first)) it = env.erase(it);
         else ++it;
       }
@@ -259,6 +262,9 @@ CpuProgram::CpuProgram(const Graph& graph, const fusion::FusionPlan& plan, const
     : impl_(std::make_unique<Impl>(graph, plan, options)) {}
 CpuProgram::~CpuProgram() = default;
 TensorMap CpuProgram::run(const TensorMap& inputs) { return impl_->run(inputs); }
+TensorMap CpuProgram::run_profiled(const TensorMap& inputs, std::vector<double>* block_us) {
+  return impl_->run(inputs, block_us);
+}
 const CpuRuntimeStats& CpuProgram::stats() const { return impl_->stats; }
 
 }  // namespace dnnf

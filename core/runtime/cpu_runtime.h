@@ -46,7 +46,11 @@ class CpuProgram {
   CpuProgram& operator=(const CpuProgram&) = delete;
 
   // Runs one inference; inputs are checked like the reference executor checks them.
+  // Not reentrant: the arena is the program's (one run at a time per program).
   TensorMap run(const TensorMap& inputs);
+  // Same, and the wall time of every block (plan order) in microseconds: the Studio's
+  // latency overlay and `dnnf run --profile`.
+  TensorMap run_profiled(const TensorMap& inputs, std::vector<double>* block_us);
   const CpuRuntimeStats& stats() const;
 
  private:
