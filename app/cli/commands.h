@@ -15,5 +15,8 @@ int cmd_ops(const CommandArgs& args);
 int cmd_optimize(const CommandArgs& args);
 int cmd_rules(const CommandArgs& args);
 int cmd_db(const CommandArgs& args);
+int cmd_compare(const CommandArgs& args);
+int cmd_peers(const CommandArgs& args);
+int cmd_bench(const CommandArgs& args);
 
 }  // namespace dnnf::cli

@@ -31,6 +31,13 @@ const Command kCommands[] = {
      "optimize MODEL [--stage rewrite|fusion] [--target cpu] [--no-rewrite] [--no-fusion] [--db FILE] [--no-db] [--verify] [--journal FILE] [--output FILE.onnx] [--json FILE] "
      "[--disable-rule NAME]... [--only-rule NAME]..."},
     {"rules", dnnf::cli::cmd_rules, "rules [--json FILE]"},
+    {"compare", dnnf::cli::cmd_compare,
+     "compare MODEL [--peers tflite,mnn,onnxruntime,tvm|all] [--source auto|tool|rules] [--timeout SECONDS] [--no-cache] "
+     "[--no-measure] [--no-db] [--dim NAME=SIZE]... [--json FILE]"},
+    {"peers", dnnf::cli::cmd_peers, "peers (--setup | --status | --rules [PEER]) [--json FILE]"},
+    {"bench", dnnf::cli::cmd_bench,
+     "bench MODEL [--backend cpu] [--threads N] [--no-fusion] [--no-rewrite] [--runs N] [--warmup N] "
+     "[--trace FILE.json] [--json FILE] [--dim NAME=SIZE]..."},
 };
 
 void print_help() {

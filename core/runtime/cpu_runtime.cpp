@@ -240,6 +240,9 @@ struct CpuProgram::Impl {
         }
       }
       if (block_us) (*block_us)[i] = ms_since(t0) * 1000.0;
+      size_t env_bytes = 0;
+      for (const auto& [name, t] : env) env_bytes += t.nbytes();
+      stats.peak_env_bytes = std::max(stats.peak_env_bytes, env_bytes);
       // Free environment values (and arena copies) whose last reader has run.
       for (auto it = env.begin(); it != env.end();) {
         auto lu = last_env_use.find(it->first);
@@ -266,5 +269,6 @@ TensorMap CpuProgram::run_profiled(const TensorMap& inputs, std::vector<double>*
   return impl_->run(inputs, block_us);
 }
 const CpuRuntimeStats& CpuProgram::stats() const { return impl_->stats; }
+size_t CpuProgram::peak_activation_bytes() const { return impl_->stats.arena_bytes + impl_->stats.peak_env_bytes; }
 
 }  // namespace dnnf

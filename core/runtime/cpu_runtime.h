@@ -32,6 +32,8 @@ struct CpuRuntimeStats {
   size_t merged_epilogues = 0;   // pointwise consumers run inside an anchor's epilogue
   size_t arena_bytes = 0;        // static memory plan: one arena
   size_t unplanned_bytes = 0;    // the same buffers without reuse
+  size_t peak_env_bytes = 0;     // largest total of values outside the arena during a run
+                                 // (inputs, reference-kernel results, arena copies they read)
   double generate_ms = 0, compile_ms = 0, prepare_ms = 0;
   std::vector<std::string> interpreted_reasons;  // one line per interpreted block
 };
@@ -48,6 +50,8 @@ class CpuProgram {
   // Runs one inference; inputs are checked like the reference executor checks them.
   // Not reentrant: the arena is the program's (one run at a time per program).
   TensorMap run(const TensorMap& inputs);
+  // Peak activation memory of a run: the arena plus the largest environment seen.
+  size_t peak_activation_bytes() const;
   // Same, and the wall time of every block (plan order) in microseconds: the Studio's
   // latency overlay and `dnnf run --profile`.
   TensorMap run_profiled(const TensorMap& inputs, std::vector<double>* block_us);

@@ -1,0 +1,161 @@
+// dnnf bench MODEL: latency of one backend on seeded random inputs: warm-up runs, then
+// timed runs (median and spread), peak activation memory, a per-block profile, and an
+// optional Chrome trace (chrome://tracing, Perfetto) of one profiled run.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <numeric>
+
+#include "app/cli/cli.h"
+#include "app/cli/commands.h"
+#include "core/pipeline/pipeline.h"
+#include "core/runtime/cpu_runtime.h"
+#include "core/runtime/random_inputs.h"
+#include "core/runtime/thread_pool.h"
+#include "core/util/error.h"
+
+namespace dnnf::cli {
+
+namespace {
+
+double percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  const double pos = q * double(v.size() - 1);
+  const size_t lo = size_t(pos);
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - double(lo));
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string block_label(const Graph& g, const fusion::FusedBlock& b) {
+  std::string s;
+  for (size_t i = 0; i < b.nodes.size() && i < 6; ++i) s += (i ? "+" : "") + g.find_node(b.nodes[i])->op_type;
+  if (b.nodes.size() > 6) s += "+" + std::to_string(b.nodes.size() - 6) + " more";
+  return s;
+}
+
+void write_trace(const std::string& path, const Graph& g, const fusion::FusionPlan& plan,
+                 const std::vector<double>& us) {
+  nlohmann::json events = nlohmann::json::array();
+  double t = 0;
+  for (size_t i = 0; i < us.size(); ++i) {
+    events.push_back({{"name", block_label(g, plan.blocks[i])},
+                      {"cat", "block"},
+                      {"ph", "X"},
+                      {"ts", t},
+                      {"dur", us[i]},
+                      {"pid", 1},
+                      {"tid", 1},
+                      {"args", {{"block", plan.blocks[i].id}, {"ops", plan.blocks[i].nodes.size()}}}});
+    t += us[i];
+  }
+  write_json({{"traceEvents", events}, {"displayTimeUnit", "ms"}}, path);
+}
+
+}  // namespace
+
+int cmd_bench(const CommandArgs& argv) {
+  Args args(argv, {"--backend", "--threads", "--runs", "--warmup", "--trace", "--json", "--dim", "--db"},
+            {"--no-fusion", "--no-rewrite", "--no-db"});
+  if (args.positional().size() != 1) throw UsageError("expected one MODEL");
+  const std::string backend = args.value_or("--backend", "cpu");
+  if (backend != "cpu") throw UsageError("unknown backend '" + backend + "' (available: cpu)");
+  const int64_t runs = args.int_or("--runs", 20), warmup = args.int_or("--warmup", 3);
+  if (runs < 1 || warmup < 0) throw UsageError("--runs must be at least 1 and --warmup at least 0");
+  const std::string path = args.positional()[0];
+
+  RandomInputOptions random;
+  random.bind_dims = parse_dims(args.values("--dim"));
+  Model model = load_and_infer(path, random.bind_dims);
+  const TensorMap inputs = make_random_inputs(model.graph, random);
+  PipelineOptions popts;
+  popts.rewrite = !args.flag("--no-rewrite");
+  popts.fusion = !args.flag("--no-fusion");
+  popts.use_db = !args.flag("--no-db");
+  popts.db_path = args.value_or("--db", "");
+  const PipelineResult compiled = run_pipeline(model, popts);
+  CpuRuntimeOptions ropts;
+  ropts.threads = int(args.int_or("--threads", 0));
+  Progress progress("compiling");
+  ropts.on_progress = [&](const std::string& phase, size_t done, size_t total) {
+    progress.set_label(phase == "compile" ? "compiling kernels" : phase == "generate" ? "generating code"
+                                                                                       : "packing weights");
+    progress.update(done, total);
+  };
+  CpuProgram program(model.graph, compiled.plan, ropts);
+  progress.finish();
+
+  Progress running("benchmarking");
+  for (int64_t i = 0; i < warmup; ++i) program.run(inputs);
+  std::vector<double> ms;
+  for (int64_t i = 0; i < runs; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    program.run(inputs);
+    ms.push_back(ms_since(t0));
+    running.update(size_t(i + 1), size_t(runs));
+  }
+  running.finish();
+  // Per-block profile: the median of a few profiled runs per block.
+  const size_t nprof = size_t(std::min<int64_t>(runs, 5));
+  std::vector<std::vector<double>> per_block(compiled.plan.blocks.size());
+  std::vector<double> last;
+  for (size_t r = 0; r < nprof; ++r) {
+    program.run_profiled(inputs, &last);
+    for (size_t b = 0; b < last.size(); ++b) per_block[b].push_back(last[b]);
+  }
+  std::vector<double> block_us;
+  for (const auto& v : per_block) block_us.push_back(percentile(v, 0.5));
+  if (auto t = args.value("--trace")) write_trace(*t, model.graph, compiled.plan, block_us);
+
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  const CpuRuntimeStats& st = program.stats();
+  nlohmann::json j;
+  j["model"] = path;
+  j["backend"] = backend;
+  j["fusion"] = popts.fusion;
+  j["threads"] = ropts.threads > 0 ? ropts.threads : default_thread_count();
+  j["runs"] = runs;
+  j["warmup"] = warmup;
+  j["median_ms"] = percentile(ms, 0.5);
+  j["min_ms"] = *std::min_element(ms.begin(), ms.end());
+  j["max_ms"] = *std::max_element(ms.begin(), ms.end());
+  j["p10_ms"] = percentile(ms, 0.1);
+  j["p90_ms"] = percentile(ms, 0.9);
+  j["fused_layers"] = st.blocks;
+  j["interpreted_blocks"] = st.interpreted_blocks;
+  j["arena_bytes"] = st.arena_bytes;
+  j["peak_activation_bytes"] = program.peak_activation_bytes();
+  j["peak_rss_kb"] = ru.ru_maxrss;
+  nlohmann::json blocks = nlohmann::json::array();
+  for (size_t b = 0; b < block_us.size(); ++b)
+    blocks.push_back({{"id", compiled.plan.blocks[b].id}, {"ops", block_label(model.graph, compiled.plan.blocks[b])},
+                      {"us", block_us[b]}});
+  j["blocks"] = blocks;
+  if (auto out = args.value("--json")) {
+    write_json(j, *out);
+    if (*out == "-") return 0;
+  }
+  std::printf("%s: median %.3f ms (p10 %.3f, p90 %.3f, %lld runs, %d threads, %s), %zu fused layers, "
+              "peak activations %.2f MB\n",
+              path.c_str(), j["median_ms"].get<double>(), j["p10_ms"].get<double>(), j["p90_ms"].get<double>(),
+              (long long)runs, j["threads"].get<int>(), popts.fusion ? "fused" : "unfused", st.blocks,
+              double(program.peak_activation_bytes()) / 1e6);
+  std::vector<size_t> order(block_us.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return block_us[a] > block_us[b]; });
+  const double total = std::max(1e-9, std::accumulate(block_us.begin(), block_us.end(), 0.0));
+  std::printf("  slowest blocks:\n");
+  for (size_t k = 0; k < std::min<size_t>(8, order.size()); ++k)
+    std::printf("  %8.1f us %5.1f%%  block %d  %s\n", block_us[order[k]], 100.0 * block_us[order[k]] / total,
+                compiled.plan.blocks[order[k]].id, block_label(model.graph, compiled.plan.blocks[order[k]]).c_str());
+  return 0;
+}
+
+}  // namespace dnnf::cli
