@@ -78,6 +78,16 @@ bool node_supported(const Graph& g, const Node& n, std::string* why) {
   return true;
 }
 
+bool operand_in_memory(const Graph& g, const Node& consumer, const std::string& operand) {
+  std::string why;
+  const StageKind k = anchor_kind(g, consumer, &why);
+  if (k != StageKind::Gemm && k != StageKind::Conv) return false;
+  // Gemm's C (bias) is read in the epilogue, lazily.
+  for (size_t i = 0; i < consumer.inputs.size(); ++i)
+    if (consumer.inputs[i] == operand && !(consumer.op_type == "Gemm" && i == 2)) return true;
+  return false;
+}
+
 namespace {
 
 struct Planned {

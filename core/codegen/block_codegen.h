@@ -25,6 +25,10 @@ struct BlockKernel {
 // dtypes, an entry in the pull table or an anchor emitter). `why` says why not.
 bool node_supported(const Graph& graph, const Node& node, std::string* why);
 
+// Whether the generated kernel reads `operand` of `consumer` from memory (GEMM and
+// convolution operands are packed from memory; everything else is read lazily).
+bool operand_in_memory(const Graph& graph, const Node& consumer, const std::string& operand);
+
 // Generates the kernel of `block`; nullopt (with `why`) when some operator is unsupported.
 std::optional<BlockKernel> generate_block(const Graph& graph, const fusion::FusedBlock& block, std::string* why);
 

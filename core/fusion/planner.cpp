@@ -143,29 +143,44 @@ class Planner {
       return false;
     }
     std::string why;
+    Verdict verdict = cell.verdict;
+    if (verdict == Verdict::Fuse && opt_.operand_in_memory) {
+      // The edge joins a producer to the operand its consumer reads from memory.
+      const Node& consumer = g_.nodes[successor ? cand : from];
+      const Node& producer = g_.nodes[successor ? from : cand];
+      for (const std::string& o : producer.outputs)
+        if (!o.empty() && std::find(consumer.inputs.begin(), consumer.inputs.end(), o) != consumer.inputs.end() &&
+            opt_.operand_in_memory(consumer, o)) {
+          record(kind, from, cand, b, verdict, false,
+                 "target: " + consumer.op_type + " reads operand '" + o +
+                     "' from memory, so fusing its producer saves no traffic (it can be an epilogue instead)",
+                 extra);
+          return false;
+        }
+    }
     if (!fusible_[cand]) {
-      record(kind, from, cand, b, cell.verdict, false, "target: no generated code for this operator (" + unfusible_why_[cand] + ")", extra);
+      record(kind, from, cand, b, verdict, false, "target: no generated code for this operator (" + unfusible_why_[cand] + ")", extra);
       return false;
     }
     if (!constraints_hold(b, cand, &why)) {
-      record(kind, from, cand, b, cell.verdict, false, "constraint: " + why, extra);
+      record(kind, from, cand, b, verdict, false, "constraint: " + why, extra);
       return false;
     }
-    if (cell.verdict == Verdict::Profile) {
+    if (verdict == Verdict::Profile) {
       std::vector<NodeId> ids;
       for (size_t i : w.nodes) ids.push_back(g_.nodes[i].id);
       const ProfileResult r = profiler_.compare(g_, ids, g_.nodes[cand].id);
       extra["profile"] = {{"fused_us", r.fused_us}, {"separate_us", r.separate_us}, {"source", r.source}};
       if (!(r.fused_us < r.separate_us)) {
-        record(kind, from, cand, b, cell.verdict, false, "profiled: fused is not faster", extra);
+        record(kind, from, cand, b, verdict, false, "profiled: fused is not faster", extra);
         return false;
       }
     }
     w.nodes.push_back(cand);
     block_of_[cand] = b;
     w.type = cell.fused;
-    record(kind, from, cand, b, cell.verdict, true,
-           cell.verdict == Verdict::Fuse ? std::string("table says fuse: ") + cell.why : "profiled: fused is faster",
+    record(kind, from, cand, b, verdict, true,
+           verdict == Verdict::Fuse ? std::string("table says fuse: ") + cell.why : "profiled: fused is faster",
            extra);
     return true;
   }

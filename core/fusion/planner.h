@@ -20,6 +20,11 @@ struct PlannerOptions {
   // The target's code generator: operators it cannot put in a kernel run alone
   // (never seeded, never added). Empty: every operator is fusible.
   std::function<bool(const Node&, std::string* why)> fusible;
+  // The target's code generator keeps this operand of this operator in memory (a GEMM
+  // or convolution reads it packed), so fusing its producer in saves no memory traffic:
+  // such edges are not taken, and the producer stays free to become the epilogue of its
+  // own producer. Empty: the table's verdicts stand.
+  std::function<bool(const Node& consumer, const std::string& operand)> operand_in_memory;
 };
 
 // The graph must be shape-inferred. Every decision goes to `journal` (stage "fusion").

@@ -53,6 +53,9 @@ PipelineResult run_pipeline(Model& model, const PipelineOptions& options) {
   popts.enabled = options.fusion;
   const Graph& g = model.graph;
   popts.fusible = [&g](const Node& n, std::string* why) { return codegen::node_supported(g, n, why); };
+  popts.operand_in_memory = [&g](const Node& consumer, const std::string& operand) {
+    return codegen::operand_in_memory(g, consumer, operand);
+  };
   std::unique_ptr<fusion::BlockProfiler> estimator =
       options.measure ? make_cpu_profiler() : fusion::make_estimating_profiler(options.target);
   std::unique_ptr<fusion::FusionDatabase> db;

@@ -1,6 +1,7 @@
 #include "core/runtime/cpu_runtime.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -154,6 +155,21 @@ struct CpuProgram::Impl {
       names.push_back(v);
     }
     const MemoryPlan mp = plan_memory(buffers);
+    if (std::getenv("DNNF_DEBUG_MEMORY")) {
+      // The live set at the busiest step: a lower bound for any arena.
+      size_t best = 0, best_step = 0;
+      for (int64_t st = 0; st <= end; ++st) {
+        size_t live = 0;
+        for (const BufferLifetime& b : buffers)
+          if (b.first_step <= st && st <= b.last_step) live += b.bytes;
+        if (live > best) { best = live; best_step = size_t(st); }
+      }
+      std::fprintf(stderr, "memory: arena %zu, busiest step %zu holds %zu:\n", mp.arena_bytes, best_step, best);
+      for (size_t k = 0; k < buffers.size(); ++k)
+        if (buffers[k].first_step <= int64_t(best_step) && int64_t(best_step) <= buffers[k].last_step)
+          std::fprintf(stderr, "  %10zu  %s [%lld, %lld]\n", buffers[k].bytes, names[k].c_str(),
+                       (long long)buffers[k].first_step, (long long)buffers[k].last_step);
+    }
     stats.arena_bytes = mp.arena_bytes;
     stats.unplanned_bytes = mp.total_bytes;
     arena = std::aligned_alloc(kArenaAlignment, std::max<size_t>(mp.arena_bytes, kArenaAlignment));
