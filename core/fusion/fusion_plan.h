@@ -37,6 +37,11 @@ struct TargetLimits {
   size_t max_block_outputs = 3;
 };
 
+// Nodes whose values are known before any input arrives (Constant nodes and operators
+// reading only constants, except random ones): a runtime computes them once at load,
+// so they are never part of a block or counted as kernels. Indexed like graph.nodes.
+std::vector<bool> load_time_nodes(const Graph& graph);
+
 // Computes inputs/outputs of every block and the intermediate byte counts.
 void finish_plan(const Graph& graph, FusionPlan& plan);
 

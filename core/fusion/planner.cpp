@@ -41,6 +41,7 @@ class Planner {
         if (std::find(c.begin(), c.end(), i) == c.end()) c.push_back(i);
       }
     block_of_.assign(g.nodes.size(), -1);
+    load_time_ = load_time_nodes(g);
     fusible_.assign(g.nodes.size(), true);
     unfusible_why_.assign(g.nodes.size(), "");
     if (o.fusible)
@@ -53,7 +54,7 @@ class Planner {
     if (opt_.enabled) grow_blocks();
     // Every operator not in a block runs alone; constants are data, not kernels.
     for (size_t i = 0; i < g_.nodes.size(); ++i) {
-      if (block_of_[i] >= 0 || g_.nodes[i].op_type == "Constant") continue;
+      if (block_of_[i] >= 0 || load_time_[i]) continue;
       block_of_[i] = int(blocks_.size());
       blocks_.push_back({{i}, mapping_[i], -1});
     }
@@ -90,7 +91,7 @@ class Planner {
       std::vector<size_t> seeds;
       for (size_t i = 0; i < g_.nodes.size(); ++i) {
         const auto& types = phases[phase];
-        if (g_.nodes[i].op_type != "Constant" && fusible_[i] &&
+        if (!load_time_[i] && fusible_[i] &&
             std::find(types.begin(), types.end(), mapping_[i]) != types.end())
           seeds.push_back(i);
       }
@@ -120,14 +121,14 @@ class Planner {
 
   void fuse_successors(int b, size_t from) {
     for (size_t c : consumers_[from]) {
-      if (block_of_[c] >= 0 || g_.nodes[c].op_type == "Constant") continue;
+      if (block_of_[c] >= 0 || load_time_[c]) continue;
       if (try_add(b, from, c, /*successor=*/true)) fuse_successors(b, c);
     }
   }
 
   void fuse_predecessors(int b, size_t from) {
     for (size_t p : preds_[from]) {
-      if (block_of_[p] >= 0 || g_.nodes[p].op_type == "Constant") continue;
+      if (block_of_[p] >= 0 || load_time_[p]) continue;
       if (try_add(b, from, p, /*successor=*/false)) fuse_predecessors(b, p);
     }
   }
@@ -289,6 +290,7 @@ class Planner {
   std::vector<std::vector<size_t>> consumers_, preds_;
   std::vector<int> block_of_;
   std::vector<bool> fusible_;               // the target can generate code for the node
+  std::vector<bool> load_time_;             // computed once at load, never in a block
   std::vector<std::string> unfusible_why_;
   std::vector<Work> blocks_;
 };
@@ -344,6 +346,23 @@ void order_blocks(const Graph& graph, FusionPlan& plan) {
 }
 
 }  // namespace
+
+std::vector<bool> load_time_nodes(const Graph& graph) {
+  std::vector<bool> out(graph.nodes.size(), false);
+  std::set<std::string> known;
+  for (const auto& [name, t] : graph.initializers) known.insert(name);
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const Node& n = graph.nodes[i];
+    bool all = !is_random_op(n.op_type) && subgraph_reads(n).empty();
+    for (const std::string& in : n.inputs)
+      if (!in.empty() && !known.count(in)) all = false;
+    if (!all) continue;
+    out[i] = true;
+    for (const std::string& o : n.outputs)
+      if (!o.empty()) known.insert(o);
+  }
+  return out;
+}
 
 void finish_plan(const Graph& graph, FusionPlan& plan) {
   order_blocks(graph, plan);
@@ -432,8 +451,10 @@ FusionPlan plan_from_journal(const Graph& graph, const Journal& journal, const s
     plan.blocks.push_back(fb);
   }
   const OpRegistry& reg = OpRegistry::instance();
-  for (const Node& n : graph.nodes) {
-    if (covered.count(n.id) || n.op_type == "Constant") continue;
+  const std::vector<bool> load_time = load_time_nodes(graph);
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const Node& n = graph.nodes[i];
+    if (covered.count(n.id) || load_time[i]) continue;
     FusedBlock fb;
     fb.nodes = {n.id};
     fb.type = reg.mapping_of(n, graph.types_of(n.inputs), graph.types_of(n.outputs));

@@ -67,10 +67,17 @@ struct CpuProgram::Impl {
     std::free(arena);
   }
 
+  // Values known before any input (fusion::load_time_nodes): computed once, here.
   void run_constant_nodes() {
-    for (const Node& n : g.nodes) {
-      if (n.op_type != "Constant") continue;
-      std::vector<Tensor> out = run_node(g, n, [](const std::string&) { return nullptr; });
+    const std::vector<bool> load_time = fusion::load_time_nodes(g);
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      if (!load_time[i]) continue;
+      const Node& n = g.nodes[i];
+      std::vector<Tensor> out = run_node(g, n, [&](const std::string& v) -> const Tensor* {
+        if (auto it = constants.find(v); it != constants.end()) return &it->second;
+        if (auto it = g.initializers.find(v); it != g.initializers.end()) return &it->second;
+        return nullptr;
+      });
       for (size_t i = 0; i < n.outputs.size(); ++i)
         if (!n.outputs[i].empty()) constants[n.outputs[i]] = out[i];
     }
