@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""MNN: its ONNX converter (mnnconvert, which optimises while converting), then the
+converted model dumped as MNN's JSON (mnnconvert -f MNN --JsonFile). ops.txt is that JSON
+dump; dnnf's parser reads the op list (`oplists[].type`, Convolution relu/relu6 flags,
+UnaryOp kinds) from it without loading the weights."""
+import os
+import subprocess
+import sys
+
+from peer_common import bound_model_path, main
+
+
+def mnnconvert():
+    exe = os.path.join(os.path.dirname(sys.executable), "mnnconvert")
+    return exe if os.path.exists(exe) else "mnnconvert"
+
+
+def run(path, workdir):
+    import MNN
+    version = MNN.version() if hasattr(MNN, "version") else "unknown"
+    src = bound_model_path(path, workdir)
+    mnn_file = os.path.join(workdir, "model.mnn")
+    r = subprocess.run([mnnconvert(), "-f", "ONNX", "--modelFile", src, "--MNNModel", mnn_file, "--bizCode", "dnnf"],
+                       capture_output=True, text=True)
+    if r.returncode != 0 or not os.path.exists(mnn_file):
+        tail = (r.stdout + r.stderr).strip().splitlines()[-3:]
+        raise RuntimeError("mnnconvert failed: " + " | ".join(tail))
+    json_file = os.path.join(workdir, "ops.txt")
+    r = subprocess.run([mnnconvert(), "-f", "MNN", "--modelFile", mnn_file, "--JsonFile", json_file],
+                       capture_output=True, text=True)
+    if r.returncode != 0 or not os.path.exists(json_file):
+        raise RuntimeError("mnnconvert JSON dump failed: " + (r.stdout + r.stderr).strip()[-300:])
+    os.remove(mnn_file)
+    return version, None
+
+
+if __name__ == "__main__":
+    main("mnn", run)

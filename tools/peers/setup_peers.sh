@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Create (idempotently) the Python virtualenv holding the peer frameworks that
+# `dnnf compare` measures against: ONNX Runtime, MNN, onnx2tf + TensorFlow (TFLite)
+# and, where a wheel exists for this Python, Apache TVM.
+#
+#   tools/peers/setup_peers.sh          # create/update, print what is installed
+#   DNNF_PEERS_VENV=/some/dir tools/peers/setup_peers.sh
+#
+# Location: ${DNNF_PEERS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/dnnf/peers-venv}
+# Kept apart from the zoo venv because TensorFlow and torch pin different numpy/protobuf.
+# Each peer is installed in its own pip call so that one peer failing to install
+# (TVM has no wheel for every Python) leaves the others usable; `dnnf compare`
+# then emulates the missing peer from its rule table and says so.
+set -uo pipefail
+
+VENV="${DNNF_PEERS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/dnnf/peers-venv}"
+PY="${PYTHON:-python3}"
+
+# One line per peer: name, then the pip requirements it needs.
+PEERS=(
+  "onnxruntime|onnx onnxruntime"
+  "mnn|MNN"
+  "tflite|tensorflow-cpu tf_keras onnx2tf onnx onnxsim onnx-graphsurgeon sng4onnx psutil ai-edge-litert"
+  "tvm|apache-tvm"
+)
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+  echo "creating venv $VENV with $("$PY" --version 2>&1)"
+  mkdir -p "$(dirname "$VENV")"
+  "$PY" -m venv "$VENV" || { echo "error: cannot create venv $VENV" >&2; exit 1; }
+fi
+"$VENV/bin/python" -m pip install --upgrade --quiet pip setuptools wheel
+
+status=0
+for entry in "${PEERS[@]}"; do
+  name="${entry%%|*}"
+  reqs="${entry#*|}"
+  echo "== installing $name: $reqs"
+  # shellcheck disable=SC2086
+  if "$VENV/bin/python" -m pip install --progress-bar off $reqs; then
+    echo "== $name: installed"
+  else
+    echo "== $name: FAILED to install (dnnf compare will emulate it from rules)"
+    status=1
+  fi
+done
+
+"$VENV/bin/python" - <<'PY'
+import importlib
+for peer, mod in [("onnxruntime", "onnxruntime"), ("mnn", "MNN"), ("tflite", "onnx2tf"),
+                  ("tflite-runtime", "tensorflow"), ("tvm", "tvm")]:
+    try:
+        m = importlib.import_module(mod)
+        print(f"{peer}: {getattr(m, '__version__', 'unknown')}")
+    except Exception as e:  # report, never fail: a peer may be absent
+        print(f"{peer}: absent ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})")
+PY
+echo "peers venv: $VENV"
+exit $status
