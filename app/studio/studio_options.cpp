@@ -1,0 +1,60 @@
+#include "app/studio/studio_options.h"
+
+#include <stdexcept>
+
+namespace dnnf::studio {
+
+const char* studio_usage() {
+  return "usage: dnnf-studio [MODEL.onnx] [--screenshot FILE.png] [--step N] [--overlay latency|bytes|flops]\n"
+         "                   [--view graph|compare] [--size WxH]\n";
+}
+
+StudioOptions parse_studio_options(int argc, char** argv) {
+  StudioOptions o;
+  auto value = [&](int& i, const std::string& flag) -> std::string {
+    if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
+    return argv[++i];
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "-h" || a == "--help") o.help = true;
+    else if (a == "--screenshot") o.screenshot = value(i, a);
+    else if (a == "--step") {
+      const std::string v = value(i, a);
+      try {
+        o.step = std::stol(v);
+      } catch (const std::exception&) {
+        throw std::invalid_argument("--step expects a number, got '" + v + "'");
+      }
+      if (*o.step < 0) throw std::invalid_argument("--step must be 0 or more");
+    } else if (a == "--overlay") {
+      o.overlay = value(i, a);
+      if (o.overlay != "none" && o.overlay != "latency" && o.overlay != "bytes" && o.overlay != "flops")
+        throw std::invalid_argument("unknown --overlay '" + o.overlay + "' (available: latency, bytes, flops)");
+    } else if (a == "--view") {
+      o.view = value(i, a);
+      if (o.view != "graph" && o.view != "compare")
+        throw std::invalid_argument("unknown --view '" + o.view + "' (available: graph, compare)");
+    } else if (a == "--size") {
+      const std::string v = value(i, a);
+      const size_t x = v.find('x');
+      try {
+        if (x == std::string::npos) throw std::invalid_argument("");
+        o.width = std::stoi(v.substr(0, x));
+        o.height = std::stoi(v.substr(x + 1));
+      } catch (const std::exception&) {
+        throw std::invalid_argument("--size expects WxH, got '" + v + "'");
+      }
+    } else if (!a.empty() && a[0] == '-' && a.rfind("-qwindow", 0) != 0 && a != "-platform") {
+      throw std::invalid_argument("unknown option '" + a + "'");
+    } else if (a == "-platform") {
+      ++i;  // Qt's own option, handled by QApplication
+    } else if (a[0] != '-') {
+      if (!o.model.empty()) throw std::invalid_argument("expected one MODEL, got '" + o.model + "' and '" + a + "'");
+      o.model = a;
+    }
+  }
+  return o;
+}
+
+}  // namespace dnnf::studio

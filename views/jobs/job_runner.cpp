@@ -1,0 +1,86 @@
+#include "views/jobs/job_runner.h"
+
+#include <QCoreApplication>
+#include <QEventLoop>
+#include <QMetaObject>
+#include <QPointer>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include "core/util/error.h"
+
+namespace dnnf::views {
+
+JobRunner::JobRunner(QObject* parent) : QObject(parent), watcher_(new QFutureWatcher<Outcome>(this)) {
+  connect(watcher_, &QFutureWatcher<Outcome>::finished, this, &JobRunner::on_done);
+}
+
+JobRunner::~JobRunner() {
+  // The worker may still run; it must not outlive the objects its result touches.
+  control_.cancel();
+  watcher_->waitForFinished();
+}
+
+bool JobRunner::busy() const { return running_; }
+
+void JobRunner::start(const QString& title, Work work) {
+  if (busy()) {
+    control_.cancel();
+    disconnect(watcher_, nullptr, this, nullptr);
+    watcher_->waitForFinished();
+    running_ = false;
+    emit finished(false, title_);
+    connect(watcher_, &QFutureWatcher<Outcome>::finished, this, &JobRunner::on_done);
+  }
+  // Progress goes through a queued call so the UI thread owns every widget update.
+  QPointer<JobRunner> self(this);
+  control_ = JobControl([self](int percent, const std::string& message) {
+    if (!self) return;
+    const QString text = QString::fromStdString(message);
+    QMetaObject::invokeMethod(self, [self, percent, text] {
+      if (self) emit self->progress(percent, text);
+    }, Qt::QueuedConnection);
+  });
+  title_ = title;
+  running_ = true;
+  emit started(title);
+  const JobControl control = control_;
+  watcher_->setFuture(QtConcurrent::run([work = std::move(work), control]() -> Outcome {
+    Outcome out;
+    try {
+      control.check_cancelled();
+      out.apply = work(control);
+      out.cancelled = control.cancelled();
+    } catch (const JobCancelled&) {
+      out.cancelled = true;
+    } catch (const std::exception& e) {
+      out.error = QString::fromStdString(e.what());
+    }
+    return out;
+  }));
+}
+
+void JobRunner::cancel() { control_.cancel(); }
+
+void JobRunner::wait_idle() {
+  if (!busy()) return;
+  QEventLoop loop;
+  connect(this, &JobRunner::finished, &loop, &QEventLoop::quit);
+  loop.exec();
+}
+
+void JobRunner::on_done() {
+  Outcome out = watcher_->result();
+  running_ = false;
+  if (out.cancelled) {
+    emit cancelled(title_);
+    emit finished(false, title_);
+  } else if (!out.error.isEmpty()) {
+    emit failed(title_, out.error);
+    emit finished(false, title_);
+  } else {
+    if (out.apply) out.apply();
+    emit finished(true, title_);
+  }
+}
+
+}  // namespace dnnf::views

@@ -1,0 +1,372 @@
+#include "views/window/main_window.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QSettings>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QToolButton>
+#include <fstream>
+
+#include "core/util/error.h"
+#include "views/compare/compare_rows.h"
+#include "views/graph/graph_view.h"
+#include "views/jobs/job_runner.h"
+#include "views/panels/compare_panel.h"
+#include "views/panels/inspector_panel.h"
+#include "views/panels/profile_panel.h"
+#include "views/panels/steps_panel.h"
+#include "views/session/graph_timeline.h"
+#include "views/session/profile_run.h"
+#include "views/window/graph_controller.h"
+
+namespace dnnf::views {
+
+namespace {
+constexpr int kMaxRecent = 8;
+QSettings settings() { return QSettings("dnnf", "DNNF Studio"); }
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle("DNNF Studio");
+  setAcceptDrops(true);
+  view_ = new GraphView(this);
+  setCentralWidget(view_);
+  graph_ = new GraphController(view_, this);
+  jobs_ = new JobRunner(this);
+  build_docks();
+  build_status_bar();
+  build_menus();
+  connect(view_, &GraphView::node_selected, this, &MainWindow::on_node_selected);
+  connect(steps_, &StepsPanel::position_requested, this, &MainWindow::set_position);
+  connect(graph_, &GraphController::state_shown, steps_, &StepsPanel::show_position);
+  connect(profile_, &ProfilePanel::overlay_requested, this, &MainWindow::set_overlay);
+  connect(profile_, &ProfilePanel::profile_requested, this, &MainWindow::profile);
+  connect(compare_, &ComparePanel::load_requested, this, &MainWindow::load_compare_json);
+  resize(1400, 900);
+}
+
+MainWindow::~MainWindow() = default;
+
+QString MainWindow::default_model_path() {
+  // Next to the executable when installed, else the source tree's copy.
+  const QString installed = QApplication::applicationDirPath() + "/../share/dnnf/models/default.onnx";
+  return QFileInfo::exists(installed) ? installed : QString(DNNF_DEFAULT_MODEL);
+}
+
+void MainWindow::build_docks() {
+  auto dock = [this](const QString& title, QWidget* w, Qt::DockWidgetArea area) {
+    auto* d = new QDockWidget(title, this);
+    d->setObjectName(title);
+    d->setWidget(w);
+    addDockWidget(area, d);
+    return d;
+  };
+  steps_ = new StepsPanel(this);
+  inspector_ = new InspectorPanel(this);
+  profile_ = new ProfilePanel(this);
+  compare_ = new ComparePanel(this);
+  QDockWidget* steps = dock("Steps", steps_, Qt::RightDockWidgetArea);
+  QDockWidget* inspector = dock("Node inspector", inspector_, Qt::RightDockWidgetArea);
+  QDockWidget* profile = dock("Profile", profile_, Qt::RightDockWidgetArea);
+  compare_dock_ = dock("Compare", compare_, Qt::RightDockWidgetArea);
+  tabifyDockWidget(inspector, profile);
+  tabifyDockWidget(profile, compare_dock_);
+  inspector->raise();
+  resizeDocks({steps, inspector}, {430, 430}, Qt::Horizontal);
+}
+
+void MainWindow::build_status_bar() {
+  status_text_ = new QLabel("Ready", this);
+  progress_ = new QProgressBar(this);
+  progress_->setMaximumWidth(220);
+  progress_->hide();
+  cancel_ = new QToolButton(this);
+  cancel_->setText("Cancel");
+  cancel_->hide();
+  statusBar()->addWidget(status_text_, 1);
+  statusBar()->addPermanentWidget(progress_);
+  statusBar()->addPermanentWidget(cancel_);
+  connect(cancel_, &QToolButton::clicked, jobs_, &JobRunner::cancel);
+  connect(jobs_, &JobRunner::started, this, [this](const QString& title) {
+    status_text_->setText(title + "…");
+    progress_->setRange(0, 0);
+    progress_->show();
+    cancel_->show();
+  });
+  connect(jobs_, &JobRunner::progress, this, [this](int percent, const QString& message) {
+    if (percent < 0) progress_->setRange(0, 0);
+    else {
+      progress_->setRange(0, 100);
+      progress_->setValue(percent);
+    }
+    status_text_->setText(message);
+  });
+  connect(jobs_, &JobRunner::finished, this, [this](bool ok, const QString& title) {
+    progress_->hide();
+    cancel_->hide();
+    if (ok) status_text_->setText(title + ": done");
+  });
+  connect(jobs_, &JobRunner::cancelled, this, [this](const QString& title) { status_text_->setText(title + ": cancelled"); });
+  connect(jobs_, &JobRunner::failed, this, [this](const QString& title, const QString& error) {
+    status_text_->setText(title + ": failed");
+    show_error(title, error);
+  });
+  connect(graph_, &GraphController::layout_busy, this, [this](bool busy, const QString& message) {
+    if (jobs_->busy()) return;  // the job's own progress has the bar
+    progress_->setVisible(busy);
+    progress_->setRange(0, 0);
+    if (!message.isEmpty()) status_text_->setText(message);
+    else if (!busy) status_text_->setText("Ready");
+  });
+}
+
+void MainWindow::build_menus() {
+  QMenu* file = menuBar()->addMenu("&File");
+  file->addAction("&Open model…", QKeySequence::Open, this, &MainWindow::open_dialog);
+  file->addAction("Open &default model", this, &MainWindow::open_default_model);
+  recent_menu_ = file->addMenu("Open &recent");
+  rebuild_recent_menu();
+  file->addSeparator();
+  file->addAction("&Save graph view as image (PNG, SVG)…", QKeySequence::Save, this, &MainWindow::save_image_dialog);
+  file->addSeparator();
+  file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
+
+  view_menu_ = menuBar()->addMenu("&View");
+  view_menu_->addAction("&Fit graph", QKeySequence(Qt::CTRL | Qt::Key_0), view_, &GraphView::fit);
+  view_menu_->addAction("Zoom &in", QKeySequence::ZoomIn, this, [this] { view_->zoom_by(1.25); });
+  view_menu_->addAction("Zoom &out", QKeySequence::ZoomOut, this, [this] { view_->zoom_by(0.8); });
+  view_menu_->addAction("&Find node…", QKeySequence::Find, this, [this] {
+    find_box_->setFocus();
+    find_box_->selectAll();
+  });
+  view_menu_->addSeparator();
+  view_menu_->addAction("&Collapse all fused blocks", graph_, &GraphController::collapse_all);
+  view_menu_->addAction("&Expand all fused blocks", graph_, &GraphController::expand_all);
+  QMenu* overlay = view_menu_->addMenu("&Overlay");
+  auto* group = new QActionGroup(this);
+  for (OverlayKind k : {OverlayKind::None, OverlayKind::Latency, OverlayKind::Bytes, OverlayKind::Flops}) {
+    QAction* a = overlay->addAction(overlay_name(k), this, [this, k] { set_overlay(k); });
+    a->setCheckable(true);
+    a->setChecked(k == OverlayKind::None);
+    a->setData(int(k));
+    group->addAction(a);
+  }
+  view_menu_->addSeparator();
+  for (QDockWidget* d : findChildren<QDockWidget*>()) view_menu_->addAction(d->toggleViewAction());
+
+  QMenu* steps = menuBar()->addMenu("&Steps");
+  steps->addAction("&First (original graph)", QKeySequence(Qt::CTRL | Qt::Key_Home), steps_, &StepsPanel::first);
+  steps->addAction("&Previous step", QKeySequence(Qt::CTRL | Qt::Key_Left), steps_, &StepsPanel::previous);
+  steps->addAction("&Next step", QKeySequence(Qt::CTRL | Qt::Key_Right), steps_, &StepsPanel::next);
+  steps->addAction("&Last (fused plan)", QKeySequence(Qt::CTRL | Qt::Key_End), steps_, &StepsPanel::last);
+
+  QMenu* run = menuBar()->addMenu("&Run");
+  run->addAction("&Profile on CPU (latency overlay)", QKeySequence(Qt::Key_F5), this, &MainWindow::profile);
+  run->addAction("&Cancel running job", QKeySequence(Qt::Key_Escape), jobs_, &JobRunner::cancel);
+  run->addSeparator();
+  run->addAction("&Compare with peers (dnnf compare)", this, &MainWindow::compare_with_peers);
+  run->addAction("Show c&ompare view", this, &MainWindow::show_compare);
+  run->addAction("&Load dnnf compare --json output…", this, &MainWindow::load_compare_json);
+
+  QMenu* help = menuBar()->addMenu("&Help");
+  help->addAction("&About DNNF Studio", this, [this] {
+    QMessageBox::about(this, "About DNNF Studio",
+                       QString("DNNF Studio %1\nExplore what dnnf's rewrites and operator fusion did to a model, "
+                               "step by step.").arg(DNNF_VERSION));
+  });
+
+  QToolBar* bar = addToolBar("Graph");
+  bar->setObjectName("graph toolbar");
+  bar->addAction("Open", this, &MainWindow::open_dialog);
+  bar->addAction("Fit", view_, &GraphView::fit);
+  bar->addAction("Prev", steps_, &StepsPanel::previous);
+  bar->addAction("Next", steps_, &StepsPanel::next);
+  find_box_ = new QLineEdit(this);
+  find_box_->setPlaceholderText("Find node by name or op type");
+  find_box_->setClearButtonEnabled(true);
+  find_box_->setMaximumWidth(280);
+  bar->addWidget(find_box_);
+  connect(find_box_, &QLineEdit::returnPressed, this, [this] { find_nodes(find_box_->text()); });
+}
+
+void MainWindow::open_dialog() {
+  const QString start = settings().value("last_dir").toString();
+  const QString path = QFileDialog::getOpenFileName(this, "Open ONNX model", start, "ONNX models (*.onnx);;All files (*)");
+  if (!path.isEmpty()) open_model(path);
+}
+
+void MainWindow::open_default_model() { open_model(default_model_path()); }
+
+void MainWindow::open_model(const QString& path) {
+  const std::string file = path.toStdString();
+  jobs_->start("Opening " + QFileInfo(path).fileName(), [this, file, path](const JobControl& job) -> std::function<void()> {
+    std::shared_ptr<const StudioSession> session = load_session(file, job);
+    auto timeline = std::make_shared<GraphTimeline>(session, job);
+    return [this, session, timeline, path] {
+      set_session(session, timeline);
+      remember_recent(path);
+    };
+  });
+}
+
+void MainWindow::set_session(std::shared_ptr<const StudioSession> session, std::shared_ptr<GraphTimeline> timeline) {
+  session_ = std::move(session);
+  timeline_ = std::move(timeline);
+  setWindowTitle(QString("DNNF Studio — %1").arg(QFileInfo(QString::fromStdString(session_->path)).fileName()));
+  graph_->set_timeline(timeline_);
+  steps_->set_timeline(timeline_.get(), graph_->position());
+  inspector_->show_node(nullptr, nullptr);
+  profile_->show_times(nullptr, {});
+  compare_->set_rows({dnnf_compare_row(*session_)}, QFileInfo(QString::fromStdString(session_->path)).fileName());
+  status_text_->setText(QString("%1: %2 nodes → %3 after rewriting → %4 fused layers; %5 journal steps")
+                            .arg(QFileInfo(QString::fromStdString(session_->path)).fileName())
+                            .arg(session_->result.summary.nodes_before)
+                            .arg(session_->result.summary.nodes_after)
+                            .arg(session_->result.plan.blocks.size())
+                            .arg(session_->result.journal.steps.size()));
+}
+
+void MainWindow::set_position(size_t position) {
+  graph_->set_position(position);
+  steps_->show_position(graph_->position());
+}
+
+void MainWindow::set_overlay(OverlayKind kind) {
+  profile_->set_overlay(kind);
+  graph_->set_overlay(kind);
+  if (kind == OverlayKind::Latency && session_ && !graph_->has_block_times()) profile();
+}
+
+void MainWindow::profile() {
+  if (!session_) return;
+  std::shared_ptr<const StudioSession> session = session_;
+  jobs_->start("Profiling on CPU", [this, session](const JobControl& job) -> std::function<void()> {
+    std::vector<double> us = profile_blocks(*session, job);
+    return [this, session, us] {
+      if (session != session_) return;  // another model was opened meanwhile
+      graph_->set_block_times(us);
+      profile_->show_times(&session_->result.plan, us);
+      // The latency numbers belong to the final plan, so show that state.
+      set_position(timeline_->positions() - 1);
+      profile_->set_overlay(OverlayKind::Latency);
+      graph_->set_overlay(OverlayKind::Latency);
+      if (auto* d = qobject_cast<QDockWidget*>(profile_->parentWidget())) d->raise();
+    };
+  });
+}
+
+void MainWindow::compare_with_peers() {
+  if (!session_) return;
+  std::shared_ptr<const StudioSession> session = session_;
+  jobs_->start("Comparing with peers", [this, session](const JobControl& job) -> std::function<void()> {
+    std::vector<CompareRow> rows = compare_rows_with_peers(*session, job);
+    return [this, session, rows] {
+      if (session != session_) return;
+      compare_->set_rows(rows, QFileInfo(QString::fromStdString(session->path)).fileName());
+      show_compare();
+    };
+  });
+}
+
+void MainWindow::show_compare() {
+  compare_dock_->show();
+  compare_dock_->raise();
+}
+
+void MainWindow::load_compare_json() {
+  const QString path = QFileDialog::getOpenFileName(this, "Load dnnf compare --json output", {}, "JSON (*.json);;All files (*)");
+  if (path.isEmpty()) return;
+  try {
+    std::ifstream in(path.toStdString());
+    check(bool(in), "cannot read ", path.toStdString());
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    check(!j.is_discarded(), path.toStdString(), " is not JSON");
+    compare_->set_rows(compare_rows_from_json(j), QFileInfo(path).fileName());
+    show_compare();
+  } catch (const std::exception& e) {
+    show_error("Load compare table", e.what());
+  }
+}
+
+void MainWindow::save_image_dialog() {
+  const QString path = QFileDialog::getSaveFileName(this, "Save graph view", "graph.svg", "SVG (*.svg);;PNG (*.png)");
+  if (path.isEmpty()) return;
+  if (view_->save_image(path)) status_text_->setText("saved " + path);
+  else show_error("Save graph view", "could not write " + path);
+}
+
+void MainWindow::find_nodes(const QString& text) {
+  const int n = view_->find(text);
+  status_text_->setText(n ? QString("%1 nodes match '%2'").arg(n).arg(text) : QString("no node matches '%1'").arg(text));
+}
+
+void MainWindow::on_node_selected(int64_t id) {
+  if (!timeline_ || id == -1) {
+    inspector_->show_node(nullptr, nullptr);
+    return;
+  }
+  inspector_->show_node(&timeline_->graph_at(graph_->position()), view_->graph().find(id));
+  if (QDockWidget* d = qobject_cast<QDockWidget*>(inspector_->parentWidget())) d->raise();
+}
+
+void MainWindow::show_error(const QString& title, const QString& message) {
+  last_error_ = message;
+  // Window-modal but not blocking: the app stays usable and tests can inspect it.
+  if (error_box_) error_box_->close();
+  error_box_ = new QMessageBox(QMessageBox::Critical, title, message, QMessageBox::Ok, this);
+  error_box_->setAttribute(Qt::WA_DeleteOnClose);
+  error_box_->open();
+}
+
+void MainWindow::remember_recent(const QString& path) {
+  QSettings s = settings();
+  QStringList recent = s.value("recent").toStringList();
+  const QString abs = QFileInfo(path).absoluteFilePath();
+  recent.removeAll(abs);
+  recent.prepend(abs);
+  while (recent.size() > kMaxRecent) recent.removeLast();
+  s.setValue("recent", recent);
+  s.setValue("last_dir", QFileInfo(abs).absolutePath());
+  rebuild_recent_menu();
+}
+
+void MainWindow::rebuild_recent_menu() {
+  recent_menu_->clear();
+  const QStringList recent = settings().value("recent").toStringList();
+  for (const QString& path : recent) recent_menu_->addAction(path, this, [this, path] { open_model(path); });
+  recent_menu_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::wait_idle() {
+  jobs_->wait_idle();
+  graph_->wait_idle();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  const QList<QUrl> urls = event->mimeData()->urls();
+  if (!urls.isEmpty() && urls.first().isLocalFile()) open_model(urls.first().toLocalFile());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  jobs_->cancel();
+  QMainWindow::closeEvent(event);
+}
+
+}  // namespace dnnf::views

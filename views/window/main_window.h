@@ -1,0 +1,99 @@
+// DNNF Studio's main window: the graph view in the centre, dock panels for the journal
+// steps, the node inspector, profiling and the peer comparison, a status bar with the
+// progress of every long job, and the menus that drive them.
+#pragma once
+
+#include <QMainWindow>
+#include <QMessageBox>
+#include <QPointer>
+#include <memory>
+
+#include "views/graph/overlay.h"
+
+class QLabel;
+class QProgressBar;
+class QToolButton;
+class QMenu;
+class QLineEdit;
+class QDockWidget;
+
+namespace dnnf::views {
+
+class GraphView;
+class GraphController;
+class GraphTimeline;
+class StepsPanel;
+class InspectorPanel;
+class ProfilePanel;
+class ComparePanel;
+class JobRunner;
+struct StudioSession;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  // Opens a model on the worker thread; errors end in a dialog, the old model stays.
+  void open_model(const QString& path);
+  void open_default_model();
+  static QString default_model_path();
+
+  void set_position(size_t position);
+  void set_overlay(OverlayKind kind);
+  void profile();            // runs the plan on the CPU, then shows the latency overlay
+  void compare_with_peers(); // the `dnnf compare` rows, on the worker thread
+  void show_compare();       // raises the compare dock
+
+  // For --screenshot and tests.
+  JobRunner* jobs() const { return jobs_; }
+  GraphController* controller() const { return graph_; }
+  GraphView* graph_view() const { return view_; }
+  StepsPanel* steps_panel() const { return steps_; }
+  ComparePanel* compare_panel() const { return compare_; }
+  std::shared_ptr<const StudioSession> session() const { return session_; }
+  QMessageBox* error_box() const { return error_box_; }
+  QString last_error() const { return last_error_; }
+  void wait_idle();          // jobs and layout finished
+
+ protected:
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void build_menus();
+  void build_docks();
+  void build_status_bar();
+  void set_session(std::shared_ptr<const StudioSession> session, std::shared_ptr<GraphTimeline> timeline);
+  void show_error(const QString& title, const QString& message);
+  void remember_recent(const QString& path);
+  void rebuild_recent_menu();
+  void open_dialog();
+  void save_image_dialog();
+  void load_compare_json();
+  void find_nodes(const QString& text);
+  void on_node_selected(int64_t id);
+
+  GraphView* view_;
+  GraphController* graph_;
+  JobRunner* jobs_;
+  StepsPanel* steps_;
+  InspectorPanel* inspector_;
+  ProfilePanel* profile_;
+  ComparePanel* compare_;
+  QDockWidget* compare_dock_ = nullptr;
+  QMenu* recent_menu_ = nullptr;
+  QMenu* view_menu_ = nullptr;
+  QLineEdit* find_box_ = nullptr;
+  QLabel* status_text_;
+  QProgressBar* progress_;
+  QToolButton* cancel_;
+  std::shared_ptr<const StudioSession> session_;
+  std::shared_ptr<GraphTimeline> timeline_;
+  QPointer<QMessageBox> error_box_;
+  QString last_error_;
+};
+
+}  // namespace dnnf::views
