@@ -256,8 +256,11 @@ StageCode emit_gemm(EmitContext& cx, const Stage& s, const std::string& fn, int 
 
 // ---- convolution ----------------------------------------------------------------------
 
+StageCode emit_conv3d(EmitContext& cx, const Stage& s, const std::string& fn, int pack);
+
 StageCode emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
   const Node& n = *s.anchor;
+  if (cx.shape_of(n.inputs[0]).size() == 5) return emit_conv3d(cx, s, fn, pack);
   const std::vector<int64_t> xs = cx.shape_of(n.inputs[0]), ws = cx.shape_of(n.inputs[1]);
   const std::vector<int64_t> ys = cx.shape_of(n.outputs[0]);
   const int64_t nsp = int64_t(xs.size()) - 2;
@@ -317,6 +320,87 @@ StageCode emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, int 
   c.run += "    d.output = (float*)a->bufs[" + std::to_string(cx.buffer_slot(s.result_buffer)) + "];\n";
   if (epilogue) c.run += "    d.epilogue = " + fn + "_e; d.epilogue_ctx = (void*)a;\n";
   c.run += "    a->api->conv2d(&d, a->api);\n  }\n";
+  return c;
+}
+
+// ---- 3-D convolution as 2-D convolutions over depth slabs ------------------------------
+// For output depth od, the input depths od*sd - pad + kd*dd (kd < KD) of every channel
+// are copied into one slab of C*KD channels; the OIDHW weights are already the OIHW
+// weights of that 2-D problem. The epilogue writes each tile to its depth of the output.
+
+StageCode emit_conv3d(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
+  const Node& n = *s.anchor;
+  const std::vector<int64_t> xs = cx.shape_of(n.inputs[0]), ws = cx.shape_of(n.inputs[1]);
+  const std::vector<int64_t> ys = cx.shape_of(n.outputs[0]);
+  std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
+  ops::convgeo::Window w = ops::convgeo::read_window(n, 3, kernel);
+  ops::convgeo::resolve_all(n, w, Shape(xs.begin() + 2, xs.end()), false);
+  const int64_t C = xs[1], D = xs[2], H = xs[3], W = xs[4], KD = kernel[0];
+  const int64_t OC = ys[1], OD = ys[2], OH = ys[3], OW = ys[4];
+  const std::string ctx_type = fn + "_ctx";
+  StageCode c;
+  cx.reset_vars();
+  Idx idx = {cx.var(cx.new_var("img", ys[0])), cx.var(cx.new_var("ch", OC)), cx.var(cx.new_var("od", OD)),
+             cx.var(cx.new_var("oh", OH))};
+  const int ow = cx.new_var("ow", OW);
+  idx.push_back(cx.var(ow));
+  cx.set_inner(ow, true);
+  Body body;
+  const std::string av = cx.bind(body, "load<T>(trow + ow)");
+  store_epilogue(cx, body, s, idx, av, s.store_value);
+  c.functions = "struct " + ctx_type + " { const dnnf_kernel_args* a; int64_t n, od; };\n";
+  c.functions += "static void " + fn + "_e(void* p, float* tile, int64_t ldt, int64_t batch, int64_t row0, "
+                 "int64_t col0, int64_t rows, int64_t cols) {\n"
+                 "  const " + ctx_type + "* ec_ = (const " + ctx_type + "*)p; p = (void*)ec_->a; (void)batch;\n" +
+                 decls(cx) +
+                 "  const int64_t img = ec_->n, od = ec_->od; (void)img; (void)od;\n"
+                 "  for (int64_t ch = row0; ch < row0 + rows; ++ch) {\n"
+                 "    for (int64_t pos = col0; pos < col0 + cols;) {\n"
+                 "    const int64_t oh = pos / " + std::to_string(OW) + "LL; (void)oh;\n"
+                 "    const int64_t ow0 = pos % " + std::to_string(OW) + "LL;\n"
+                 "    const int64_t seg = (" + std::to_string(OW) + "LL - ow0) < (col0 + cols - pos) ? (" +
+                 std::to_string(OW) + "LL - ow0) : (col0 + cols - pos);\n"
+                 "    const float* trow = tile + (ch - row0) * ldt + (pos - col0) - ow0;\n" +
+                 vector_loop("ow", "ow0", "ow0 + seg", body, true) + "    pos += seg;\n    }\n  }\n}\n";
+  const int x_slot = cx.buffer_slot(n.inputs[0]), w_slot = cx.buffer_slot(n.inputs[1]);
+  const int b_slot = n.has_input(2) ? cx.buffer_slot(n.inputs[2]) : -1;
+  const bool w_const = cx.buffers()[size_t(w_slot)].constant;
+  const auto str = [](int64_t v) { return std::to_string(v) + "LL"; };
+  std::string desc = "    dnnf_conv2d_desc d = {};\n";
+  desc += "    d.N = 1; d.C = " + str(C * KD) + "; d.H = " + str(H) + "; d.W = " + str(W) + ";\n";
+  desc += "    d.OC = " + str(OC) + "; d.KH = " + str(kernel[1]) + "; d.KW = " + str(kernel[2]) + "; d.OH = " + str(OH) +
+          "; d.OW = " + str(OW) + ";\n";
+  desc += "    d.stride_h = " + str(w.strides[1]) + "; d.stride_w = " + str(w.strides[2]) + "; d.pad_top = " +
+          str(w.pad_begin(1)) + "; d.pad_left = " + str(w.pad_begin(2)) + "; d.dil_h = " + str(w.dilations[1]) +
+          "; d.dil_w = " + str(w.dilations[2]) + "; d.group = 1;\n";
+  desc += "    d.weight = (const float*)a->bufs[" + std::to_string(w_slot) + "];\n";
+  if (w_const) {
+    c.packs = 1;
+    c.prepare = "  {\n" + desc + "    st->packs[" + std::to_string(pack) + "] = a->api->conv2d_pack(&d);\n  }\n";
+  }
+  c.run = "  {\n" + desc;
+  if (w_const) c.run += "    d.packed_weight = ((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + "];\n";
+  if (b_slot >= 0) c.run += "    d.bias = (const float*)a->bufs[" + std::to_string(b_slot) + "];\n";
+  c.run += "    const float* x = (const float*)a->bufs[" + std::to_string(x_slot) + "];\n"
+           "    float* slab = (float*)__builtin_malloc(" + str(C * KD * H * W) + " * sizeof(float));\n"
+           "    float* tmp = (float*)__builtin_malloc(" + str(OC * OH * OW) + " * sizeof(float));\n"
+           "    " + ctx_type + " ec = {a, 0, 0};\n"
+           "    d.input = slab; d.output = tmp; d.epilogue = " + fn + "_e; d.epilogue_ctx = &ec;\n"
+           "    for (int64_t n = 0; n < " + str(xs[0]) + "; ++n)\n"
+           "      for (int64_t od = 0; od < " + str(OD) + "; ++od) {\n"
+           "        for (int64_t c = 0; c < " + str(C) + "; ++c)\n"
+           "          for (int64_t kd = 0; kd < " + str(KD) + "; ++kd) {\n"
+           "            const int64_t id = od * " + str(w.strides[0]) + " - " + str(w.pad_begin(0)) + " + kd * " +
+           str(w.dilations[0]) + ";\n"
+           "            float* dst = slab + (c * " + str(KD) + " + kd) * " + str(H * W) + ";\n"
+           "            if (id >= 0 && id < " + str(D) + ") __builtin_memcpy(dst, x + ((n * " + str(C) + " + c) * " +
+           str(D) + " + id) * " + str(H * W) + ", " + str(H * W) + " * sizeof(float));\n"
+           "            else __builtin_memset(dst, 0, " + str(H * W) + " * sizeof(float));\n"
+           "          }\n"
+           "        ec.n = n; ec.od = od;\n"
+           "        a->api->conv2d(&d, a->api);\n"
+           "      }\n"
+           "    __builtin_free(slab); __builtin_free(tmp);\n  }\n";
   return c;
 }
 
@@ -764,11 +848,11 @@ StageKind anchor_kind(const Graph& g, const Node& n, std::string* why) {
   }
   if (n.op_type == "Conv") {
     const TensorType* x = g.type_of(n.inputs[0]);
-    if (!all_float({0, 1, 2}) || !x || (x->rank() != 3 && x->rank() != 4)) {
-      *why = "Conv other than float 1-D/2-D";
+    const bool three_d = x && x->rank() == 5 && n.attr_int("group", 1) == 1;
+    if (!all_float({0, 1, 2}) || !x || (x->rank() != 3 && x->rank() != 4 && !three_d)) {
+      *why = "Conv other than float 1-D/2-D or ungrouped 3-D";
       return StageKind::Pointwise;
     }
-    if (!g.is_constant(n.inputs[1]) && false) return StageKind::Pointwise;
     return StageKind::Conv;
   }
   if (n.op_type == "MaxPool" || n.op_type == "AveragePool") {

@@ -173,6 +173,21 @@ TEST(CpuRuntime, ConvBatchNormReluPoolAndClassifier) {
   EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
 }
 
+TEST(CpuRuntime, Conv3dRunsAsSlabsOfTwoDimensionalConvolutions) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{2, 3, 5, 7, 6});
+  Tensor w(DType::F32, {4, 3, 3, 3, 3}), cb(DType::F32, {4});
+  for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::sin(0.37 * double(k)) * 0.2);
+  for (int64_t k = 0; k < 4; ++k) cb.set_f64(k, 0.05 * double(k));
+  std::string y = b.node("Conv", {x, b.constant("w", w), b.constant("cb", cb)},
+                         {{"pads", ints({1, 0, 1, 1, 0, 1})}, {"strides", ints({2, 1, 1})}});
+  b.output(b.node("Relu", {y}));
+  const CpuRun r = run_cpu(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.blocks, 1u);
+  EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
+}
+
 TEST(CpuRuntime, ConcatSlicePadGatherAreIndexRewrites) {
   GraphBuilder b;
   const std::string x = b.input("x", DType::F32, Shape{2, 4, 9});
