@@ -143,6 +143,7 @@ class BlockCodegen {
     }
     std::string src = kernel_prelude();
     if (packs > 1) src.replace(src.find("void* packs[1]"), 14, "void* packs[" + std::to_string(packs) + "]");
+    src += cx.globals();
     src += functions;
     src += "extern \"C\" void @K@(const dnnf_kernel_args* a) {\n" + run + "}\n";
     src += "extern \"C\" void* @K@_prepare(const dnnf_kernel_args* a) {\n";

@@ -99,6 +99,10 @@ class EmitContext {
   // (the anchor's own result inside its epilogue).
   void preset(Body& body, const std::string& value, const std::vector<Ix>& idx, const std::string& expr);
 
+  // File-scope declarations the kernel needs (index tables); emitted before its stages.
+  void add_global(const std::string& text) { globals_ += text; }
+  const std::string& globals() const { return globals_; }
+
   std::vector<BufferRead>& reads() { return reads_; }
   bool unsupported() const { return !unsupported_.empty(); }
   const std::string& unsupported_reason() const { return unsupported_; }
@@ -124,6 +128,7 @@ class EmitContext {
   int counter_ = 0;
   std::vector<BufferRead> reads_;
   std::string unsupported_;
+  std::string globals_;
   bool lane_conditions_ = false;
 };
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 
+#include "core/ir/op_registry.h"
 #include "core/util/error.h"
 
 namespace dnnf::codegen {
@@ -269,6 +270,79 @@ std::string gather_pull(EmitContext& cx, Body& b, const Node& n, size_t, const I
   return cx.value_at(b, n.inputs[0], in);
 }
 
+// ---- nearest Resize / Upsample: a per-axis source-index table ------------------------
+// Nearest resizing is separable, so each axis maps output index -> input index. The map
+// is taken from the reference kernel itself (run once on a tensor holding each element's
+// index along the axis), so every coordinate mode and rounding rule matches it exactly.
+
+bool resize_supported(const Graph& g, const Node& n, std::string* why) {
+  const std::string mode = n.attr_string("mode", "nearest");
+  if (mode != "nearest") {
+    *why = n.op_type + " mode " + mode;
+    return false;
+  }
+  if (n.attr_string("coordinate_transformation_mode", "half_pixel") == "tf_crop_and_resize") {
+    *why = "Resize tf_crop_and_resize";
+    return false;
+  }
+  for (size_t i = 1; i < n.inputs.size(); ++i)
+    if (n.has_input(i) && !g.is_constant(n.inputs[i])) {
+      *why = n.op_type + " with computed scales or sizes";
+      return false;
+    }
+  if (n.has_attr("axes")) {
+    *why = "Resize with axes";
+    return false;
+  }
+  return true;
+}
+
+std::vector<int64_t> resize_axis_map(const Graph& g, const Node& n, size_t axis) {
+  const std::vector<int64_t> in = *g.type_of(n.inputs[0])->static_shape();
+  const std::vector<int64_t> out = *g.type_of(n.outputs[0])->static_shape();
+  Tensor x(DType::F32, in);
+  const std::vector<int64_t> st = row_major_strides(in);
+  for (int64_t k = 0; k < x.numel(); ++k) x.set_f64(k, double((k / st[axis]) % in[axis]));
+  std::vector<const Tensor*> ins = {&x};
+  for (size_t i = 1; i < n.inputs.size(); ++i)
+    ins.push_back(n.has_input(i) ? &g.initializers.at(n.inputs[i]) : nullptr);
+  KernelContext kc{n, g.opset(), ins, {}};
+  const Tensor y = OpRegistry::instance().lookup(n, g).kernel(kc).at(0);
+  const std::vector<int64_t> ost = row_major_strides(out);
+  std::vector<int64_t> map(size_t(out[axis]));
+  for (int64_t o = 0; o < out[axis]; ++o) map[size_t(o)] = int64_t(y.get_f64(o * ost[axis]));
+  return map;
+}
+
+std::string resize_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+  const std::vector<int64_t> in = cx.shape_of(n.inputs[0]);
+  Idx src(idx.size());
+  for (size_t d = 0; d < idx.size(); ++d) {
+    const std::vector<int64_t> out_shape = cx.shape_of(n.outputs[0]);
+    if (in[d] == out_shape[d]) {
+      src[d] = idx[d];
+      continue;
+    }
+    const std::vector<int64_t> map = resize_axis_map(cx.graph(), n, d);
+    // An integer upscale with floor rounding is a division; anything else a table.
+    const int64_t r = in[d] > 0 ? out_shape[d] / in[d] : 0;
+    bool is_div = r > 0 && out_shape[d] == r * in[d];
+    for (size_t o = 0; is_div && o < map.size(); ++o) is_div = map[o] == int64_t(o) / r;
+    if (is_div) {
+      src[d] = ix_div(idx[d], r);
+      continue;
+    }
+    const std::string table = cx.fresh("rz_");
+    std::string decl = "static const int32_t " + table + "[] = {";
+    for (size_t o = 0; o < map.size(); ++o) decl += (o ? "," : "") + std::to_string(map[o]);
+    cx.add_global(decl + "};\n");
+    std::vector<std::string> ph;
+    for (size_t i = 0; i < cx.var_names().size(); ++i) ph.push_back("$" + std::to_string(i) + "$");
+    src[d] = ix_opaque("(int64_t)" + table + "[" + ix_text(idx[d], ph) + "]", vars_of(idx[d]), 0, in[d] - 1);
+  }
+  return cx.value_at(b, n.inputs[0], src);
+}
+
 // ---- One-to-One with attributes or extra inputs -------------------------------------
 
 std::string clip_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
@@ -443,6 +517,8 @@ std::vector<PullRow> build_rows() {
                }});
   r.push_back({"Pad", pad_pull, pad_supported});
   r.push_back({"Gather", gather_pull, gather_supported});
+  r.push_back({"Resize", resize_pull, resize_supported});
+  r.push_back({"Upsample", resize_pull, resize_supported});
   return r;
 }
 

@@ -188,6 +188,21 @@ TEST(CpuRuntime, Conv3dRunsAsSlabsOfTwoDimensionalConvolutions) {
   EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
 }
 
+TEST(CpuRuntime, NearestResizeIsAnIndexMap) {
+  GraphBuilder b(13);
+  const std::string x = b.input("x", DType::F32, Shape{1, 2, 5, 7});
+  const std::string roi = b.constant("roi", Tensor(DType::F32, {0}));
+  const std::string up = b.constant("up", Tensor::from_vector<float>(DType::F32, {4}, {1, 1, 2, 2}));
+  const std::string odd = b.constant("odd", Tensor::from_vector<float>(DType::F32, {4}, {1, 1, 1.7f, 0.6f}));
+  b.output(b.node("Relu", {b.node("Resize", {x, roi, up}, {{"mode", Attribute::from_string("nearest")},
+                                                          {"coordinate_transformation_mode", Attribute::from_string("asymmetric")},
+                                                          {"nearest_mode", Attribute::from_string("floor")}})}));
+  b.output(b.node("Resize", {x, roi, odd}, {{"mode", Attribute::from_string("nearest")}}));
+  const CpuRun r = run_cpu(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
+}
+
 TEST(CpuRuntime, ConcatSlicePadGatherAreIndexRewrites) {
   GraphBuilder b;
   const std::string x = b.input("x", DType::F32, Shape{2, 4, 9});
