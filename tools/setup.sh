@@ -49,8 +49,9 @@ case "$mode" in
     fi
     echo "== dnnf report on the bundled model ($model) =="
     "$build_dir/bin/dnnf" inspect "$model"
-    "$build_dir/bin/dnnf" run "$model" --check
     "$build_dir/bin/dnnf" optimize "$model" --journal "$build_dir/default.journal.json"
+    "$build_dir/bin/dnnf" run "$model" --backend cpu --check
+    "$build_dir/bin/dnnf" bench "$model" --runs 20
     echo "journal of every rewrite and fusion decision: $build_dir/default.journal.json"
     ;;
   test)
