@@ -122,6 +122,7 @@ class BlockCodegen {
     Planned plan = plan_stages();
     // Second pass: final buffers, then emission.
     EmitContext cx(g_, nodes_);
+    for (const auto& [v, root] : aliases_) cx.set_alias(v, root);
     add_buffers(cx, plan);
     std::string functions, run, prepare, release;
     int packs = 0, merged = 0;
@@ -166,6 +167,20 @@ class BlockCodegen {
   }
 
  private:
+  // Follows in-block Reshape-like producers (same elements, same order) back to the
+  // value whose memory they view.
+  std::string reshape_root(std::string v) const {
+    static const std::set<std::string> views = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"};
+    for (;;) {
+      const Node* p = nullptr;
+      for (const Node* n : nodes_)
+        for (const std::string& o : n->outputs)
+          if (o == v) p = n;
+      if (!p || !views.count(p->op_type) || p->inputs.empty() || p->inputs[0].empty()) return v;
+      v = p->inputs[0];
+    }
+  }
+
   bool is_output(const std::string& v) const {
     return std::find(block_.outputs.begin(), block_.outputs.end(), v) != block_.outputs.end();
   }
@@ -178,6 +193,7 @@ class BlockCodegen {
       const StageKind k = anchor_kind(g_, *n, &why);
       if (k == StageKind::Gemm || k == StageKind::Conv) by_pointer.insert(n->inputs.begin(), n->inputs.end());
     }
+    for (const auto& [v, root] : aliases_) by_pointer.insert(root);
     for (const Node* n : nodes_)
       for (const std::string& in : n->inputs) {
         if (in.empty() || produced_.count(in) || seen.count(in)) continue;
@@ -212,8 +228,12 @@ class BlockCodegen {
       memory.insert(s.value);
       if (k == StageKind::Gemm || k == StageKind::Conv)
         for (size_t i = 0; i < n->inputs.size(); ++i)
-          if (n->has_input(i) && produced_.count(n->inputs[i]) && !(i == 2 && n->op_type == "Gemm"))
-            memory.insert(n->inputs[i]);
+          if (n->has_input(i) && produced_.count(n->inputs[i]) && !(i == 2 && n->op_type == "Gemm")) {
+            // A reshape of memory is the same memory: read the root, copy nothing.
+            const std::string root = reshape_root(n->inputs[i]);
+            if (root != n->inputs[i]) aliases_[n->inputs[i]] = root;
+            if (produced_.count(root)) memory.insert(root);
+          }
     }
     for (const std::string& o : block_.outputs) memory.insert(o);
     for (const Node* n : nodes_)
@@ -348,6 +368,7 @@ class BlockCodegen {
   const fusion::FusedBlock& block_;
   std::vector<const Node*> nodes_;
   std::set<std::string> produced_;
+  std::map<std::string, std::string> aliases_;  // GEMM/conv operand -> the memory it views
 };
 
 }  // namespace

@@ -101,6 +101,7 @@ int EmitContext::add_buffer(const KernelBuffer& b) {
 }
 
 int EmitContext::buffer_slot(const std::string& value) const {
+  if (auto a = aliases_.find(value); a != aliases_.end()) return buffer_slot(a->second);
   auto it = slots_.find(value);
   return it == slots_.end() ? -1 : it->second;
 }

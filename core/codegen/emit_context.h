@@ -58,7 +58,9 @@ class EmitContext {
 
   // Buffers in kernel-argument order (inputs, outputs, scratch).
   int add_buffer(const KernelBuffer& b);
-  int buffer_slot(const std::string& value) const;  // -1 if none
+  int buffer_slot(const std::string& value) const;  // -1 if none (follows aliases)
+  // `value` is a reshaped view of `root`'s memory (same elements, same order).
+  void set_alias(const std::string& value, const std::string& root) { aliases_[value] = root; }
   const std::vector<KernelBuffer>& buffers() const { return buffers_; }
   // Values readable from memory in the stage being generated.
   void set_available(const std::string& value, bool on);
@@ -119,6 +121,7 @@ class EmitContext {
   std::map<std::string, const Node*> producers_;
   std::vector<KernelBuffer> buffers_;
   std::map<std::string, int> slots_;
+  std::map<std::string, std::string> aliases_;
   std::set<std::string> available_;
   struct Var { std::string name; Ix ix; };
   std::vector<Var> vars_;

@@ -29,6 +29,7 @@ CpuRun run_cpu(const Model& model, bool fusion = true, int threads = 2) {
   po.rewrite = false;
   po.fusion = fusion;
   po.use_db = false;
+  po.measure = false;  // the analytic estimate keeps plans deterministic (timings are noisy)
   CpuRun r;
   r.plan = run_pipeline(m, po).plan;
   CpuRuntimeOptions ro;
