@@ -1,6 +1,7 @@
 #include "core/pipeline/pipeline.h"
 
 #include <chrono>
+#include <cstdlib>
 
 #include "core/codegen/block_codegen.h"
 #include "core/fusion/fusion_db.h"
@@ -31,6 +32,11 @@ Model load_and_infer(const std::string& path, const std::map<std::string, int64_
 }
 
 bool known_target(const std::string& target) { return target == "cpu"; }
+
+bool PipelineOptions::default_measure() {
+  const char* p = std::getenv("DNNF_PROFILER");
+  return !(p && std::string(p) == "estimate");
+}
 
 PipelineResult run_pipeline(Model& model, const PipelineOptions& options) {
   check(known_target(options.target), "unknown target '", options.target, "' (available: cpu)");

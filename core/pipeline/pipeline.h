@@ -21,7 +21,10 @@ struct PipelineOptions {
   std::string target = "cpu";
   bool use_db = true;
   std::string db_path;                // empty: the default fusion database
-  bool measure = true;                // "profile" verdicts timed on the target; false: analytic estimate
+  // "profile" verdicts timed on the target; false: the analytic estimate. The default
+  // follows DNNF_PROFILER ("estimate" turns measuring off, e.g. for GUI tests).
+  bool measure = default_measure();
+  static bool default_measure();
   rewrite::RewriteOptions rewrite_options;
 };
 
