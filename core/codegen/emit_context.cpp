@@ -123,7 +123,6 @@ void EmitContext::reset_vars() {
   names_.clear();
   inner_ = -1;
   vectorised_ = false;
-  lane_conditions_ = false;
   reads_.clear();
 }
 

@@ -94,7 +94,8 @@ class EmitContext {
   std::string bind(Body& body, const std::string& expr);
   // A T mask (1/0) for an index condition "e < bound" / "e >= 0 && e < bound".
   std::string index_in_range(Body& body, const Ix& e, int64_t lo, int64_t hi_exclusive);
-  // Opaque index `text` whose placeholders name the variables of `from`.
+  // `e` clamped into [lo, hi] (an opaque index when its range exceeds them): reads of
+  // a branch that a mask discards stay in bounds.
   Ix clamp(const Ix& e, int64_t lo, int64_t hi);
 
   // Lets the stage being generated provide a value at an index without memory
@@ -109,9 +110,6 @@ class EmitContext {
   bool unsupported() const { return !unsupported_.empty(); }
   const std::string& unsupported_reason() const { return unsupported_; }
   void mark_unsupported(const std::string& why) { if (unsupported_.empty()) unsupported_ = why; }
-
-  // True when a lane-varying index condition forces scalar code for this stage.
-  bool lane_conditions() const { return lane_conditions_; }
 
  private:
   std::string memo_key(const std::string& v, const std::vector<Ix>& idx) const;
@@ -132,7 +130,6 @@ class EmitContext {
   std::vector<BufferRead> reads_;
   std::string unsupported_;
   std::string globals_;
-  bool lane_conditions_ = false;
 };
 
 // Formats a float as a C++ literal (hex for exactness; inf/nan via builtins).

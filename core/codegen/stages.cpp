@@ -875,8 +875,6 @@ StageKind anchor_kind(const Graph& g, const Node& n, std::string* why) {
   return StageKind::Pointwise;
 }
 
-std::vector<int64_t> anchor_output_shape(const EmitContext& cx, const Stage& s) { return cx.shape_of(s.value); }
-
 StageCode emit_stage(EmitContext& cx, const Stage& s, int index, int first_pack) {
   const std::string fn = "@K@_s" + std::to_string(index);
   switch (s.kind) {

@@ -34,8 +34,6 @@ struct StageCode {
 
 // Anchor kind of a node, or Pointwise if it is not a supported Many-to-Many operator.
 StageKind anchor_kind(const Graph& g, const Node& n, std::string* why);
-// Shape of the index space an anchor stage's epilogue runs over (its output).
-std::vector<int64_t> anchor_output_shape(const EmitContext& cx, const Stage& s);
 
 StageCode emit_stage(EmitContext& cx, const Stage& s, int index, int first_pack);
 
