@@ -11,8 +11,7 @@
 
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
-#include "core/pipeline/pipeline.h"
-#include "core/runtime/cpu_runtime.h"
+#include "app/cli/cpu_program_args.h"
 #include "core/runtime/random_inputs.h"
 #include "core/runtime/thread_pool.h"
 #include "core/util/error.h"
@@ -74,22 +73,10 @@ int cmd_bench(const CommandArgs& argv) {
   random.bind_dims = parse_dims(args.values("--dim"));
   Model model = load_and_infer(path, random.bind_dims);
   const TensorMap inputs = make_random_inputs(model.graph, random);
-  PipelineOptions popts;
-  popts.rewrite = !args.flag("--no-rewrite");
-  popts.fusion = !args.flag("--no-fusion");
-  popts.use_db = !args.flag("--no-db");
-  popts.db_path = args.value_or("--db", "");
-  const PipelineResult compiled = run_pipeline(model, popts);
-  CpuRuntimeOptions ropts;
-  ropts.threads = int(args.int_or("--threads", 0));
-  Progress progress("compiling");
-  ropts.on_progress = [&](const std::string& phase, size_t done, size_t total) {
-    progress.set_label(phase == "compile" ? "compiling kernels" : phase == "generate" ? "generating code"
-                                                                                       : "packing weights");
-    progress.update(done, total);
-  };
-  CpuProgram program(model.graph, compiled.plan, ropts);
-  progress.finish();
+  const CompiledCpuProgram compiled_program = compile_cpu_program(model, args);
+  const PipelineResult& compiled = compiled_program.pipeline;
+  CpuProgram& program = *compiled_program.program;
+  const int threads = int(args.int_or("--threads", 0));
 
   Progress running("benchmarking");
   for (int64_t i = 0; i < warmup; ++i) program.run(inputs);
@@ -119,8 +106,8 @@ int cmd_bench(const CommandArgs& argv) {
   nlohmann::json j;
   j["model"] = path;
   j["backend"] = backend;
-  j["fusion"] = popts.fusion;
-  j["threads"] = ropts.threads > 0 ? ropts.threads : default_thread_count();
+  j["fusion"] = !args.flag("--no-fusion");
+  j["threads"] = threads > 0 ? threads : default_thread_count();
   j["runs"] = runs;
   j["warmup"] = warmup;
   j["median_ms"] = percentile(ms, 0.5);
@@ -145,7 +132,7 @@ int cmd_bench(const CommandArgs& argv) {
   std::printf("%s: median %.3f ms (p10 %.3f, p90 %.3f, %lld runs, %d threads, %s), %zu fused layers, "
               "peak activations %.2f MB\n",
               path.c_str(), j["median_ms"].get<double>(), j["p10_ms"].get<double>(), j["p90_ms"].get<double>(),
-              (long long)runs, j["threads"].get<int>(), popts.fusion ? "fused" : "unfused", st.blocks,
+              (long long)runs, j["threads"].get<int>(), args.flag("--no-fusion") ? "unfused" : "fused", st.blocks,
               double(program.peak_activation_bytes()) / 1e6);
   std::vector<size_t> order(block_us.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;

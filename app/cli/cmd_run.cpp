@@ -9,7 +9,7 @@
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
 #include "core/onnx_io/tensor_io.h"
-#include "core/pipeline/pipeline.h"
+#include "app/cli/cpu_program_args.h"
 #include "core/runtime/compare.h"
 #include "core/runtime/cpu_runtime.h"
 #include "core/runtime/random_inputs.h"
@@ -107,22 +107,9 @@ int cmd_run(const CommandArgs& argv) {
     outputs = ReferenceExecutor(model.graph).run(inputs, options);
     ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   } else {
-    PipelineOptions popts;
-    popts.rewrite = !args.flag("--no-rewrite");
-    popts.fusion = !args.flag("--no-fusion");
-    popts.use_db = !args.flag("--no-db");
-    popts.db_path = args.value_or("--db", "");
-    const PipelineResult compiled = run_pipeline(model, popts);
-    CpuRuntimeOptions ropts;
-    ropts.threads = int(args.int_or("--threads", 0));
-    Progress progress("compiling");
-    ropts.on_progress = [&](const std::string& phase, size_t done, size_t total) {
-      progress.set_label(phase == "compile" ? "compiling kernels" : phase == "generate" ? "generating code"
-                                                                                         : "packing weights");
-      progress.update(done, total);
-    };
-    CpuProgram program(model.graph, compiled.plan, ropts);
-    progress.finish();
+    const CompiledCpuProgram compiled_program = compile_cpu_program(model, args);
+    const PipelineResult& compiled = compiled_program.pipeline;
+    CpuProgram& program = *compiled_program.program;
     const auto t0 = std::chrono::steady_clock::now();
     outputs = program.run(inputs);
     ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -256,6 +256,23 @@ StageCode emit_gemm(EmitContext& cx, const Stage& s, const std::string& fn, int 
 
 // ---- convolution ----------------------------------------------------------------------
 
+// The epilogue of a convolution: tile rows are output channels, columns are output
+// positions (oh * OW + ow); each row is cut at output-row ends so `ow` runs contiguous
+// and the body can be vectorised. `pre` may rebind `p`; `bind` declares the batch vars.
+std::string conv_epilogue_function(const EmitContext& cx, const std::string& fn, const std::string& pre,
+                                   const std::string& bind, int64_t OW, const Body& body) {
+  const std::string ow = std::to_string(OW) + "LL";
+  return "static void " + fn + "_e(void* p, float* tile, int64_t ldt, int64_t batch, int64_t row0, "
+         "int64_t col0, int64_t rows, int64_t cols) {\n" + pre + decls(cx) + bind +
+         "  for (int64_t ch = row0; ch < row0 + rows; ++ch) {\n"
+         "    for (int64_t pos = col0; pos < col0 + cols;) {\n"
+         "    const int64_t oh = pos / " + ow + "; (void)oh;\n"
+         "    const int64_t ow0 = pos % " + ow + ";\n"
+         "    const int64_t seg = (" + ow + " - ow0) < (col0 + cols - pos) ? (" + ow + " - ow0) : (col0 + cols - pos);\n"
+         "    const float* trow = tile + (ch - row0) * ldt + (pos - col0) - ow0;\n" +
+         vector_loop("ow", "ow0", "ow0 + seg", body, true) + "    pos += seg;\n    }\n  }\n}\n";
+}
+
 StageCode emit_conv3d(EmitContext& cx, const Stage& s, const std::string& fn, int pack);
 
 StageCode emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
@@ -285,17 +302,7 @@ StageCode emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, int 
     Body body;
     const std::string av = cx.bind(body, "load<T>(trow + ow)");
     store_epilogue(cx, body, s, idx, av, s.store_value && s.result_buffer != s.value);
-    c.functions += "static void " + fn + "_e(void* p, float* tile, int64_t ldt, int64_t batch, int64_t row0, "
-                   "int64_t col0, int64_t rows, int64_t cols) {\n" + decls(cx) +
-                   "  const int64_t img = batch; (void)img;\n"
-                   "  for (int64_t ch = row0; ch < row0 + rows; ++ch) {\n"
-                   "    for (int64_t pos = col0; pos < col0 + cols;) {\n"
-                   "    const int64_t oh = pos / " + std::to_string(OW) + "LL; (void)oh;\n"
-                   "    const int64_t ow0 = pos % " + std::to_string(OW) + "LL;\n"
-                   "    const int64_t seg = (" + std::to_string(OW) + "LL - ow0) < (col0 + cols - pos) ? (" +
-                   std::to_string(OW) + "LL - ow0) : (col0 + cols - pos);\n"
-                   "    const float* trow = tile + (ch - row0) * ldt + (pos - col0) - ow0;\n" +
-                   vector_loop("ow", "ow0", "ow0 + seg", body, true) + "    pos += seg;\n    }\n  }\n}\n";
+    c.functions += conv_epilogue_function(cx, fn, "", "  const int64_t img = batch; (void)img;\n", OW, body);
   }
   const int x_slot = cx.buffer_slot(n.inputs[0]), w_slot = cx.buffer_slot(n.inputs[1]);
   const int b_slot = n.has_input(2) ? cx.buffer_slot(n.inputs[2]) : -1;
@@ -349,19 +356,9 @@ StageCode emit_conv3d(EmitContext& cx, const Stage& s, const std::string& fn, in
   const std::string av = cx.bind(body, "load<T>(trow + ow)");
   store_epilogue(cx, body, s, idx, av, s.store_value);
   c.functions = "struct " + ctx_type + " { const dnnf_kernel_args* a; int64_t n, od; };\n";
-  c.functions += "static void " + fn + "_e(void* p, float* tile, int64_t ldt, int64_t batch, int64_t row0, "
-                 "int64_t col0, int64_t rows, int64_t cols) {\n"
-                 "  const " + ctx_type + "* ec_ = (const " + ctx_type + "*)p; p = (void*)ec_->a; (void)batch;\n" +
-                 decls(cx) +
-                 "  const int64_t img = ec_->n, od = ec_->od; (void)img; (void)od;\n"
-                 "  for (int64_t ch = row0; ch < row0 + rows; ++ch) {\n"
-                 "    for (int64_t pos = col0; pos < col0 + cols;) {\n"
-                 "    const int64_t oh = pos / " + std::to_string(OW) + "LL; (void)oh;\n"
-                 "    const int64_t ow0 = pos % " + std::to_string(OW) + "LL;\n"
-                 "    const int64_t seg = (" + std::to_string(OW) + "LL - ow0) < (col0 + cols - pos) ? (" +
-                 std::to_string(OW) + "LL - ow0) : (col0 + cols - pos);\n"
-                 "    const float* trow = tile + (ch - row0) * ldt + (pos - col0) - ow0;\n" +
-                 vector_loop("ow", "ow0", "ow0 + seg", body, true) + "    pos += seg;\n    }\n  }\n}\n";
+  c.functions += conv_epilogue_function(
+      cx, fn, "  const " + ctx_type + "* ec_ = (const " + ctx_type + "*)p; p = (void*)ec_->a; (void)batch;\n",
+      "  const int64_t img = ec_->n, od = ec_->od; (void)img; (void)od;\n", OW, body);
   const int x_slot = cx.buffer_slot(n.inputs[0]), w_slot = cx.buffer_slot(n.inputs[1]);
   const int b_slot = n.has_input(2) ? cx.buffer_slot(n.inputs[2]) : -1;
   const bool w_const = cx.buffers()[size_t(w_slot)].constant;
