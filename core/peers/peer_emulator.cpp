@@ -1,7 +1,9 @@
 #include "core/peers/peer_emulator.h"
 
+#include <algorithm>
 #include <set>
 
+#include "core/fusion/fusion_plan.h"
 #include "core/ir/op_registry.h"
 #include "core/rewrite/driver.h"
 
@@ -21,7 +23,96 @@ bool op_in_class(const Graph& g, const Node& n, const std::string& cls) {
   return false;
 }
 
+int64_t rank_of(const Graph& g, const std::string& value) {
+  const TensorType* t = value.empty() ? nullptr : g.type_of(value);
+  return t && t->has_shape ? t->rank() : -1;
+}
+
+// Spatial dims (all after N, C) of a 4-D/5-D value: -1 unknown, 0 all ones, 1 some > 1.
+int spatial_extent(const Graph& g, const std::string& value) {
+  const TensorType* t = g.type_of(value);
+  if (!t || !t->has_shape || t->rank() < 4) return -1;
+  for (int64_t i = 2; i < t->rank(); ++i) {
+    if (!t->dims[size_t(i)].known()) return -1;
+    if (t->dims[size_t(i)].value > 1) return 1;
+  }
+  return 0;
+}
+
+bool any_nonzero(const std::vector<int64_t>& v) {
+  for (int64_t x : v)
+    if (x != 0) return true;
+  return false;
+}
+
+// TF pads SAME as total = max((ceil(in/s) - 1) * s + (k - 1) * d + 1 - in, 0), the odd
+// one after; VALID is no pad. ONNX pads equal to either need no explicit PAD.
+bool pads_same_or_valid(const Graph& g, const Node& n) {
+  const std::vector<int64_t> pads = n.attr_ints("pads");
+  if (!any_nonzero(pads)) return true;
+  const TensorType* x = n.inputs.empty() ? nullptr : g.type_of(n.inputs[0]);
+  std::vector<int64_t> k = n.attr_ints("kernel_shape");
+  if (k.empty() && n.inputs.size() > 1) {  // Conv without kernel_shape: the weight's spatial dims
+    const TensorType* w = g.type_of(n.inputs[1]);
+    if (w && w->is_static())
+      for (int64_t i = 2; i < w->rank(); ++i) k.push_back(w->dims[size_t(i)].value);
+  }
+  const size_t d = k.size();
+  if (!x || !x->is_static() || size_t(x->rank()) != d + 2 || pads.size() != 2 * d) return false;
+  const std::vector<int64_t> strides = n.attr_ints("strides", std::vector<int64_t>(d, 1));
+  const std::vector<int64_t> dil = n.attr_ints("dilations", std::vector<int64_t>(d, 1));
+  for (size_t i = 0; i < d; ++i) {
+    const int64_t in = x->dims[i + 2].value, s = strides[i], out = (in + s - 1) / s;
+    const int64_t total = std::max<int64_t>((out - 1) * s + (k[i] - 1) * dil[i] + 1 - in, 0);
+    if (pads[i] != total / 2 || pads[i + d] != total - total / 2) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool when_holds(const Graph& g, const Node& n, When when) {
+  const std::string in0 = n.inputs.empty() ? "" : n.inputs[0];
+  switch (when) {
+    case When::Always: return true;
+    case When::Volumetric: return rank_of(g, in0) == 5;
+    case When::VolumetricComputed: return rank_of(g, in0) == 5 && !g.is_graph_input(in0);
+    case When::Planar: return rank_of(g, in0) >= 0 && rank_of(g, in0) <= 4;
+    case When::VolumetricWithBias:
+      return rank_of(g, in0) == 5 && n.inputs.size() > 2 && !n.inputs[2].empty();
+    case When::PadsNotSame: return !pads_same_or_valid(g, n);
+    case When::Padded: return any_nonzero(n.attr_ints("pads"));
+    case When::FullyConnected: {
+      if (n.inputs.size() < 2 || !g.is_constant(n.inputs[1]) || rank_of(g, n.inputs[1]) != 2) return false;
+      return n.op_type == "MatMul" || (n.op_type == "Gemm" && n.attr_int("transA", 0) == 0);
+    }
+    case When::FullyConnectedOnFlatten: {
+      if (!when_holds(g, n, When::FullyConnected)) return false;
+      const int64_t p = g.producer_index(in0);
+      return p >= 0 && g.nodes[size_t(p)].op_type == "Flatten";
+    }
+    case When::ReadsGraphInput: return g.is_graph_input(in0) && rank_of(g, in0) == 4;
+    case When::ReadsConcat: {
+      const int64_t p = g.producer_index(in0);
+      return p >= 0 && g.nodes[size_t(p)].op_type == "Concat";
+    }
+    case When::WritesGraphOutput: return !n.outputs.empty() && g.is_graph_output(n.outputs[0]);
+    case When::FlattenSpatial: return spatial_extent(g, in0) == 1;
+    case When::FlattenUnitSpatial: return spatial_extent(g, in0) == 0;
+    case When::DynamicIndices: return n.inputs.size() > 1 && !g.is_constant(n.inputs[1]);
+    case When::ScalarConstantIndex:
+      return n.inputs.size() > 1 && !g.is_constant(in0) && g.is_constant(n.inputs[1]) &&
+             rank_of(g, n.inputs[1]) == 0;
+    case When::ToChannelsLast:
+      return rank_of(g, in0) == 4 && n.attr_ints("perm") == std::vector<int64_t>{0, 2, 3, 1};
+  }
+  return false;
+}
+
+namespace {
+
 bool step_accepts(const Graph& g, const Node& n, const ChainStep& step, const std::string& chain_value) {
+  if (!when_holds(g, n, step.when)) return false;
   bool op_ok = false;
   for (const std::string& o : step.ops) {
     if (o.empty()) continue;
@@ -89,6 +180,38 @@ Emulation match_chains(const Graph& g, const PeerTable& table) {
   for (const PeerRule& r : table.rules)
     if (r.kind == RuleKind::Drop) dropped.insert(r.drop_ops.begin(), r.drop_ops.end());
   std::vector<bool> taken(g.nodes.size(), false);
+  // Computed once at load (constants and operators of constants only): never a kernel.
+  const std::vector<bool> load_time = fusion::load_time_nodes(g);
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (load_time[i]) taken[i] = true;
+  // Expand rows first: a node the peer absorbs takes part in no chain; one it expands
+  // still anchors or joins a chain and adds the extra kernels of every row that matches.
+  std::set<std::pair<std::string, std::string>> shared_inputs;  // (row, value) counted once
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (taken[i]) continue;
+    const Node& n = g.nodes[i];
+    for (const PeerRule& r : table.rules) {
+      if (r.kind != RuleKind::Expand) continue;
+      if (std::find(r.drop_ops.begin(), r.drop_ops.end(), n.op_type) == r.drop_ops.end()) continue;
+      if (!when_holds(g, n, r.when)) continue;
+      e.rule_hits[r.name]++;
+      if (r.extra < 0) {
+        taken[i] = true;
+        e.expanded -= 1;
+        break;
+      }
+      int64_t add = r.extra;
+      if (r.extra_per_depth) {
+        const TensorType* w = n.inputs.size() > 1 ? g.type_of(n.inputs[1]) : nullptr;
+        const int64_t depth = w && w->has_shape && w->rank() == 5 && w->dims[2].known() ? w->dims[2].value : 1;
+        add += r.extra_per_depth * depth;
+      }
+      if (r.extra_per_input && !n.inputs.empty() && shared_inputs.insert({r.name, n.inputs[0]}).second)
+        add += r.extra_per_input;
+      e.expanded += add;
+      e.layers += add;  // every matching row adds (a strided 3-D conv gets a PAD and an ADD)
+    }
+  }
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     if (taken[i]) continue;
     const Node& n = g.nodes[i];

@@ -21,12 +21,16 @@ struct EmulatedGroup {
 struct Emulation {
   int64_t layers = 0;        // kernels after the peer's rewrites and fusions
   int64_t fused_groups = 0;  // kernels made of more than one operator
-  std::map<std::string, int64_t> rule_hits;  // per row: rewrites applied / chains matched
+  std::map<std::string, int64_t> rule_hits;  // per row: rewrites applied / chains matched / nodes expanded
+  int64_t expanded = 0;      // kernels added (or, negative, removed) by Expand rows
   std::vector<EmulatedGroup> groups;
 };
 
 // `model` is copied; shapes must be inferred (dnnf::load_and_infer).
 Emulation emulate(const Model& model, const PeerTable& table);
+
+// Whether `when` holds for node `n` of `g` (shapes inferred).
+bool when_holds(const Graph& g, const Node& n, When when);
 
 // Only the chain rows on an already rewritten graph (exposed for tests).
 Emulation match_chains(const Graph& graph, const PeerTable& table);

@@ -20,6 +20,32 @@ enum class RuleKind {
   Chain,
   // Operators the peer removes or folds into its tensor layout (no kernel launched).
   Drop,
+  // An ONNX operator the peer's converter turns into several operators of its own (MNN:
+  // a fully connected MatMul becomes a 1x1 Convolution wrapped in layout and reshape
+  // operators), or into none (onnx2tf: a Transpose to channels-last is absorbed by its
+  // NHWC layout). Applied per node when `when` holds; first matching row wins.
+  Expand,
+};
+
+// When an Expand row or a chain step applies to a node, beyond its operator type.
+enum class When {
+  Always,
+  Volumetric,           // Conv/pool on a 5-D (N,C,D,H,W) input
+  VolumetricComputed,   // the same, on a computed value (not a graph input)
+  Planar,               // Conv/pool on an input of rank 4 or less
+  VolumetricWithBias,   // 5-D Conv with a bias input
+  PadsNotSame,          // Conv/pool with pads a TF SAME or VALID padding cannot express
+  Padded,               // pool with a non-zero pad
+  FullyConnected,       // MatMul/Gemm whose B is a constant 2-D matrix
+  FullyConnectedOnFlatten,  // the same, reading a Flatten's output
+  ReadsGraphInput,      // a planar Conv reading a graph input
+  WritesGraphOutput,    // the node's first output is a graph output
+  ReadsConcat,          // the node's first input is a Concat's output
+  FlattenSpatial,       // Flatten of a 4-D/5-D tensor with spatial extent > 1
+  FlattenUnitSpatial,   // Flatten of a 4-D/5-D tensor whose spatial dims are all 1
+  DynamicIndices,       // Gather with non-constant indices
+  ScalarConstantIndex,  // Gather of a computed tensor at one constant scalar index
+  ToChannelsLast,       // Transpose (0,2,3,1) of a 4-D tensor
 };
 
 // Which other operand a chain step may have besides the chain's value.
@@ -35,6 +61,7 @@ struct ChainStep {
   bool optional = false;
   bool repeat = false;  // matches one or more times
   Operand operand = Operand::Any;
+  When when = When::Always;
 };
 
 struct PeerRule {
@@ -44,7 +71,14 @@ struct PeerRule {
   std::string source;       // the peer's pass or doc naming this fusion
   std::vector<std::string> rewrites;  // Rewrite: dnnf rewrite rules performing it
   std::vector<ChainStep> steps;       // Chain
-  std::vector<std::string> drop_ops;  // Drop
+  std::vector<std::string> drop_ops;  // Drop; Expand: the operator types it applies to
+  // Expand: the node becomes 1 + extra kernels (extra = -1: none, and it joins no chain),
+  // plus extra_per_depth per kernel depth of a 5-D Conv, plus extra_per_input once per
+  // distinct input value (operators the peer shares between nodes reading one value).
+  When when = When::Always;
+  int64_t extra = 0;
+  int64_t extra_per_depth = 0;
+  int64_t extra_per_input = 0;
 };
 
 struct PeerTable {

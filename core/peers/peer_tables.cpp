@@ -27,13 +27,27 @@ PeerRule chain(std::string name, std::string description, std::string source, st
   return {std::move(name), RuleKind::Chain, std::move(description), std::move(source), {}, std::move(steps), {}};
 }
 
-ChainStep ops(std::vector<std::string> o) { return ChainStep{std::move(o), false, false, Operand::Any}; }
-ChainStep optional(std::vector<std::string> o, Operand operand = Operand::Any) {
-  return ChainStep{std::move(o), true, false, operand};
+PeerRule expand(std::string name, std::string description, std::string source, std::vector<std::string> ops, When when,
+                int64_t extra, int64_t extra_per_input = 0, int64_t extra_per_depth = 0) {
+  PeerRule r{std::move(name), RuleKind::Expand, std::move(description), std::move(source), {}, {}, std::move(ops)};
+  r.when = when;
+  r.extra = extra;
+  r.extra_per_input = extra_per_input;
+  r.extra_per_depth = extra_per_depth;
+  return r;
 }
-ChainStep constant_operand(std::vector<std::string> o) { return ChainStep{std::move(o), false, false, Operand::Constant}; }
+
+ChainStep ops(std::vector<std::string> o, When when = When::Always) {
+  return ChainStep{std::move(o), false, false, Operand::Any, when};
+}
+ChainStep optional(std::vector<std::string> o, Operand operand = Operand::Any) {
+  return ChainStep{std::move(o), true, false, operand, When::Always};
+}
+ChainStep constant_operand(std::vector<std::string> o) {
+  return ChainStep{std::move(o), false, false, Operand::Constant, When::Always};
+}
 ChainStep repeated(std::vector<std::string> o, bool is_optional = false) {
-  return ChainStep{std::move(o), is_optional, true, Operand::Any};
+  return ChainStep{std::move(o), is_optional, true, Operand::Any, When::Always};
 }
 
 // ONNX Runtime, graph optimisation level "extended" on the CPU execution provider.
@@ -80,26 +94,78 @@ PeerTable ort_table() {
 // MNN's ONNX converter (MNNConvert / PyPI MNN `mnnconvert`), which optimises while converting.
 // Sources: alibaba/MNN tools/converter/source/optimizer: postconvert/MergeToConvolution.hpp
 // with MergeReluToConvolution.cpp and MergeRelu6ToConvolution.cpp, merge/ (ConvBN folding,
-// FuseLayerNorm, GELU fusion, MatMul + bias), onnxextra/ (constant folding of ONNX shape
-// subgraphs) and docs "Model conversion / optimisation" of the MNN documentation.
+// FuseLayerNorm, GELU fusion, ConvertMatMulToConv2D.cpp), onnx/ (GatherOnnx, Conv3D
+// through Im2Col), and the op lists of MNN 3.6.1's own output on the zoo models
+// (tools/peers/peer_mnn.py), which show the expansions below operator by operator.
+// MNN does not fold Shape: its runtime computes shapes with operators (Shape, Rank,
+// SliceTf, Concat), so only operators of constants are folded.
 PeerTable mnn_table() {
   return {"mnn",
           "MNN",
           "alibaba/MNN tools/converter/source/optimizer (merge/, postconvert/, onnxextra/)",
           {
-              constant_folding("onnxextra + RemoveUnusefulOp: constant subgraphs, Identity, Dropout"),
+              rewrite("constant-folding", "fold constant subgraphs; drop Identity/Dropout and dead nodes (Shape is kept)",
+                      "onnxextra + RemoveUnusefulOp: constant subgraphs, Identity, Dropout",
+                      {"constant-to-initializer", "remove-identity", "dead-code"}),
               rewrite("conv-bn", "BatchNorm and per-channel scale folded into Convolution",
                       "merge: ConvBNReluFuse / MergeBNToConvolution, MergeScaleToConvolution",
                       {"fold-batchnorm", "fold-scale-bias-into-conv"}),
               rewrite("layernorm", "decomposed LayerNorm -> LayerNorm", "merge: FuseLayerNorm",
                       {"layernorm-from-primitives"}),
-              rewrite("gelu", "Erf / tanh GELU subgraph -> GELU unary", "merge: FuseGeLU",
-                      {"gelu-from-erf", "gelu-from-tanh"}),
-              chain("conv-relu", "Convolution/Deconvolution + Relu or Relu6 -> relu/relu6 flag",
+              // The tanh approximation (GPT-2, ALBERT) stays Pow/Mul/Tanh in MNN 3.6.1's output.
+              rewrite("gelu", "Erf GELU subgraph -> GELU unary", "merge: FuseGeLU", {"gelu-from-erf"}),
+              rewrite("silu", "x * Sigmoid(x) -> SILU unary", "merge: FuseSiLU (UnaryOpOperation_SILU)",
+                      {"silu-from-sigmoid"}),
+              // A MatMul/Gemm with a constant weight becomes a 1x1 Convolution on NC4HW4 data:
+              // Reshape + ConvertTensor in front (shared by the nodes reading one value, as are
+              // the Shape, Rank and Sub that recover its leading dims), ConvertTensor,
+              // Unsqueeze, 2 SliceTf, Concat and Reshape behind.
+              expand("fc-as-conv", "MatMul/Gemm with a constant weight -> Convolution with layout and reshape operators",
+                     "merge: ConvertMatMulToConv2D", {"MatMul", "Gemm"}, When::FullyConnected, 6, 5),
+              // MNN convolutions work on NC4HW4 data; the converter inserts a ConvertTensor where
+              // NCHW data meets them: a graph input read by a Conv, a graph output written by a
+              // Conv or a Concat of conv outputs, a Softmax reading such a Concat. A Flatten's output needs none in front of the
+              // converted MatMul (one shared operator fewer).
+              expand("nc4hw4-input", "ConvertTensor NCHW -> NC4HW4 after a graph input read by a Convolution",
+                     "postconvert: AddTensorFormatConverter (MNN 3.6.1 output: input___tr4...)", {"Conv"},
+                     When::ReadsGraphInput, 1),
+              expand("nc4hw4-output", "ConvertTensor NC4HW4 -> NCHW before a graph output",
+                     "postconvert: AddTensorFormatConverter (MNN 3.6.1 output: ...__before_tr)",
+                     {"Conv", "ConvTranspose", "Concat"}, When::WritesGraphOutput, 1),
+              expand("nc4hw4-softmax", "ConvertTensor NC4HW4 -> NCHW between a Concat and a Softmax",
+                     "postconvert: AddTensorFormatConverter (MNN 3.6.1 output: ..._Concat_output___tr4scores)",
+                     {"Softmax"}, When::ReadsConcat, 1),
+              expand("fc-after-flatten", "a converted MatMul reading a Flatten needs no ConvertTensor in front",
+                     "merge: ConvertMatMulToConv2D (MNN 3.6.1 output after Flatten)", {"MatMul", "Gemm"},
+                     When::FullyConnectedOnFlatten, 0, -1),
+              // A 5-D Conv is unrolled over the kernel depth: Shape/SliceTf/Mul/Concat/Reshape
+              // computing the folded shape, ConvertTensor (below), Im2Col, Reshape/Transpose/Reshape, Unpack,
+              // per depth slice a ConvertTensor and a 2-D Convolution, an Eltwise sum, then
+              // Shape/SliceTf/Concat/Reshape/Transpose back to 5-D.
+              expand("conv3d-unrolled", "Conv3D -> Im2Col, one 2-D Convolution per kernel depth slice, Eltwise sum, reshapes",
+                     "onnx: Conv3D converted through Im2Col + Convolution (MNN 3.6.1 output)", {"Conv"},
+                     When::Volumetric, 24, 0, 2),
+              expand("conv3d-nc4hw4-input", "ConvertTensor to NC4HW4 in front of Im2Col (not needed on a graph input)",
+                     "onnx: Conv3D through Im2Col (MNN 3.6.1 output)", {"Conv"}, When::VolumetricComputed, 1),
+              // Gather normalises its indices for negative values: (i + n) mod n, then GatherV2.
+              expand("gather-index-normalised", "Gather with computed indices -> Add, Mod, GatherV2",
+                     "onnx: GatherOnnx (negative index handling)", {"Gather"}, When::DynamicIndices, 2),
+              // A Gather at one constant index of a computed tensor reads the axis size at run
+              // time: Shape, Rank, Add/Mod, Unsqueeze, Add, Unsqueeze, StridedSlice, Squeeze, Mod.
+              expand("gather-scalar-index", "Gather at a scalar constant index -> run-time index arithmetic + GatherV2",
+                     "onnx: GatherOnnx (scalar index, shape taken at run time)", {"Gather"},
+                     When::ScalarConstantIndex, 10),
+              // Softplus has no MNN kernel: log(exp(x) + 1) as UnaryOp EXP, BinaryOp ADD, UnaryOp LOG.
+              expand("softplus-decomposed", "Softplus -> EXP, ADD, LOG",
+                     "onnx: SoftplusOnnx (MNN 3.6.1 output: EXP, ADD, LOG per Softplus)", {"Softplus"}, When::Always, 2),
+              chain("conv-relu", "Convolution/Deconvolution (also a converted MatMul) + Relu or Relu6 -> relu/relu6 flag",
                     "postconvert: MergeReluToConvolution, MergeRelu6ToConvolution",
-                    {ops({"Conv", "ConvTranspose"}), ops({"Relu", "Clip"})}),
-              chain("matmul-bias", "MatMul with constant weight + bias Add -> one MatMul/Convolution",
-                    "merge: FuseMatMulBias (MatMul + BiasAdd)", {ops({"MatMul", "Gemm"}), constant_operand({"Add"})}),
+                    {ops({"Conv", "ConvTranspose"}, When::Planar), ops({"Relu", "Clip"})}),
+              chain("matmul-bias", "MatMul with constant weight + bias Add (+ Relu) -> one Convolution",
+                    "merge: ConvertMatMulToConv2D (bias), MergeReluToConvolution",
+                    {ops({"MatMul", "Gemm"}, When::FullyConnected), constant_operand({"Add"}), optional({"Relu", "Clip"})}),
+              chain("fc-relu", "converted MatMul/Gemm + Relu -> relu flag", "postconvert: MergeReluToConvolution",
+                    {ops({"MatMul", "Gemm"}, When::FullyConnected), ops({"Relu", "Clip"})}),
           }};
 }
 
@@ -108,7 +174,9 @@ PeerTable mnn_table() {
 // FULLY_CONNECTED, TRANSPOSE_CONV, ADD, SUB, MUL, DIV, CONCATENATION, pools: NONE, RELU,
 // RELU_N1_TO_1, RELU6, TANH), tensorflow/compiler/mlir/lite/transforms/optimize_patterns.td
 // (FuseFullyConnectedAndAdd, FuseFullyConnectedAndRelu, fused binary ops into conv),
-// and the onnx2tf README (constant folding through onnxsim, NCHW -> NHWC layout).
+// the onnx2tf README (constant folding through onnxsim, NCHW -> NHWC layout, so the
+// Transposes to channels-last vanish), and the operator lists of onnx2tf 1.28.8 /
+// TensorFlow 2.21's output on the zoo models (tools/peers/peer_tflite.py).
 PeerTable tflite_table() {
   const std::vector<std::string> act = {"Relu", "Clip", "Tanh"};
   return {"tflite",
@@ -118,6 +186,22 @@ PeerTable tflite_table() {
               constant_folding("onnx2tf runs onnxsim: constant folding, identities removed"),
               rewrite("conv-bn", "BatchNorm and constant scale/bias folded into conv weights",
                       "optimize_patterns.td: FuseBinaryOpToPrecedingAffine", {"fold-batchnorm", "fold-scale-bias-into-conv"}),
+              // tf.nn.conv3d has no bias: the bias is an ADD, which carries the fused activation.
+              expand("conv3d-bias-add", "CONV_3D + ADD (bias, with the fused activation)",
+                     "onnx2tf Conv (3-D: tf.nn.conv3d then bias add); schema: AddOptions.fused_activation_function",
+                     {"Conv"}, When::VolumetricWithBias, 1),
+              // TF padding is SAME or VALID; other ONNX pads become an explicit PAD in front.
+              expand("conv-explicit-pad", "PAD + CONV_2D/CONV_3D when the ONNX pads are not SAME/VALID",
+                     "onnx2tf Conv: explicit tf.pad for asymmetric/strided padding", {"Conv"}, When::PadsNotSame, 1),
+              expand("pool-explicit-pad", "PADV2 (-inf) + pool when the pool's pads are not SAME/VALID",
+                     "onnx2tf MaxPool/AveragePool: explicit pad for padded pools", {"MaxPool", "AveragePool"},
+                     When::PadsNotSame, 1),
+              expand("flatten-nchw", "Flatten of an NHWC feature map -> TRANSPOSE back to NCHW + RESHAPE",
+                     "onnx2tf Flatten (keeps ONNX element order)", {"Flatten"}, When::FlattenSpatial, 1),
+              expand("flatten-unit", "Flatten of a 1x1 feature map: folded into the FULLY_CONNECTED input",
+                     "optimize_patterns.td: RemoveReshapeBeforeFullyConnected", {"Flatten"}, When::FlattenUnitSpatial, -1),
+              expand("transpose-to-nhwc", "Transpose NCHW -> NHWC: the tensor already is NHWC", "onnx2tf README (NHWC layout)",
+                     {"Transpose"}, When::ToChannelsLast, -1),
               chain("conv-bias-activation", "CONV_2D/DEPTHWISE/TRANSPOSE_CONV with bias and fused activation",
                     "schema: Conv2DOptions.fused_activation_function",
                     {ops({"Conv", "ConvTranspose"}), optional({"Add"}, Operand::Constant), ops(act)}),
@@ -206,6 +290,12 @@ std::string format_table(const PeerTable& table) {
     } else if (r.kind == RuleKind::Chain) {
       os << "chain";
       for (size_t i = 0; i < r.steps.size(); ++i) os << (i ? " -> " : " ") << step_text(r.steps[i]);
+    } else if (r.kind == RuleKind::Expand) {
+      os << "expand";
+      for (const std::string& n : r.drop_ops) os << " " << n;
+      os << (r.extra < 0 ? " -> no kernel" : " -> 1+" + std::to_string(r.extra) + " kernels");
+      if (r.extra_per_depth) os << " +" << r.extra_per_depth << " per kernel depth";
+      if (r.extra_per_input) os << " +" << r.extra_per_input << " per distinct input";
     } else {
       os << "drop";
       for (const std::string& n : r.drop_ops) os << " " << n;

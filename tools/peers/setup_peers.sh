@@ -16,12 +16,16 @@ set -uo pipefail
 VENV="${DNNF_PEERS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/dnnf/peers-venv}"
 PY="${PYTHON:-python3}"
 
-# One line per peer: name, then the pip requirements it needs.
+# One line per peer: name, then the pip requirements it needs. Pinned to the versions the
+# README's fusion table and the emulated rule tables (core/peers/peer_tables.cpp) were
+# measured with (Python 3.11): a newer converter may fuse differently, and the results
+# cache is keyed by peer version, so a bump re-measures. numpy/protobuf pinned too because
+# TensorFlow and onnx disagree about them across releases.
 PEERS=(
-  "onnxruntime|onnx onnxruntime"
-  "mnn|MNN"
-  "tflite|tensorflow-cpu tf_keras onnx2tf onnx onnxsim onnx-graphsurgeon sng4onnx psutil ai-edge-litert"
-  "tvm|apache-tvm"
+  "onnxruntime|numpy==2.4.6 protobuf==7.36.2 onnx==1.23.2 onnxruntime==1.32.0"
+  "mnn|MNN==3.6.1"
+  "tflite|tensorflow-cpu==2.21.0 tf_keras==2.21.0 onnx2tf==1.28.8 onnx==1.23.2 onnxsim==0.8.1 onnx_graphsurgeon==0.6.1 sng4onnx==2.0.1 psutil==7.2.2 ai-edge-litert==2.3.0"
+  "tvm|apache-tvm==0.27.0.post1"
 )
 
 if [[ ! -x "$VENV/bin/python" ]]; then
