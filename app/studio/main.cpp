@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "app/studio/layout_bench.h"
 #include "app/studio/screenshot.h"
 #include "app/studio/studio_options.h"
 #include "views/window/main_window.h"
@@ -23,10 +24,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   // Screenshots need no display: render offscreen unless a platform was chosen.
-  if (!options.screenshot.empty() && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+  if ((!options.screenshot.empty() || options.bench_layout) && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
   QApplication app(argc, argv);
   QApplication::setApplicationName("DNNF Studio");
   QApplication::setOrganizationName("dnnf");
+  if (options.bench_layout) return dnnf::studio::run_layout_bench(options.models);
   dnnf::views::MainWindow window;
   if (options.model.empty()) options.model = dnnf::views::MainWindow::default_model_path().toStdString();
   if (!options.screenshot.empty()) return dnnf::studio::take_screenshot(window, options);

@@ -6,7 +6,8 @@ namespace dnnf::studio {
 
 const char* studio_usage() {
   return "usage: dnnf-studio [MODEL.onnx] [--screenshot FILE.png] [--step N] [--overlay latency|bytes|flops]\n"
-         "                   [--view graph|compare] [--size WxH]\n";
+         "                   [--view graph|compare] [--size WxH]\n"
+         "       dnnf-studio --bench-layout MODEL.onnx...   (layout-and-show time per model, Markdown table)\n";
 }
 
 StudioOptions parse_studio_options(int argc, char** argv) {
@@ -18,6 +19,7 @@ StudioOptions parse_studio_options(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "-h" || a == "--help") o.help = true;
+    else if (a == "--bench-layout") o.bench_layout = true;
     else if (a == "--screenshot") o.screenshot = value(i, a);
     else if (a == "--step") {
       const std::string v = value(i, a);
@@ -50,10 +52,13 @@ StudioOptions parse_studio_options(int argc, char** argv) {
     } else if (a == "-platform") {
       ++i;  // Qt's own option, handled by QApplication
     } else if (a[0] != '-') {
-      if (!o.model.empty()) throw std::invalid_argument("expected one MODEL, got '" + o.model + "' and '" + a + "'");
-      o.model = a;
+      o.models.push_back(a);
     }
   }
+  if (o.models.size() > 1 && !o.bench_layout)
+    throw std::invalid_argument("expected one MODEL, got '" + o.models[0] + "' and '" + o.models[1] + "'");
+  if (o.bench_layout && o.models.empty()) throw std::invalid_argument("--bench-layout needs at least one MODEL");
+  if (!o.models.empty()) o.model = o.models.front();
   return o;
 }
 

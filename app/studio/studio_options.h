@@ -1,9 +1,11 @@
 // dnnf-studio's command line: [MODEL] [--screenshot FILE.png] [--step N]
-// [--overlay latency|bytes|flops] [--view graph|compare] [--size WxH].
+// [--overlay latency|bytes|flops] [--view graph|compare] [--size WxH];
+// dnnf-studio --bench-layout MODEL...
 #pragma once
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dnnf::studio {
 
@@ -15,6 +17,9 @@ struct StudioOptions {
   std::string view = "graph";
   int width = 1600, height = 1000;
   bool help = false;
+  // --bench-layout MODEL...: time opening and layout-and-show of every model, then exit.
+  bool bench_layout = false;
+  std::vector<std::string> models;   // every MODEL given (only --bench-layout takes several)
 };
 
 // Throws std::invalid_argument with a one-line message on a bad command line.

@@ -130,6 +130,7 @@ void GraphView::zoom_by(double factor) {
   const double current = transform().m11();
   if (current * factor < 0.01 || current * factor > 8) return;
   scale(factor, factor);
+  emit zoomed_by(factor);
 }
 
 int GraphView::find(const QString& text) {
@@ -203,7 +204,7 @@ void GraphView::on_selection() {
 }
 
 void GraphView::drawForeground(QPainter* p, const QRectF&) {
-  if (items_.empty()) return;
+  if (items_.empty() || !legend_) return;
   // The legend lives in viewport coordinates, bottom-left.
   p->save();
   p->resetTransform();

@@ -37,7 +37,8 @@ class GraphView : public QGraphicsView {
   // Fits, but never below a zoom where text is readable: then centres on the
   // highlighted nodes of the current step, or the top of the graph (for screenshots).
   void fit_readable();
-  void zoom_by(double factor);
+  void zoom_by(double factor);  // emits zoomed_by
+  void set_legend_visible(bool visible) { legend_ = visible; }
   // Selects every node whose op type or name contains `text` (case-insensitive),
   // centres the first; returns how many matched.
   int find(const QString& text);
@@ -47,6 +48,7 @@ class GraphView : public QGraphicsView {
  signals:
   void node_selected(NodeId id);  // -1: selection cleared
   void block_toggle_requested(int block);
+  void zoomed_by(double factor);  // by the user or zoom_by (not by fit)
 
  protected:
   void wheelEvent(QWheelEvent* event) override;
@@ -60,6 +62,7 @@ class GraphView : public QGraphicsView {
   OverlayValues overlay_;
   std::map<NodeId, NodeItem*> items_;
   std::vector<ClusterItem*> clusters_;
+  bool legend_ = true;
 };
 
 }  // namespace dnnf::views

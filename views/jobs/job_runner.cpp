@@ -24,13 +24,16 @@ bool JobRunner::busy() const { return running_; }
 
 void JobRunner::start(const QString& title, Work work) {
   if (busy()) {
+    // Waiting here would freeze the window until the old job notices the cancel.
     control_.cancel();
-    disconnect(watcher_, nullptr, this, nullptr);
-    watcher_->waitForFinished();
-    running_ = false;
-    emit finished(false, title_);
-    connect(watcher_, &QFutureWatcher<Outcome>::finished, this, &JobRunner::on_done);
+    queued_ = std::make_unique<Queued>(Queued{title, std::move(work)});
+    emit progress(-1, "stopping " + title_ + " before " + title);
+    return;
   }
+  launch(title, std::move(work));
+}
+
+void JobRunner::launch(const QString& title, Work work) {
   // Progress goes through a queued call so the UI thread owns every widget update.
   QPointer<JobRunner> self(this);
   control_ = JobControl([self](int percent, const std::string& message) {
@@ -59,18 +62,29 @@ void JobRunner::start(const QString& title, Work work) {
   }));
 }
 
-void JobRunner::cancel() { control_.cancel(); }
+void JobRunner::cancel() {
+  control_.cancel();
+  queued_.reset();  // "cancel" means: stop everything that was asked for
+}
 
 void JobRunner::wait_idle() {
-  if (!busy()) return;
-  QEventLoop loop;
-  connect(this, &JobRunner::finished, &loop, &QEventLoop::quit);
-  loop.exec();
+  while (busy()) {
+    QEventLoop loop;
+    connect(this, &JobRunner::finished, &loop, &QEventLoop::quit);
+    loop.exec();
+  }
 }
 
 void JobRunner::on_done() {
   Outcome out = watcher_->result();
   running_ = false;
+  if (queued_) {  // superseded: drop the result whatever it was, start the next job
+    std::unique_ptr<Queued> next = std::move(queued_);
+    emit cancelled(title_);
+    emit finished(false, title_);
+    launch(next->title, std::move(next->work));
+    return;
+  }
   if (out.cancelled) {
     emit cancelled(title_);
     emit finished(false, title_);

@@ -22,12 +22,14 @@ class JobRunner : public QObject {
   explicit JobRunner(QObject* parent = nullptr);
   ~JobRunner() override;
 
-  // Starts a job; a job already running is cancelled first (its result is dropped).
+  // Starts a job. A job already running is told to cancel and its result is dropped;
+  // the new job starts as soon as the old one has returned. Never blocks the UI
+  // thread: the old job may take a while to notice the cancel.
   void start(const QString& title, Work work);
   void cancel();
   bool busy() const;
-  // Blocks (processing events) until the current job has finished; for --screenshot
-  // and tests.
+  // Blocks (processing events) until the current job and any queued one have finished;
+  // for --screenshot and tests.
   void wait_idle();
 
  signals:
@@ -43,12 +45,19 @@ class JobRunner : public QObject {
     QString error;
     bool cancelled = false;
   };
+  void launch(const QString& title, Work work);
   void on_done();
 
   QFutureWatcher<Outcome>* watcher_;
   JobControl control_;
   QString title_;
   bool running_ = false;  // from start() until the outcome was delivered
+  // The job asked for while another was still stopping; started from on_done().
+  struct Queued {
+    QString title;
+    Work work;
+  };
+  std::unique_ptr<Queued> queued_;
 };
 
 }  // namespace dnnf::views

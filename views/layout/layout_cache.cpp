@@ -22,4 +22,10 @@ size_t LayoutCache::size() const {
   return entries_.size();
 }
 
+void LayoutCache::clear() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  entries_.clear();
+  order_.clear();
+}
+
 }  // namespace dnnf::views

@@ -18,6 +18,7 @@ class LayoutCache {
   std::shared_ptr<const LayoutResult> find(uint64_t key) const;
   void put(uint64_t key, std::shared_ptr<const LayoutResult> layout);
   size_t size() const;
+  void clear();  // for the layout benchmark: measure cold layouts
 
  private:
   size_t capacity_;

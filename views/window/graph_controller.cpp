@@ -5,6 +5,8 @@
 #include <QPointer>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include "views/layout/layered_layout.h"
+
 namespace dnnf::views {
 
 LayoutInput layout_input_for(const DisplayGraph& graph) {
@@ -85,7 +87,7 @@ void GraphController::refresh() {
     std::shared_ptr<const LayoutResult> layout;
     QString error;
     try {
-      layout = std::make_shared<LayoutResult>(layout_graph(input));
+      layout = std::make_shared<LayoutResult>(layout_for_display(input));
     } catch (const std::exception& e) {
       error = e.what();
     }

@@ -16,6 +16,7 @@
 #include <QProgressBar>
 #include <QSettings>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QToolBar>
 #include <QToolButton>
 #include <fstream>
@@ -25,6 +26,8 @@
 #include "views/graph/graph_view.h"
 #include "views/jobs/job_runner.h"
 #include "views/panels/compare_panel.h"
+#include "views/panels/graph_pair_view.h"
+#include "views/panels/step_split_view.h"
 #include "views/panels/inspector_panel.h"
 #include "views/panels/profile_panel.h"
 #include "views/panels/steps_panel.h"
@@ -43,7 +46,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setWindowTitle("DNNF Studio");
   setAcceptDrops(true);
   view_ = new GraphView(this);
-  setCentralWidget(view_);
+  pair_ = new GraphPairView(this);
+  central_ = new QTabWidget(this);
+  central_->setDocumentMode(true);
+  central_->addTab(view_, "Graph (step through the journal)");
+  central_->addTab(pair_, "Unfused vs fused");
+  setCentralWidget(central_);
+  choose_file_ = [this](bool save, const QString& title, const QString& suggested, const QString& filter) {
+    return save ? QFileDialog::getSaveFileName(this, title, suggested, filter)
+                : QFileDialog::getOpenFileName(this, title, suggested, filter);
+  };
   graph_ = new GraphController(view_, this);
   jobs_ = new JobRunner(this);
   build_docks();
@@ -52,6 +64,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(view_, &GraphView::node_selected, this, &MainWindow::on_node_selected);
   connect(steps_, &StepsPanel::position_requested, this, &MainWindow::set_position);
   connect(graph_, &GraphController::state_shown, steps_, &StepsPanel::show_position);
+  connect(graph_, &GraphController::state_shown, this, [this](size_t position) { split_->show_step(timeline_.get(), position); });
   connect(profile_, &ProfilePanel::overlay_requested, this, &MainWindow::set_overlay);
   connect(profile_, &ProfilePanel::profile_requested, this, &MainWindow::profile);
   connect(compare_, &ComparePanel::load_requested, this, &MainWindow::load_compare_json);
@@ -78,14 +91,17 @@ void MainWindow::build_docks() {
   inspector_ = new InspectorPanel(this);
   profile_ = new ProfilePanel(this);
   compare_ = new ComparePanel(this);
+  split_ = new StepSplitView(this);
   QDockWidget* steps = dock("Steps", steps_, Qt::RightDockWidgetArea);
   QDockWidget* inspector = dock("Node inspector", inspector_, Qt::RightDockWidgetArea);
   QDockWidget* profile = dock("Profile", profile_, Qt::RightDockWidgetArea);
   compare_dock_ = dock("Compare", compare_, Qt::RightDockWidgetArea);
+  QDockWidget* split = dock("Before / after the step", split_, Qt::BottomDockWidgetArea);
   tabifyDockWidget(inspector, profile);
   tabifyDockWidget(profile, compare_dock_);
   inspector->raise();
   resizeDocks({steps, inspector}, {430, 430}, Qt::Horizontal);
+  resizeDocks({split}, {240}, Qt::Vertical);
 }
 
 void MainWindow::build_status_bar() {
@@ -145,6 +161,9 @@ void MainWindow::build_menus() {
   file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
 
   view_menu_ = menuBar()->addMenu("&View");
+  view_menu_->addAction("&Step-through graph", this, &MainWindow::show_step_graph);
+  view_menu_->addAction("&Unfused vs fused side by side", this, &MainWindow::show_unfused_vs_fused);
+  view_menu_->addSeparator();
   view_menu_->addAction("&Fit graph", QKeySequence(Qt::CTRL | Qt::Key_0), view_, &GraphView::fit);
   view_menu_->addAction("Zoom &in", QKeySequence::ZoomIn, this, [this] { view_->zoom_by(1.25); });
   view_menu_->addAction("Zoom &out", QKeySequence::ZoomOut, this, [this] { view_->zoom_by(0.8); });
@@ -158,7 +177,11 @@ void MainWindow::build_menus() {
   QMenu* overlay = view_menu_->addMenu("&Overlay");
   auto* group = new QActionGroup(this);
   for (OverlayKind k : {OverlayKind::None, OverlayKind::Latency, OverlayKind::Bytes, OverlayKind::Flops}) {
-    QAction* a = overlay->addAction(overlay_name(k), this, [this, k] { set_overlay(k); });
+    static const std::map<OverlayKind, QString> label = {{OverlayKind::None, "&No overlay (mapping types)"},
+                                                         {OverlayKind::Latency, "&Latency share (profiles on CPU)"},
+                                                         {OverlayKind::Bytes, "Intermediate &bytes"},
+                                                         {OverlayKind::Flops, "&FLOPs"}};
+    QAction* a = overlay->addAction(label.at(k), this, [this, k] { set_overlay(k); });
     a->setCheckable(true);
     a->setChecked(k == OverlayKind::None);
     a->setData(int(k));
@@ -182,11 +205,7 @@ void MainWindow::build_menus() {
   run->addAction("&Load dnnf compare --json output…", this, &MainWindow::load_compare_json);
 
   QMenu* help = menuBar()->addMenu("&Help");
-  help->addAction("&About DNNF Studio", this, [this] {
-    QMessageBox::about(this, "About DNNF Studio",
-                       QString("DNNF Studio %1\nExplore what dnnf's rewrites and operator fusion did to a model, "
-                               "step by step.").arg(DNNF_VERSION));
-  });
+  help->addAction("&About DNNF Studio", this, &MainWindow::show_about);
 
   QToolBar* bar = addToolBar("Graph");
   bar->setObjectName("graph toolbar");
@@ -202,9 +221,24 @@ void MainWindow::build_menus() {
   connect(find_box_, &QLineEdit::returnPressed, this, [this] { find_nodes(find_box_->text()); });
 }
 
+void MainWindow::show_about() {
+  // Not QMessageBox::about: that blocks in its own event loop until closed.
+  if (about_box_) about_box_->close();
+  about_box_ = new QMessageBox(QMessageBox::Information, "About DNNF Studio",
+                               QString("DNNF Studio %1\nExplore what dnnf's rewrites and operator fusion did to a model, "
+                                       "step by step.").arg(DNNF_VERSION),
+                               QMessageBox::Ok, this);
+  about_box_->setAttribute(Qt::WA_DeleteOnClose);
+  about_box_->open();
+}
+
+void MainWindow::show_unfused_vs_fused() { central_->setCurrentWidget(pair_); }
+
+void MainWindow::show_step_graph() { central_->setCurrentWidget(view_); }
+
 void MainWindow::open_dialog() {
   const QString start = settings().value("last_dir").toString();
-  const QString path = QFileDialog::getOpenFileName(this, "Open ONNX model", start, "ONNX models (*.onnx);;All files (*)");
+  const QString path = choose_file_(false, "Open ONNX model", start, "ONNX models (*.onnx);;All files (*)");
   if (!path.isEmpty()) open_model(path);
 }
 
@@ -226,8 +260,12 @@ void MainWindow::set_session(std::shared_ptr<const StudioSession> session, std::
   session_ = std::move(session);
   timeline_ = std::move(timeline);
   setWindowTitle(QString("DNNF Studio — %1").arg(QFileInfo(QString::fromStdString(session_->path)).fileName()));
+  // Every panel that keeps a raw pointer to the old timeline (now freed) is switched
+  // before the graph: showing the graph notifies the steps panel and the split view.
+  steps_->set_timeline(timeline_.get(), timeline_->positions() - 1);
+  split_->clear();
+  pair_->set_timeline(timeline_.get());
   graph_->set_timeline(timeline_);
-  steps_->set_timeline(timeline_.get(), graph_->position());
   inspector_->show_node(nullptr, nullptr);
   profile_->show_times(nullptr, {});
   compare_->set_rows({dnnf_compare_row(*session_)}, QFileInfo(QString::fromStdString(session_->path)).fileName());
@@ -284,10 +322,11 @@ void MainWindow::compare_with_peers() {
 void MainWindow::show_compare() {
   compare_dock_->show();
   compare_dock_->raise();
+  show_unfused_vs_fused();
 }
 
 void MainWindow::load_compare_json() {
-  const QString path = QFileDialog::getOpenFileName(this, "Load dnnf compare --json output", {}, "JSON (*.json);;All files (*)");
+  const QString path = choose_file_(false, "Load dnnf compare --json output", {}, "JSON (*.json);;All files (*)");
   if (path.isEmpty()) return;
   try {
     std::ifstream in(path.toStdString());
@@ -302,7 +341,7 @@ void MainWindow::load_compare_json() {
 }
 
 void MainWindow::save_image_dialog() {
-  const QString path = QFileDialog::getSaveFileName(this, "Save graph view", "graph.svg", "SVG (*.svg);;PNG (*.png)");
+  const QString path = choose_file_(true, "Save graph view", "graph.svg", "SVG (*.svg);;PNG (*.png)");
   if (path.isEmpty()) return;
   if (view_->save_image(path)) status_text_->setText("saved " + path);
   else show_error("Save graph view", "could not write " + path);
@@ -353,6 +392,8 @@ void MainWindow::rebuild_recent_menu() {
 void MainWindow::wait_idle() {
   jobs_->wait_idle();
   graph_->wait_idle();
+  split_->wait_idle();
+  pair_->wait_idle();
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {

@@ -6,6 +6,7 @@
 #include <QMainWindow>
 #include <QMessageBox>
 #include <QPointer>
+#include <functional>
 #include <memory>
 
 #include "views/graph/overlay.h"
@@ -16,6 +17,7 @@ class QToolButton;
 class QMenu;
 class QLineEdit;
 class QDockWidget;
+class QTabWidget;
 
 namespace dnnf::views {
 
@@ -26,6 +28,8 @@ class StepsPanel;
 class InspectorPanel;
 class ProfilePanel;
 class ComparePanel;
+class StepSplitView;
+class GraphPairView;
 class JobRunner;
 struct StudioSession;
 
@@ -44,7 +48,15 @@ class MainWindow : public QMainWindow {
   void set_overlay(OverlayKind kind);
   void profile();            // runs the plan on the CPU, then shows the latency overlay
   void compare_with_peers(); // the `dnnf compare` rows, on the worker thread
-  void show_compare();       // raises the compare dock
+  void show_compare();       // raises the compare dock and shows unfused vs fused
+  void show_unfused_vs_fused();
+  void show_step_graph();    // back to the step-through graph tab
+
+  // How File dialogs pick a path (save: a file to write). Tests replace it; the
+  // default asks with QFileDialog. An empty result means "cancelled".
+  using FileChooser = std::function<QString(bool save, const QString& title, const QString& suggested,
+                                            const QString& filter)>;
+  void set_file_chooser(FileChooser chooser) { choose_file_ = std::move(chooser); }
 
   // For --screenshot and tests.
   JobRunner* jobs() const { return jobs_; }
@@ -52,6 +64,11 @@ class MainWindow : public QMainWindow {
   GraphView* graph_view() const { return view_; }
   StepsPanel* steps_panel() const { return steps_; }
   ComparePanel* compare_panel() const { return compare_; }
+  StepSplitView* split_view() const { return split_; }
+  GraphPairView* pair_view() const { return pair_; }
+  QTabWidget* central_tabs() const { return central_; }
+  QLineEdit* find_box() const { return find_box_; }
+  QMessageBox* about_box() const { return about_box_; }
   std::shared_ptr<const StudioSession> session() const { return session_; }
   QMessageBox* error_box() const { return error_box_; }
   QString last_error() const { return last_error_; }
@@ -75,6 +92,7 @@ class MainWindow : public QMainWindow {
   void load_compare_json();
   void find_nodes(const QString& text);
   void on_node_selected(int64_t id);
+  void show_about();
 
   GraphView* view_;
   GraphController* graph_;
@@ -83,6 +101,11 @@ class MainWindow : public QMainWindow {
   InspectorPanel* inspector_;
   ProfilePanel* profile_;
   ComparePanel* compare_;
+  StepSplitView* split_;
+  GraphPairView* pair_;
+  QTabWidget* central_;
+  FileChooser choose_file_;
+  QPointer<QMessageBox> about_box_;
   QDockWidget* compare_dock_ = nullptr;
   QMenu* recent_menu_ = nullptr;
   QMenu* view_menu_ = nullptr;
