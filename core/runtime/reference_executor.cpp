@@ -23,6 +23,32 @@ struct RunScope {
   }
 };
 
+using ValueLookup = std::function<const Tensor*(const std::string&)>;
+using SubgraphRunner = std::function<std::vector<Tensor>(const Graph&, const std::vector<Tensor>&)>;
+
+// One node on its reference kernel: inputs from `lookup`, checked outputs.
+std::vector<Tensor> invoke_kernel(const Graph& graph, const Node& node, const ValueLookup& lookup,
+                                  const SubgraphRunner& run_sub) {
+  const OpInfo& row = OpRegistry::instance().lookup(node, graph);
+  KernelContext ctx{node, graph.opset(node.domain == "ai.onnx" ? "" : node.domain), {}, {}};
+  if (ctx.opset == 0) ctx.opset = 21;
+  for (const std::string& in : node.inputs) {
+    if (in.empty()) {
+      ctx.inputs.push_back(nullptr);
+      continue;
+    }
+    const Tensor* t = lookup(in);
+    check(t != nullptr, node.label(), ": input '", in, "' has no value");
+    ctx.inputs.push_back(t);
+  }
+  ctx.run_subgraph = run_sub;
+  std::vector<Tensor> outs = row.kernel(ctx);
+  for (size_t i = 0; i < node.outputs.size(); ++i)
+    check(node.outputs[i].empty() || (i < outs.size() && outs[i].defined()), node.label(),
+          ": produced no value for output '", node.outputs[i], "'");
+  return outs;
+}
+
 std::vector<Tensor> run_level(const Graph& graph, RunScope& scope, const RunOptions& options,
                               bool top_level);
 
@@ -41,7 +67,6 @@ std::vector<Tensor> run_subgraph(const Graph& g, const std::vector<Tensor>& inpu
 
 std::vector<Tensor> run_level(const Graph& graph, RunScope& scope, const RunOptions& options,
                               bool top_level) {
-  const OpRegistry& registry = OpRegistry::instance();
   for (const auto& [name, t] : graph.initializers) scope.values.emplace(name, t);
 
   // Last reader of each value at this level, so intermediates are freed early.
@@ -54,26 +79,11 @@ std::vector<Tensor> run_level(const Graph& graph, RunScope& scope, const RunOpti
 
   for (size_t idx = 0; idx < graph.nodes.size(); ++idx) {
     const Node& node = graph.nodes[idx];
-    const OpInfo& row = registry.lookup(node, graph);
-    KernelContext ctx{node, graph.opset(node.domain == "ai.onnx" ? "" : node.domain), {}, {}};
-    if (ctx.opset == 0) ctx.opset = 21;
-    for (const std::string& in : node.inputs) {
-      if (in.empty()) {
-        ctx.inputs.push_back(nullptr);
-        continue;
-      }
-      const Tensor* t = scope.find(in);
-      check(t != nullptr, node.label(), ": input '", in, "' has no value");
-      ctx.inputs.push_back(t);
-    }
-    ctx.run_subgraph = [&](const Graph& g, const std::vector<Tensor>& ins) {
-      return run_subgraph(g, ins, scope, options);
-    };
-    std::vector<Tensor> outs = row.kernel(ctx);
+    std::vector<Tensor> outs = invoke_kernel(
+        graph, node, [&](const std::string& v) { return scope.find(v); },
+        [&](const Graph& g, const std::vector<Tensor>& ins) { return run_subgraph(g, ins, scope, options); });
     for (size_t i = 0; i < node.outputs.size(); ++i) {
       if (node.outputs[i].empty()) continue;
-      check(i < outs.size() && outs[i].defined(), node.label(), ": produced no value for output '",
-            node.outputs[i], "'");
       scope.values[node.outputs[i]] = std::move(outs[i]);
     }
     if (!options.keep_intermediates) {
@@ -151,23 +161,10 @@ TensorMap run_graph(const Graph& graph, const TensorMap& inputs, const TensorMap
 
 std::vector<Tensor> run_node(const Graph& graph, const Node& node,
                              const std::function<const Tensor*(const std::string&)>& lookup) {
-  const OpRegistry& registry = OpRegistry::instance();
-  const OpInfo& row = registry.lookup(node, graph);
-  KernelContext ctx{node, graph.opset(node.domain == "ai.onnx" ? "" : node.domain), {}, {}};
-  if (ctx.opset == 0) ctx.opset = 21;
-  for (const std::string& in : node.inputs) {
-    if (in.empty()) {
-      ctx.inputs.push_back(nullptr);
-      continue;
-    }
-    const Tensor* t = lookup(in);
-    check(t != nullptr, node.label(), ": input '", in, "' has no value");
-    ctx.inputs.push_back(t);
-  }
   TensorMap outer;
   for (const std::string& v : subgraph_reads(node))
     if (const Tensor* t = lookup(v)) outer.emplace(v, *t);
-  ctx.run_subgraph = [&](const Graph& g, const std::vector<Tensor>& ins) {
+  return invoke_kernel(graph, node, lookup, [&](const Graph& g, const std::vector<Tensor>& ins) {
     TensorMap named;
     check(ins.size() <= g.inputs.size(), "subgraph '", g.name, "' takes ", g.inputs.size(), " inputs, got ",
           ins.size());
@@ -176,12 +173,7 @@ std::vector<Tensor> run_node(const Graph& graph, const Node& node,
     std::vector<Tensor> out;
     for (const ValueInfo& o : g.outputs) out.push_back(r.at(o.name));
     return out;
-  };
-  std::vector<Tensor> outs = row.kernel(ctx);
-  for (size_t i = 0; i < node.outputs.size(); ++i)
-    check(node.outputs[i].empty() || (i < outs.size() && outs[i].defined()), node.label(),
-          ": produced no value for output '", node.outputs[i], "'");
-  return outs;
+  });
 }
 
 }  // namespace dnnf
