@@ -103,7 +103,8 @@ class BlockCodegen {
     for (NodeId id : b.nodes) nodes_.push_back(g.find_node(id));
     for (const Node* n : nodes_)
       for (const std::string& o : n->outputs)
-        if (!o.empty()) produced_.insert(o);
+        if (!o.empty()) producer_[o] = n;
+    for (const auto& [v, n] : producer_) produced_.insert(v);
   }
 
   std::optional<BlockKernel> run(std::string* why) {
@@ -172,10 +173,8 @@ class BlockCodegen {
   std::string reshape_root(std::string v) const {
     static const std::set<std::string> views = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"};
     for (;;) {
-      const Node* p = nullptr;
-      for (const Node* n : nodes_)
-        for (const std::string& o : n->outputs)
-          if (o == v) p = n;
+      auto it = producer_.find(v);
+      const Node* p = it == producer_.end() ? nullptr : it->second;
       if (!p || !views.count(p->op_type) || p->inputs.empty() || p->inputs[0].empty()) return v;
       v = p->inputs[0];
     }
@@ -295,6 +294,22 @@ class BlockCodegen {
   }
 
   void merge_epilogues(std::vector<Stage>& stages, const std::set<std::string>& memory) {
+    // One dry run per value: `memory` is fixed here, so its reads never change.
+    struct DryRun {
+      std::vector<BufferRead> reads;
+      Idx idx;
+      bool ok = false;
+    };
+    std::map<std::string, DryRun> dry_runs;
+    auto dry_run = [&](const std::string& v) -> const DryRun& {
+      auto it = dry_runs.find(v);
+      if (it == dry_runs.end()) {
+        DryRun d;
+        d.reads = dry_reads(v, memory, &d.idx, &d.ok);
+        it = dry_runs.emplace(v, std::move(d)).first;
+      }
+      return it->second;
+    };
     std::set<std::string> merged;
     for (size_t a = 0; a < stages.size(); ++a) {
       Stage& anchor = stages[a];
@@ -307,13 +322,11 @@ class BlockCodegen {
         Stage& s = stages[p];
         if (s.kind != StageKind::Pointwise || merged.count(s.value)) continue;
         if (*g_.type_of(s.value)->static_shape() != shape) continue;
-        Idx idx;
-        bool ok = false;
-        const std::vector<BufferRead> reads = dry_reads(s.value, memory, &idx, &ok);
-        if (!ok) continue;
-        const Affine identity = *affine_of(ix_linear(idx, row_major_strides(shape)));
+        const DryRun& d = dry_run(s.value);
+        if (!d.ok) continue;
+        const Affine identity = *affine_of(ix_linear(d.idx, row_major_strides(shape)));
         bool fits = true, reads_anchor = false;
-        for (const BufferRead& r : reads) {
+        for (const BufferRead& r : d.reads) {
           if (r.value == anchor.value) {
             const auto af = affine_of(r.address);
             if (!af || !(*af == identity)) fits = false;
@@ -332,23 +345,18 @@ class BlockCodegen {
         if (merged.count(stages[p].value) && std::find(anchor.epilogue.begin(), anchor.epilogue.end(),
                                                        stages[p].value) != anchor.epilogue.end())
           continue;
-        Idx idx;
-        bool ok = false;
         if (stages[p].kind != StageKind::Pointwise) {
           for (const std::string& in : stages[p].anchor->inputs)
             if (in == anchor.value) other_readers = true;
           // An anchor reading the value lazily (a reduction's prologue) needs memory too.
-          if (!other_readers) {
+          if (!other_readers)
             for (const std::string& in : stages[p].anchor->inputs)
-              if (!in.empty() && produced_.count(in)) {
-                for (const BufferRead& r : dry_reads(in, memory, &idx, &ok))
+              if (!in.empty() && produced_.count(in))
+                for (const BufferRead& r : dry_run(in).reads)
                   if (r.value == anchor.value) other_readers = true;
-                if (in == anchor.value) other_readers = true;
-              }
-          }
           continue;
         }
-        for (const BufferRead& r : dry_reads(stages[p].value, memory, &idx, &ok))
+        for (const BufferRead& r : dry_run(stages[p].value).reads)
           if (r.value == anchor.value) other_readers = true;
       }
       anchor.store_value = other_readers;
@@ -367,6 +375,7 @@ class BlockCodegen {
   const Graph& g_;
   const fusion::FusedBlock& block_;
   std::vector<const Node*> nodes_;
+  std::map<std::string, const Node*> producer_;  // in-block producer of each value
   std::set<std::string> produced_;
   std::map<std::string, std::string> aliases_;  // GEMM/conv operand -> the memory it views
 };
