@@ -20,25 +20,18 @@ import tempfile
 import onnx
 import onnxruntime as ort
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_common import symbolic_dims  # noqa: E402  (the peer scripts share it)
+
 LEVELS = {
     "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
     "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
 }
 
 
-def symbolic_dims(model):
-    """dim_param names of the graph inputs. dnnf takes them as 1, so the main counts bind
-    them to 1 too; that changes ORT's result (bert_toy_unfused: 55 extended nodes unbound,
-    47 bound), so models with symbolic dims also get the unbound counts."""
-    names = set()
-    initializers = {t.name for t in model.graph.initializer}
-    for value in model.graph.input:
-        if value.name in initializers or not value.type.HasField("tensor_type"):
-            continue
-        for dim in value.type.tensor_type.shape.dim:
-            if dim.HasField("dim_param") and dim.dim_param:
-                names.add(dim.dim_param)
-    return sorted(names)
+# dnnf takes symbolic dims as 1, so the main counts bind them to 1 too; that changes
+# ORT's result (bert_toy_unfused: 55 extended nodes unbound, 47 bound), so models with
+# symbolic dims also get the unbound counts (symbolic_dims lists them).
 
 
 def optimized_node_count(path, level, dims, workdir):
