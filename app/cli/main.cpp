@@ -38,6 +38,8 @@ const Command kCommands[] = {
     {"bench", dnnf::cli::cmd_bench,
      "bench MODEL [--backend cpu] [--threads N] [--no-fusion] [--no-rewrite] [--runs N] [--warmup N] "
      "[--trace FILE.json] [--json FILE] [--dim NAME=SIZE]..."},
+    {"export", dnnf::cli::cmd_export,
+     "export MODEL --target onnx -o FILE [--no-rewrite] [--no-fusion] [--keep-dnnf-ops] [--db FILE] [--no-db] [--dim NAME=SIZE]..."},
 };
 
 void print_help() {

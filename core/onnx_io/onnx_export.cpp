@@ -123,17 +123,9 @@ void graph_to_proto(const Graph& g, const std::string& default_name, onnx::Graph
   }
   std::set<std::string> produced;
   for (const Node& n : g.nodes) {
-    auto* np = out->add_node();
-    for (const std::string& s : n.inputs) np->add_input(s);
-    for (const std::string& s : n.outputs) {
-      np->add_output(s);
+    detail::node_to_proto(n, out->add_node());
+    for (const std::string& s : n.outputs)
       if (!s.empty()) produced.insert(s);
-    }
-    if (!n.name.empty()) np->set_name(n.name);
-    np->set_op_type(n.op_type);
-    if (!n.domain.empty()) np->set_domain(n.domain);
-    const std::string where = n.name.empty() ? n.op_type + "_" + std::to_string(n.id) : n.name;
-    for (const auto& [k, a] : n.attrs) attr_to_proto(k, a, where, np->add_attribute());
   }
   for (const auto& [name, t] : g.value_types) {
     if (listed.count(name) || !produced.count(name) || t.dtype == DType::Undefined) continue;
@@ -143,8 +135,20 @@ void graph_to_proto(const Graph& g, const std::string& default_name, onnx::Graph
 
 }  // namespace
 
-std::string serialize_model(const Model& model) {
-  onnx::ModelProto mp;
+namespace detail {
+
+void node_to_proto(const Node& n, onnx::NodeProto* out) {
+  for (const std::string& s : n.inputs) out->add_input(s);
+  for (const std::string& s : n.outputs) out->add_output(s);
+  if (!n.name.empty()) out->set_name(n.name);
+  out->set_op_type(n.op_type);
+  if (!n.domain.empty()) out->set_domain(n.domain);
+  const std::string where = n.name.empty() ? n.op_type + "_" + std::to_string(n.id) : n.name;
+  for (const auto& [k, a] : n.attrs) attr_to_proto(k, a, where, out->add_attribute());
+}
+
+void model_to_proto(const Model& model, onnx::ModelProto* out) {
+  onnx::ModelProto& mp = *out;
   int64_t ir = std::max<int64_t>(model.ir_version, 7);
   for (const auto& [domain, version] : model.graph.opsets) {
     auto* os = mp.add_opset_import();
@@ -163,12 +167,23 @@ std::string serialize_model(const Model& model) {
     kv->set_value(v);
   }
   graph_to_proto(model.graph, "main_graph", mp.mutable_graph());
+}
+
+std::string serialize_model_proto(const onnx::ModelProto& mp) {
   const size_t size = mp.ByteSizeLong();
   check(size < size_t(INT_MAX), "cannot export the model: it is ", size,
         " bytes, over protobuf's 2 GiB limit for one message");
   std::string bytes;
   check(mp.SerializeToString(&bytes), "cannot serialize the model to ONNX");
   return bytes;
+}
+
+}  // namespace detail
+
+std::string serialize_model(const Model& model) {
+  onnx::ModelProto mp;
+  detail::model_to_proto(model, &mp);
+  return detail::serialize_model_proto(mp);
 }
 
 void save_model(const Model& model, const std::string& path) {

@@ -1,7 +1,7 @@
 // Shared helpers of the ONNX importer, exporter and tensor files: TensorProto <->
 // Tensor conversion (every dtype, raw and typed fields, external data, sparse),
-// bounded protobuf parsing and file reading. Internal to core/onnx_io (and its tests):
-// it exposes protobuf types, so nothing outside onnx_io should include it.
+// bounded protobuf parsing and file reading. Internal to core/onnx_io, the ONNX-writing
+// core/export and their tests: it exposes protobuf types, so nothing else should include it.
 #pragma once
 
 #include <cstdint>
@@ -15,9 +15,17 @@
 #endif
 #include <onnx/onnx_pb.h>
 
+#include "core/ir/graph.h"
 #include "core/ir/tensor.h"
 
 namespace dnnf::onnx_io::detail {
+
+// Pieces of the exporter (onnx_export.cpp), for exporters that assemble their own
+// ModelProto (core/export): one node with its attributes (subgraphs recursively), a
+// whole model as serialize_model writes it, and the size-checked serialization.
+void node_to_proto(const Node& node, onnx::NodeProto* out);
+void model_to_proto(const Model& model, onnx::ModelProto* out);
+std::string serialize_model_proto(const onnx::ModelProto& mp);
 
 // Converts a TensorProto to a Tensor. `what` names the tensor in messages (e.g.
 // "initializer 'w'"). External data is resolved relative to `base_dir`; an empty

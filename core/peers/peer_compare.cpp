@@ -26,6 +26,7 @@ nlohmann::json CompareRow::to_json() const {
   j["source"] = source;
   if (!error.empty()) j["error"] = error;
   if (!note.empty()) j["note"] = note;
+  if (!detail.is_null()) j["detail"] = detail;
   return j;
 }
 
@@ -163,6 +164,7 @@ CompareRow emulate_peer(const std::string& peer, const Model& model) {
     const Emulation e = emulate(model, *table);
     row.layers = e.layers;
     row.fused_groups = e.fused_groups;
+    row.detail = {{"rule_hits", e.rule_hits}, {"single_ops", e.single_ops}, {"expanded", e.expanded}};
   } catch (const Error& err) {
     row.error = err.what();
   }

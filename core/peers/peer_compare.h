@@ -23,6 +23,7 @@ struct CompareRow {
   std::string source;         // "dnnf", "tool", "rules"
   std::string error;          // non-empty: the row failed
   std::string note;           // why emulated, cache hit, ...
+  nlohmann::json detail;      // rules rows: rule hits and single-operator kernels by op type
   nlohmann::json to_json() const;
 };
 

@@ -39,6 +39,12 @@ int spatial_extent(const Graph& g, const std::string& value) {
   return 0;
 }
 
+// Kernel depth of a 5-D Conv's weight (1 when unknown or not 5-D).
+int64_t kernel_depth(const Graph& g, const Node& n) {
+  const TensorType* w = n.inputs.size() > 1 ? g.type_of(n.inputs[1]) : nullptr;
+  return w && w->has_shape && w->rank() == 5 && w->dims[2].known() ? w->dims[2].value : 1;
+}
+
 bool any_nonzero(const std::vector<int64_t>& v) {
   for (int64_t x : v)
     if (x != 0) return true;
@@ -78,6 +84,13 @@ bool when_holds(const Graph& g, const Node& n, When when) {
     case When::Volumetric: return rank_of(g, in0) == 5;
     case When::VolumetricComputed: return rank_of(g, in0) == 5 && !g.is_graph_input(in0);
     case When::Planar: return rank_of(g, in0) >= 0 && rank_of(g, in0) <= 4;
+    case When::OneConvKernel:
+      return rank_of(g, in0) >= 0 && (rank_of(g, in0) <= 4 || (rank_of(g, in0) == 5 && kernel_depth(g, n) == 1));
+    case When::DeepKernel: return rank_of(g, in0) == 5 && kernel_depth(g, n) > 1;
+    case When::ReadsConv: {
+      const int64_t p = g.producer_index(in0);
+      return p >= 0 && g.nodes[size_t(p)].op_type == "Conv";
+    }
     case When::VolumetricWithBias:
       return rank_of(g, in0) == 5 && n.inputs.size() > 2 && !n.inputs[2].empty();
     case When::PadsNotSame: return !pads_same_or_valid(g, n);
@@ -89,7 +102,11 @@ bool when_holds(const Graph& g, const Node& n, When when) {
     case When::FullyConnectedOnFlatten: {
       if (!when_holds(g, n, When::FullyConnected)) return false;
       const int64_t p = g.producer_index(in0);
-      return p >= 0 && g.nodes[size_t(p)].op_type == "Flatten";
+      // A Flatten, or a Reshape that flattens a 4-D map to 2-D (older exports).
+      if (p < 0) return false;
+      const Node& flat = g.nodes[size_t(p)];
+      return flat.op_type == "Flatten" ||
+             (flat.op_type == "Reshape" && rank_of(g, flat.inputs[0]) == 4 && rank_of(g, in0) == 2);
     }
     case When::ReadsGraphInput: return g.is_graph_input(in0) && rank_of(g, in0) == 4;
     case When::ReadsConcat: {
@@ -103,6 +120,15 @@ bool when_holds(const Graph& g, const Node& n, When when) {
     case When::ScalarConstantIndex:
       return n.inputs.size() > 1 && !g.is_constant(in0) && g.is_constant(n.inputs[1]) &&
              rank_of(g, n.inputs[1]) == 0;
+    case When::CastNoOp: {
+      const TensorType* t = in0.empty() ? nullptr : g.type_of(in0);
+      if (!t || n.op_type != "Cast") return false;
+      const DType to = dtype_from_onnx(int(n.attr_int("to", 0)));
+      const auto is_index = [](DType d) { return d == DType::I32 || d == DType::I64; };
+      // MNN's Cast to bool targets DT_INT32 while comparisons yield DT_BOOL: never a no-op.
+      if (to == DType::Bool) return false;
+      return t->dtype == to || (is_index(t->dtype) && is_index(to));
+    }
     case When::ToChannelsLast:
       return rank_of(g, in0) == 4 && n.attr_ints("perm") == std::vector<int64_t>{0, 2, 3, 1};
   }
@@ -201,11 +227,7 @@ Emulation match_chains(const Graph& g, const PeerTable& table) {
         break;
       }
       int64_t add = r.extra;
-      if (r.extra_per_depth) {
-        const TensorType* w = n.inputs.size() > 1 ? g.type_of(n.inputs[1]) : nullptr;
-        const int64_t depth = w && w->has_shape && w->rank() == 5 && w->dims[2].known() ? w->dims[2].value : 1;
-        add += r.extra_per_depth * depth;
-      }
+      if (r.extra_per_depth) add += r.extra_per_depth * kernel_depth(g, n);
       if (r.extra_per_input && !n.inputs.empty() && shared_inputs.insert({r.name, n.inputs[0]}).second)
         add += r.extra_per_input;
       e.expanded += add;
@@ -241,6 +263,7 @@ Emulation match_chains(const Graph& g, const PeerTable& table) {
     if (!grouped) {
       taken[i] = true;
       e.layers++;
+      e.single_ops[n.op_type]++;
       // A composite recognised by a rewrite row (dnnf.LayerNormalization, dnnf.Gelu, ...)
       // is one kernel made of several ONNX operators.
       if (n.domain == "dnnf") e.fused_groups++;
@@ -249,8 +272,54 @@ Emulation match_chains(const Graph& g, const PeerTable& table) {
   return e;
 }
 
+namespace {
+
+// Nodes computed from constants alone (not Shape of a run-time value, which MNN keeps).
+std::vector<bool> constant_nodes(const Graph& g) {
+  std::vector<bool> constant(g.nodes.size(), false);
+  std::set<std::string> known;
+  for (const auto& [name, t] : g.initializers) known.insert(name);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {  // topological order
+    bool all = true;
+    for (const std::string& in : node_reads(g.nodes[i])) all &= in.empty() || known.count(in) != 0;
+    if (!all) continue;
+    constant[i] = true;
+    for (const std::string& o : g.nodes[i].outputs) known.insert(o);
+  }
+  return constant;
+}
+
+// Large values computed from constants that run-time operators read become initializers
+// (zeros of their type: the counts depend on the values being known, not on what they
+// are). Small ones are left to the constant-folding row, which computes them: rules that
+// test constant values (the GELU pattern's 0.5 and sqrt(2)) need the real values.
+void load_time_values_to_constants(Graph& g) {
+  constexpr int64_t kLarge = int64_t(1) << 20;
+  const std::vector<bool> load_time = constant_nodes(g);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (!load_time[i]) continue;
+    for (const std::string& o : g.nodes[i].outputs) {
+      const TensorType* t = o.empty() ? nullptr : g.type_of(o);
+      if (!t || !t->is_static() || (t->numel_or(0) < kLarge && g.nodes[i].op_type != "ConstantOfShape")) continue;
+      bool read_at_run_time = false;
+      for (size_t u : g.consumer_indices(o)) read_at_run_time |= !load_time[u];
+      if (read_at_run_time) g.initializers.emplace(o, Tensor(t->dtype, *t->static_shape()));
+    }
+  }
+  std::vector<Node> kept;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    bool all_constant = true;
+    for (const std::string& o : g.nodes[i].outputs) all_constant &= o.empty() || g.initializers.count(o) != 0;
+    if (!(load_time[i] && all_constant)) kept.push_back(std::move(g.nodes[i]));
+  }
+  g.nodes = std::move(kept);
+}
+
+}  // namespace
+
 Emulation emulate(const Model& model, const PeerTable& table) {
   Model m = model;
+  if (table.folds_large_constants) load_time_values_to_constants(m.graph);
   std::map<std::string, int64_t> rewrite_hits;
   for (const PeerRule& r : table.rules) {
     if (r.kind != RuleKind::Rewrite) continue;

@@ -24,6 +24,9 @@ struct Emulation {
   std::map<std::string, int64_t> rule_hits;  // per row: rewrites applied / chains matched / nodes expanded
   int64_t expanded = 0;      // kernels added (or, negative, removed) by Expand rows
   std::vector<EmulatedGroup> groups;
+  // Kernels left as single operators, by op type (groups are in `groups`): what to hold
+  // against a peer's real op list when the counts differ.
+  std::map<std::string, int64_t> single_ops;
 };
 
 // `model` is copied; shapes must be inferred (dnnf::load_and_infer).

@@ -33,11 +33,14 @@ enum class When {
   Volumetric,           // Conv/pool on a 5-D (N,C,D,H,W) input
   VolumetricComputed,   // the same, on a computed value (not a graph input)
   Planar,               // Conv/pool on an input of rank 4 or less
+  OneConvKernel,        // a Conv that is one 2-D convolution kernel: planar, or 5-D with kernel depth 1
+  DeepKernel,           // a 5-D Conv whose kernel depth is over 1
+  ReadsConv,            // the node's first input is a Conv's output
   VolumetricWithBias,   // 5-D Conv with a bias input
   PadsNotSame,          // Conv/pool with pads a TF SAME or VALID padding cannot express
   Padded,               // pool with a non-zero pad
   FullyConnected,       // MatMul/Gemm whose B is a constant 2-D matrix
-  FullyConnectedOnFlatten,  // the same, reading a Flatten's output
+  FullyConnectedOnFlatten,  // the same, reading a Flatten's output (or a 4-D -> 2-D Reshape's)
   ReadsGraphInput,      // a planar Conv reading a graph input
   WritesGraphOutput,    // the node's first output is a graph output
   ReadsConcat,          // the node's first input is a Concat's output
@@ -46,6 +49,7 @@ enum class When {
   DynamicIndices,       // Gather with non-constant indices
   ScalarConstantIndex,  // Gather of a computed tensor at one constant scalar index
   ToChannelsLast,       // Transpose (0,2,3,1) of a 4-D tensor
+  CastNoOp,             // Cast to the input's own type, or between int32 and int64 (not to bool)
 };
 
 // Which other operand a chain step may have besides the chain's value.
@@ -86,6 +90,10 @@ struct PeerTable {
   std::string system;   // display name
   std::string sources;  // where the rows come from
   std::vector<PeerRule> rules;
+  // The converter computes every value that depends on constants only, however large
+  // (dnnf's folding stops at a size limit; files stripped of their weights rebuild them
+  // with ConstantOfShape, and the peer sees constant weights).
+  bool folds_large_constants = false;
 };
 
 // Every table, in the order `dnnf compare` lists peers.

@@ -138,15 +138,23 @@ PeerTable mnn_table() {
               expand("fc-after-flatten", "a converted MatMul reading a Flatten needs no ConvertTensor in front",
                      "merge: ConvertMatMulToConv2D (MNN 3.6.1 output after Flatten)", {"MatMul", "Gemm"},
                      When::FullyConnectedOnFlatten, 0, -1),
-              // A 5-D Conv is unrolled over the kernel depth: Shape/SliceTf/Mul/Concat/Reshape
-              // computing the folded shape, ConvertTensor (below), Im2Col, Reshape/Transpose/Reshape, Unpack,
-              // per depth slice a ConvertTensor and a 2-D Convolution, an Eltwise sum, then
-              // Shape/SliceTf/Concat/Reshape/Transpose back to 5-D.
-              expand("conv3d-unrolled", "Conv3D -> Im2Col, one 2-D Convolution per kernel depth slice, Eltwise sum, reshapes",
-                     "onnx: Conv3D converted through Im2Col + Convolution (MNN 3.6.1 output)", {"Conv"},
-                     When::Volumetric, 24, 0, 2),
+              // A 5-D Conv is unrolled over the kernel depth (MNN 3.6.1 output, operator by
+              // operator): per Conv, Concat/Reshape (4 each), Transpose (2), Im2Col, Unpack, and
+              // Shape/2 SliceTf/Concat/Reshape/Transpose back to 5-D; per kernel depth slice a
+              // ConvertTensor and a 2-D Convolution; an Eltwise sum of the slices when the depth
+              // is over 1. The Shape, 5 SliceTf and 3 Mul that compute the folded input shape are
+              // identical for Convs reading one value, and postconvert/FuseDupOp merges them.
+              expand("conv3d-unrolled", "Conv3D -> Im2Col, one 2-D Convolution per kernel depth slice, reshapes",
+                     "onnx: Conv3D converted through Im2Col + Convolution; postconvert: FuseDupOp (MNN 3.6.1 output)",
+                     {"Conv"}, When::Volumetric, 14, 9, 2),
+              expand("conv3d-depth-sum", "Eltwise sum of the per-slice Convolutions (kernel depth over 1)",
+                     "onnx: Conv3D through Im2Col (MNN 3.6.1 output: Eltwise after the slices)", {"Conv"},
+                     When::DeepKernel, 1),
               expand("conv3d-nc4hw4-input", "ConvertTensor to NC4HW4 in front of Im2Col (not needed on a graph input)",
                      "onnx: Conv3D through Im2Col (MNN 3.6.1 output)", {"Conv"}, When::VolumetricComputed, 1),
+              expand("nc4hw4-reduce", "ConvertTensor NC4HW4 -> NCHW between a Convolution and a reduction",
+                     "postconvert: AddTensorFormatConverter (MNN 3.6.1 output: ..._Conv_output_0___tr4logits)",
+                     {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd"}, When::ReadsConv, 1),
               // Gather normalises its indices for negative values: (i + n) mod n, then GatherV2.
               expand("gather-index-normalised", "Gather with computed indices -> Add, Mod, GatherV2",
                      "onnx: GatherOnnx (negative index handling)", {"Gather"}, When::DynamicIndices, 2),
@@ -155,18 +163,23 @@ PeerTable mnn_table() {
               expand("gather-scalar-index", "Gather at a scalar constant index -> run-time index arithmetic + GatherV2",
                      "onnx: GatherOnnx (scalar index, shape taken at run time)", {"Gather"},
                      When::ScalarConstantIndex, 10),
+              // MNN keeps int64 data as int32, so a Cast between the two is a no-op as well.
+              expand("cast-no-op", "Cast to the type the value already has (int32 and int64 count as one) -> removed",
+                     "postconvert: RemoveUnusefulOp (CastParam srcT == dstT, INT64 <-> INT32)", {"Cast"},
+                     When::CastNoOp, -1),
               // Softplus has no MNN kernel: log(exp(x) + 1) as UnaryOp EXP, BinaryOp ADD, UnaryOp LOG.
               expand("softplus-decomposed", "Softplus -> EXP, ADD, LOG",
                      "onnx: SoftplusOnnx (MNN 3.6.1 output: EXP, ADD, LOG per Softplus)", {"Softplus"}, When::Always, 2),
-              chain("conv-relu", "Convolution/Deconvolution (also a converted MatMul) + Relu or Relu6 -> relu/relu6 flag",
+              chain("conv-relu", "Convolution/Deconvolution (also a converted MatMul or a depth-1 Conv3D) + Relu or Relu6 -> relu/relu6 flag",
                     "postconvert: MergeReluToConvolution, MergeRelu6ToConvolution",
-                    {ops({"Conv", "ConvTranspose"}, When::Planar), ops({"Relu", "Clip"})}),
+                    {ops({"Conv", "ConvTranspose"}, When::OneConvKernel), ops({"Relu", "Clip"})}),
               chain("matmul-bias", "MatMul with constant weight + bias Add (+ Relu) -> one Convolution",
                     "merge: ConvertMatMulToConv2D (bias), MergeReluToConvolution",
                     {ops({"MatMul", "Gemm"}, When::FullyConnected), constant_operand({"Add"}), optional({"Relu", "Clip"})}),
               chain("fc-relu", "converted MatMul/Gemm + Relu -> relu flag", "postconvert: MergeReluToConvolution",
                     {ops({"MatMul", "Gemm"}, When::FullyConnected), ops({"Relu", "Clip"})}),
-          }};
+          },
+          /*folds_large_constants=*/true};
 }
 
 // TensorFlow Lite through onnx2tf (ONNX -> TF -> TFLite converter with its MLIR passes).

@@ -208,5 +208,81 @@ TEST(PeersExpansion, MnnSiluIsOneUnary) {
   EXPECT_EQ(run(m, "tflite").layers, 2);  // LOGISTIC, MUL
 }
 
+TEST(PeersExpansion, MnnDepthOneConv3dIsOneConvolutionCarryingItsRelu) {
+  // A (1,3,3) kernel unrolls into one 2-D Convolution: 1 + 14 + 9 + 2 x 1 kernels, no
+  // Eltwise sum, and the Relu becomes the Convolution's relu flag.
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{1, 2, 4, 6, 6});
+  const std::string c = b.node("Conv", {x, b.constant("w", filled({4, 2, 1, 3, 3}, 0.1f))},
+                               {{"kernel_shape", ints({1, 3, 3})}, {"pads", ints({0, 1, 1, 0, 1, 1})}});
+  b.output(b.node("Relu", {c}));
+  const Emulation e = run(b.finish(), "mnn");
+  EXPECT_EQ(e.layers, 1 + 14 + 9 + 2);
+  EXPECT_EQ(hits(e, "conv3d-depth-sum"), 0);
+  EXPECT_EQ(hits(e, "conv-relu"), 1);
+}
+
+TEST(PeersExpansion, MnnConv3dsReadingOneValueShareTheirShapeOperators) {
+  // Two 1x1x1 Conv3Ds of one computed value: each 1 + 14 + 2 kernels, a ConvertTensor in
+  // front and one before its graph output; the 9 shape operators once (FuseDupOp).
+  GraphBuilder b;
+  const std::string x = b.node("Relu", {b.input("x", DType::F32, Shape{1, 2, 4, 6, 6})});
+  for (const char* w : {"w1", "w2"})
+    b.output(b.node("Conv", {x, b.constant(w, filled({4, 2, 1, 1, 1}, 0.1f))}, {{"kernel_shape", ints({1, 1, 1})}}));
+  const Emulation e = run(b.finish(), "mnn");
+  EXPECT_EQ(e.layers, 1 + 2 * (1 + 14 + 2 + 1 + 1) + 9);
+  EXPECT_EQ(hits(e, "conv3d-unrolled"), 2);
+}
+
+TEST(PeersExpansion, MnnRemovesCastsToTheTypeAValueHas) {
+  auto cast_layers = [](DType from, DType to) {
+    GraphBuilder b;
+    const std::string x = b.node("Neg", {b.input("x", from, Shape{1, 8})});
+    b.output(b.node("Cast", {x}, {{"to", Attribute::from_int(dtype_to_onnx(to))}}));
+    return run(b.finish(), "mnn").layers;
+  };
+  EXPECT_EQ(cast_layers(DType::F32, DType::F32), 1);  // Neg only
+  EXPECT_EQ(cast_layers(DType::I64, DType::I32), 1);  // MNN keeps int64 as int32
+  EXPECT_EQ(cast_layers(DType::F32, DType::I32), 2);
+  GraphBuilder b;  // a comparison's bool cast to bool: MNN's Cast targets int32 and stays
+  const std::string x = b.input("x", DType::F32, Shape{1, 8});
+  const std::string eq = b.node("Equal", {x, b.constant("z", filled({1}, 0.f))});
+  b.output(b.node("Cast", {eq}, {{"to", Attribute::from_int(dtype_to_onnx(DType::Bool))}}));
+  EXPECT_EQ(run(b.finish(), "mnn").layers, 2);
+}
+
+TEST(PeersExpansion, MnnConvertsLayoutBetweenAConvolutionAndAReduction) {
+  GraphBuilder b;
+  const std::string x = b.node("Relu", {b.input("x", DType::F32, Shape{1, 2, 6, 6})});
+  const std::string c = b.node("Conv", {x, b.constant("w", filled({4, 2, 1, 1}, 0.1f))}, {{"kernel_shape", ints({1, 1})}});
+  b.output(b.node("ReduceMean", {c}, {{"axes", ints({2, 3})}}));
+  const Emulation e = run(b.finish(), "mnn");
+  EXPECT_EQ(hits(e, "nc4hw4-reduce"), 1);
+  EXPECT_EQ(e.layers, 4);  // Relu, Convolution, ConvertTensor, Reduction
+}
+
+TEST(PeersExpansion, MnnFullyConnectedAfterAFlatteningReshape) {
+  // Older exports flatten with Reshape(x, [1, -1]): no ConvertTensor in front either.
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{1, 4, 2, 2});
+  const std::string f = b.node("Reshape", {x, b.constant("s", Tensor::vector_i64({1, -1}))});
+  b.output(b.node("Gemm", {f, b.constant("w", filled({16, 3}, 0.1f)), b.constant("c", filled({3}, 0.f))}));
+  const Emulation e = run(b.finish(), "mnn");
+  EXPECT_EQ(hits(e, "fc-after-flatten"), 1);
+  EXPECT_EQ(e.layers, 1 + 11);
+}
+
+TEST(PeersExpansion, MnnTakesWeightsRebuiltByConstantOfShapeAsConstants) {
+  // Files stripped of their weights rebuild them with ConstantOfShape; MNN computes them
+  // at conversion, so the Gemm is a fully connected layer (1 + 6 + 5 kernels).
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{2, 8});
+  const std::string w = b.node("ConstantOfShape", {b.constant("ws", Tensor::vector_i64({8, 4}))});
+  b.output(b.node("Gemm", {x, w}));
+  const Emulation e = run(b.finish(), "mnn");
+  EXPECT_EQ(hits(e, "fc-as-conv"), 1);
+  EXPECT_EQ(e.layers, 1 + 6 + 5);
+}
+
 }  // namespace
 }  // namespace dnnf::peers
