@@ -18,16 +18,17 @@ def mnnconvert():
 def run(path, workdir):
     import MNN
     version = MNN.version() if hasattr(MNN, "version") else "unknown"
+    workdir = os.path.abspath(workdir)
     src = bound_model_path(path, workdir)
     mnn_file = os.path.join(workdir, "model.mnn")
     r = subprocess.run([mnnconvert(), "-f", "ONNX", "--modelFile", src, "--MNNModel", mnn_file, "--bizCode", "dnnf"],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, cwd=workdir)  # it writes scratch files into its cwd
     if r.returncode != 0 or not os.path.exists(mnn_file):
         tail = (r.stdout + r.stderr).strip().splitlines()[-3:]
         raise RuntimeError("mnnconvert failed: " + " | ".join(tail))
     json_file = os.path.join(workdir, "ops.txt")
     r = subprocess.run([mnnconvert(), "-f", "MNN", "--modelFile", mnn_file, "--JsonFile", json_file],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, cwd=workdir)
     if r.returncode != 0 or not os.path.exists(json_file):
         raise RuntimeError("mnnconvert JSON dump failed: " + (r.stdout + r.stderr).strip()[-300:])
     os.remove(mnn_file)
