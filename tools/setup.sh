@@ -14,7 +14,7 @@ packages=(
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
   qt6-base-dev qt6-svg-dev qt6-charts-dev qt6-qpa-plugins libgraphviz-dev
-  libvulkan-dev mesa-vulkan-drivers glslc libshaderc-dev vulkan-validationlayers
+  libvulkan-dev mesa-vulkan-drivers glslc libshaderc-dev glslang-dev spirv-tools vulkan-validationlayers
   g++-aarch64-linux-gnu qemu-user xvfb python3-onnx python3-numpy
 )
 

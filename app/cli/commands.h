@@ -18,6 +18,7 @@ int cmd_db(const CommandArgs& args);
 int cmd_compare(const CommandArgs& args);
 int cmd_peers(const CommandArgs& args);
 int cmd_bench(const CommandArgs& args);
+int cmd_devices(const CommandArgs& args);
 int cmd_export(const CommandArgs& args);
 
 }  // namespace dnnf::cli

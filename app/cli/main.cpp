@@ -21,7 +21,7 @@ struct Command {
 const Command kCommands[] = {
     {"inspect", dnnf::cli::cmd_inspect, "inspect MODEL [--json FILE] [--dim NAME=SIZE]..."},
     {"run", dnnf::cli::cmd_run,
-     "run MODEL [--backend reference|cpu] [--no-fusion] [--no-rewrite] [--threads N] [--input NAME=FILE.pb|FILE.npy]... "
+     "run MODEL [--backend reference|cpu|vulkan] [--device N] [--profile] [--no-fusion] [--no-rewrite] [--threads N] [--input NAME=FILE.pb|FILE.npy]... "
      "[--output DIR] [--check] [--check-all] [--rtol X] [--atol X] [--seed N] [--dim NAME=SIZE]... [--json FILE]"},
     {"conformance", dnnf::cli::cmd_conformance,
      "conformance DIR... [--filter TEXT] [--json FILE] [--quiet]"},
@@ -35,6 +35,7 @@ const Command kCommands[] = {
      "compare MODEL [--peers tflite,mnn,onnxruntime,tvm|all] [--source auto|tool|rules] [--timeout SECONDS] [--no-cache] "
      "[--no-measure] [--no-db] [--dim NAME=SIZE]... [--json FILE]"},
     {"peers", dnnf::cli::cmd_peers, "peers (--setup | --status | --rules [PEER]) [--json FILE]"},
+    {"devices", dnnf::cli::cmd_devices, "devices [--json FILE]"},
     {"bench", dnnf::cli::cmd_bench,
      "bench MODEL [--backend cpu] [--threads N] [--no-fusion] [--no-rewrite] [--runs N] [--warmup N] "
      "[--trace FILE.json] [--json FILE] [--dim NAME=SIZE]..."},

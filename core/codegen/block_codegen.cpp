@@ -107,7 +107,8 @@ class BlockCodegen {
     for (const auto& [v, n] : producer_) produced_.insert(v);
   }
 
-  std::optional<BlockKernel> run(std::string* why) {
+  // Everything but the text: supported operators, stages, buffers and aliases.
+  std::optional<BlockLayout> layout(std::string* why) {
     for (const Node* n : nodes_)
       if (!node_supported(g_, *n, why)) {
         *why = n->label() + ": " + *why;
@@ -121,50 +122,12 @@ class BlockCodegen {
       }
     }
     Planned plan = plan_stages();
-    // Second pass: final buffers, then emission.
-    EmitContext cx(g_, nodes_);
-    for (const auto& [v, root] : aliases_) cx.set_alias(v, root);
-    add_buffers(cx, plan);
-    std::string functions, run, prepare, release;
-    int packs = 0, merged = 0;
-    for (size_t i = 0; i < plan.stages.size(); ++i) {
-      const Stage& s = plan.stages[i];
-      StageCode c = emit_stage(cx, s, int(i), packs);
-      if (cx.unsupported()) {
-        *why = cx.unsupported_reason();
-        return std::nullopt;
-      }
-      functions += c.functions;
-      run += c.run;
-      prepare += c.prepare;
-      packs += c.packs;
-      merged += int(s.epilogue.size());
-      // Values of this stage are in memory for the stages after it.
-      if (s.store_value) cx.set_available(s.value, true);
-      for (const std::string& e : s.epilogue) cx.set_available(e, true);
-    }
-    std::string src = kernel_prelude();
-    if (packs > 1) src.replace(src.find("void* packs[1]"), 14, "void* packs[" + std::to_string(packs) + "]");
-    src += cx.globals();
-    src += functions;
-    src += "extern \"C\" void @K@(const dnnf_kernel_args* a) {\n" + run + "}\n";
-    src += "extern \"C\" void* @K@_prepare(const dnnf_kernel_args* a) {\n";
-    if (packs) {
-      src += "  dnnf_state_* st = new dnnf_state_();\n" + prepare + "  return st;\n}\n";
-      src += "extern \"C\" void @K@_release(void* s, const dnnf_api* api) {\n"
-             "  dnnf_state_* st = (dnnf_state_*)s; if (!st) return;\n"
-             "  for (void* q : st->packs) if (q) api->release(q);\n  delete st;\n}\n";
-    } else {
-      src += "  (void)a; return 0;\n}\nextern \"C\" void @K@_release(void* s, const dnnf_api* api) { (void)s; (void)api; }\n";
-    }
-    BlockKernel k;
-    k.symbol = "dnnf_k" + hex(fnv1a(src));
-    for (size_t p; (p = src.find("@K@")) != std::string::npos;) src.replace(p, 3, k.symbol);
-    k.code = std::move(src);
-    k.buffers = cx.buffers();
-    k.stages = int(plan.stages.size());
-    k.merged_epilogues = merged;
-    return k;
+    BlockLayout l;
+    l.nodes = nodes_;
+    l.aliases = aliases_;
+    l.buffers = buffers_of(plan);
+    l.stages = std::move(plan.stages);
+    return l;
   }
 
  private:
@@ -185,7 +148,8 @@ class BlockCodegen {
   }
 
   // Inputs (including constants read as arrays), outputs, then scratch.
-  void add_buffers(EmitContext& cx, const Planned& plan) const {
+  std::vector<KernelBuffer> buffers_of(const Planned& plan) const {
+    std::vector<KernelBuffer> out;
     std::set<std::string> seen, by_pointer;  // GEMM/conv operands are passed as arrays
     for (const Node* n : nodes_) {
       std::string why;
@@ -197,16 +161,16 @@ class BlockCodegen {
       for (const std::string& in : n->inputs) {
         if (in.empty() || produced_.count(in) || seen.count(in)) continue;
         seen.insert(in);
-        const Tensor* c = cx.constant(in);
-        if (c && c->numel() == 1 && !by_pointer.count(in)) continue;  // inlined as a literal
-        KernelBuffer b{in, g_.type_of(in)->dtype, *g_.type_of(in)->static_shape(), BufferRole::Input, c != nullptr};
-        cx.add_buffer(b);
-        cx.set_available(in, true);
+        auto c = g_.initializers.find(in);
+        const bool constant = c != g_.initializers.end();
+        if (constant && c->second.numel() == 1 && !by_pointer.count(in)) continue;  // inlined as a literal
+        out.push_back({in, g_.type_of(in)->dtype, *g_.type_of(in)->static_shape(), BufferRole::Input, constant});
       }
     for (const std::string& o : block_.outputs)
-      cx.add_buffer({o, g_.type_of(o)->dtype, *g_.type_of(o)->static_shape(), BufferRole::Output, false});
+      out.push_back({o, g_.type_of(o)->dtype, *g_.type_of(o)->static_shape(), BufferRole::Output, false});
     for (const std::string& v : plan.scratch)
-      cx.add_buffer({v, g_.type_of(v)->dtype, *g_.type_of(v)->static_shape(), BufferRole::Scratch, false});
+      out.push_back({v, g_.type_of(v)->dtype, *g_.type_of(v)->static_shape(), BufferRole::Scratch, false});
+    return out;
   }
 
   Planned plan_stages() {
@@ -380,11 +344,76 @@ class BlockCodegen {
   std::map<std::string, std::string> aliases_;  // GEMM/conv operand -> the memory it views
 };
 
+// The C++ kernel of a planned block.
+std::optional<BlockKernel> emit_cpp(const Graph& graph, const BlockLayout& layout, std::string* why) {
+  EmitContext cx(graph, layout.nodes);
+  bind_layout(cx, layout);
+  std::string functions, run, prepare, release;
+  int packs = 0, merged = 0;
+  for (size_t i = 0; i < layout.stages.size(); ++i) {
+    const Stage& s = layout.stages[i];
+    StageCode c = emit_stage(cx, s, int(i), packs);
+    if (cx.unsupported()) {
+      *why = cx.unsupported_reason();
+      return std::nullopt;
+    }
+    functions += c.functions;
+    run += c.run;
+    prepare += c.prepare;
+    packs += c.packs;
+    merged += int(s.epilogue.size());
+    // Values of this stage are in memory for the stages after it.
+    if (s.store_value) cx.set_available(s.value, true);
+    for (const std::string& e : s.epilogue) cx.set_available(e, true);
+  }
+  std::string src = kernel_prelude();
+  if (packs > 1) src.replace(src.find("void* packs[1]"), 14, "void* packs[" + std::to_string(packs) + "]");
+  src += cx.globals();
+  src += functions;
+  src += "extern \"C\" void @K@(const dnnf_kernel_args* a) {\n" + run + "}\n";
+  src += "extern \"C\" void* @K@_prepare(const dnnf_kernel_args* a) {\n";
+  if (packs) {
+    src += "  dnnf_state_* st = new dnnf_state_();\n" + prepare + "  return st;\n}\n";
+    src += "extern \"C\" void @K@_release(void* s, const dnnf_api* api) {\n"
+           "  dnnf_state_* st = (dnnf_state_*)s; if (!st) return;\n"
+           "  for (void* q : st->packs) if (q) api->release(q);\n  delete st;\n}\n";
+  } else {
+    src += "  (void)a; return 0;\n}\nextern \"C\" void @K@_release(void* s, const dnnf_api* api) { (void)s; (void)api; }\n";
+  }
+  BlockKernel k;
+  k.symbol = "dnnf_k" + hex(fnv1a(src));
+  for (size_t p; (p = src.find("@K@")) != std::string::npos;) src.replace(p, 3, k.symbol);
+  k.code = std::move(src);
+  k.buffers = cx.buffers();
+  k.stages = int(layout.stages.size());
+  k.merged_epilogues = merged;
+  return k;
+}
+
 }  // namespace
+
+void bind_layout(EmitContext& cx, const BlockLayout& layout) {
+  for (const auto& [v, root] : layout.aliases) cx.set_alias(v, root);
+  for (const KernelBuffer& b : layout.buffers) {
+    cx.add_buffer(b);
+    if (b.role == BufferRole::Input) cx.set_available(b.value, true);
+  }
+}
+
+std::optional<BlockLayout> plan_block(const Graph& graph, const fusion::FusedBlock& block, std::string* why) {
+  try {
+    return BlockCodegen(graph, block).layout(why);
+  } catch (const Error& e) {
+    *why = e.what();
+    return std::nullopt;
+  }
+}
 
 std::optional<BlockKernel> generate_block(const Graph& graph, const fusion::FusedBlock& block, std::string* why) {
   try {
-    return BlockCodegen(graph, block).run(why);
+    std::optional<BlockLayout> layout = BlockCodegen(graph, block).layout(why);
+    if (!layout) return std::nullopt;
+    return emit_cpp(graph, *layout, why);
   } catch (const Error& e) {
     *why = e.what();
     return std::nullopt;

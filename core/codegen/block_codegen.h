@@ -4,11 +4,13 @@
 // (buffers are numbered, not named), so the kernel cache shares them.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/codegen/emit_context.h"
+#include "core/codegen/stages.h"
 #include "core/fusion/fusion_plan.h"
 
 namespace dnnf::codegen {
@@ -28,6 +30,23 @@ bool node_supported(const Graph& graph, const Node& node, std::string* why);
 // Whether the generated kernel reads `operand` of `consumer` from memory (GEMM and
 // convolution operands are packed from memory; everything else is read lazily).
 bool operand_in_memory(const Graph& graph, const Node& consumer, const std::string& operand);
+
+// The language-independent plan of a block's code: its stages (anchors with merged
+// epilogues, pointwise stages), buffers in kernel-argument order, and the operands that
+// are reshaped views of other values' memory. The C++ kernels and the GLSL shaders are
+// both written from it.
+struct BlockLayout {
+  std::vector<const Node*> nodes;               // the block's nodes, graph order
+  std::vector<Stage> stages;
+  std::vector<KernelBuffer> buffers;
+  std::map<std::string, std::string> aliases;   // value -> the value whose memory it views
+};
+
+// nullopt (with `why`) when some operator is unsupported.
+std::optional<BlockLayout> plan_block(const Graph& graph, const fusion::FusedBlock& block, std::string* why);
+
+// Adds the layout's buffers and aliases to `cx` and marks the block inputs readable.
+void bind_layout(EmitContext& cx, const BlockLayout& layout);
 
 // Generates the kernel of `block`; nullopt (with `why`) when some operator is unsupported.
 std::optional<BlockKernel> generate_block(const Graph& graph, const fusion::FusedBlock& block, std::string* why);

@@ -71,7 +71,8 @@ std::optional<int64_t> inner_coefficient(const Ix& e, int var) {
   return coef;
 }
 
-EmitContext::EmitContext(const Graph& graph, const std::vector<const Node*>& nodes) : graph_(graph) {
+EmitContext::EmitContext(const Graph& graph, const std::vector<const Node*>& nodes, const Dialect* dialect)
+    : graph_(graph), dialect_(dialect ? dialect : &cpp_dialect()) {
   for (const Node* n : nodes)
     for (const std::string& o : n->outputs)
       if (!o.empty()) producers_[o] = n;
@@ -142,7 +143,7 @@ std::string EmitContext::memo_key(const std::string& v, const std::vector<Ix>& i
 
 std::string EmitContext::bind(Body& body, const std::string& expr) {
   const std::string name = fresh();
-  body.lines.push_back("const T " + name + " = " + expr + ";");
+  body.lines.push_back(dialect_->bind(name, expr));
   return name;
 }
 
@@ -169,11 +170,11 @@ std::string EmitContext::value_at(Body& body, const std::string& v, const std::v
   std::string result;
   const Tensor* c = constant(v);
   if (c && c->numel() == 1) {
-    result = "splat<T>(" + float_literal(c->get_f64(0)) + ")";
+    result = lit(c->get_f64(0));
   } else if (available(v) || c || !producer(v)) {
     if (buffer_slot(v) < 0) {
       mark_unsupported("value '" + v + "' is read but not in memory");
-      return "splat<T>(0.0f)";
+      return splat("0.0f");
     }
     result = load(body, v, ix_linear(idx, row_major_strides(shape_of(v))));
   } else {
@@ -181,7 +182,7 @@ std::string EmitContext::value_at(Body& body, const std::string& v, const std::v
     const PullRow* row = find_pull(n.op_type);
     if (!row) {
       mark_unsupported(n.op_type + " cannot be inlined");
-      return "splat<T>(0.0f)";
+      return splat("0.0f");
     }
     size_t out = 0;
     while (n.outputs[out] != v) ++out;
@@ -208,7 +209,7 @@ std::string EmitContext::load(Body& body, const std::string& value, const Ix& ad
   const bool is_float = buffers_[size_t(slot)].dtype == DType::F32;
   const std::optional<int64_t> coef = vectorised_ ? inner_coefficient(address, inner_) : std::optional<int64_t>(0);
   std::string expr;
-  if (coef && *coef == 0) expr = "splat<T>((float)" + b + "[" + ix(address) + "])";
+  if (coef && *coef == 0) expr = splat(dialect_->element(slot, ix(address)));
   else if (coef && *coef == 1 && is_float) expr = "load<T>(" + b + " + " + ix(address) + ")";
   else expr = gather_lambda(value, address);
   return bind(body, expr);
@@ -218,6 +219,7 @@ std::string EmitContext::store(const std::string& value, const Ix& address, cons
   const int slot = buffer_slot(value);
   const std::string b = "b" + std::to_string(slot);
   const bool is_float = buffers_[size_t(slot)].dtype == DType::F32;
+  if (!vectorised_) return dialect_->scalar_store(slot, ix(address), expr, is_float);
   const std::string cast = is_float ? "x" : "(uint8_t)(x != 0.0f)";
   const std::optional<int64_t> coef = vectorised_ ? inner_coefficient(address, inner_) : std::optional<int64_t>(0);
   if (is_float && coef && (*coef == 1 || !vectorised_)) return "store(" + b + " + " + ix(address) + ", " + expr + ");";
@@ -233,19 +235,23 @@ std::string EmitContext::store(const std::string& value, const Ix& address, cons
 
 Ix EmitContext::clamp(const Ix& e, int64_t lo, int64_t hi) {
   if (e->lo >= lo && e->hi <= hi) return e;
+  return ix_opaque("ix_clamp(" + ix_placeholder(e) + ", " + int_lit(lo) + ", " + int_lit(hi) + ")", vars_of(e),
+                   std::max(lo, std::min(e->lo, hi)), std::min(hi, std::max(e->hi, lo)));
+}
+
+std::string EmitContext::ix_placeholder(const Ix& e) const {
   std::vector<std::string> ph;
   for (size_t i = 0; i < names_.size(); ++i) ph.push_back("$" + std::to_string(i) + "$");
-  return ix_opaque("ix_clamp(" + ix_text(e, ph) + ", " + std::to_string(lo) + "LL, " + std::to_string(hi) + "LL)",
-                   vars_of(e), std::max(lo, std::min(e->lo, hi)), std::min(hi, std::max(e->hi, lo)));
+  return ix_text(e, ph, dialect_->ix());
 }
 
 std::string EmitContext::index_in_range(Body& body, const Ix& e, int64_t lo, int64_t hi_exclusive) {
-  if (e->lo >= lo && e->hi < hi_exclusive) return "splat<T>(1.0f)";
-  if (e->hi < lo || e->lo >= hi_exclusive) return "splat<T>(0.0f)";
+  if (e->lo >= lo && e->hi < hi_exclusive) return splat("1.0f");
+  if (e->hi < lo || e->lo >= hi_exclusive) return splat("0.0f");
   const bool lanes = vectorised_ && inner_ >= 0 && uses_var(e, inner_);
   if (!lanes)
-    return bind(body, "splat<T>((" + ix(e) + " >= " + std::to_string(lo) + "LL && " + ix(e) + " < " +
-                          std::to_string(hi_exclusive) + "LL) ? 1.0f : 0.0f)");
+    return bind(body, splat("(" + ix(e) + " >= " + int_lit(lo) + " && " + ix(e) + " < " + int_lit(hi_exclusive) +
+                            ") ? 1.0f : 0.0f"));
   std::vector<std::string> lane_names = names_;
   lane_names[size_t(inner_)] = names_[size_t(inner_)] + "l";
   const std::string t = ix_text(e, lane_names);

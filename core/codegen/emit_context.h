@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/codegen/dialect.h"
 #include "core/codegen/index_expr.h"
 #include "core/ir/graph.h"
 
@@ -49,9 +50,15 @@ struct BufferRead {
 
 class EmitContext {
  public:
-  EmitContext(const Graph& graph, const std::vector<const Node*>& nodes);
+  // `dialect`: the language to write (C++ for the CPU kernels when null).
+  EmitContext(const Graph& graph, const std::vector<const Node*>& nodes, const Dialect* dialect = nullptr);
 
   const Graph& graph() const { return graph_; }
+  const Dialect& dialect() const { return *dialect_; }
+  // A scalar broadcast to T, a float literal broadcast to T, an index literal.
+  std::string splat(const std::string& scalar) const { return dialect_->splat(scalar); }
+  std::string lit(double v) const { return splat(dialect_->float_literal(v)); }
+  std::string int_lit(int64_t v) const { return std::to_string(v) + dialect_->ix().int_suffix; }
   const Node* producer(const std::string& value) const;  // in-block producer or nullptr
   std::vector<int64_t> shape_of(const std::string& value) const;
   DType dtype_of(const std::string& value) const;
@@ -76,7 +83,9 @@ class EmitContext {
   void reset_vars();
 
   std::string fresh(const std::string& prefix = "t");
-  std::string ix(const Ix& e) const { return ix_text(e, names_); }
+  std::string ix(const Ix& e) const { return ix_text(e, names_, dialect_->ix()); }
+  // Placeholder text of `e` ($<var>$ for each loop variable) for an opaque index.
+  std::string ix_placeholder(const Ix& e) const;
 
   // The value `v` at multi-index `idx` as a T expression (a local name or a literal).
   std::string value_at(Body& body, const std::string& v, const std::vector<Ix>& idx);
@@ -116,6 +125,7 @@ class EmitContext {
   std::string gather_lambda(const std::string& value, const Ix& address);
 
   const Graph& graph_;
+  const Dialect* dialect_;
   std::map<std::string, const Node*> producers_;
   std::vector<KernelBuffer> buffers_;
   std::map<std::string, int> slots_;

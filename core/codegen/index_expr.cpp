@@ -261,10 +261,16 @@ std::vector<Ix> ix_unravel(const Ix& linear, const std::vector<int64_t>& shape) 
   return out;
 }
 
-std::string ix_text(const Ix& e, const std::vector<std::string>& names) {
+const IxSyntax& cpp_ix_syntax() {
+  static const IxSyntax s{"LL", "ix_fdiv", "ix_fmod"};
+  return s;
+}
+
+std::string ix_text(const Ix& e, const std::vector<std::string>& names, const IxSyntax& syntax) {
+  const std::string& sfx = syntax.int_suffix;
   switch (e->kind) {
     case K::Const:
-      return e->value < 0 ? "(" + std::to_string(e->value) + "LL)" : std::to_string(e->value) + "LL";
+      return e->value < 0 ? "(" + std::to_string(e->value) + sfx + ")" : std::to_string(e->value) + sfx;
     case K::Var:
       return size_t(e->var) < names.size() ? names[size_t(e->var)] : "v" + std::to_string(e->var);
     case K::Opaque: {
@@ -279,17 +285,17 @@ std::string ix_text(const Ix& e, const std::vector<std::string>& names) {
     }
     case K::Add: {
       std::string s = "(";
-      for (size_t i = 0; i < e->args.size(); ++i) s += (i ? " + " : "") + ix_text(e->args[i], names);
+      for (size_t i = 0; i < e->args.size(); ++i) s += (i ? " + " : "") + ix_text(e->args[i], names, syntax);
       return s + ")";
     }
     case K::Mul:
-      return "(" + ix_text(e->args[0], names) + " * " + std::to_string(e->value) + "LL)";
+      return "(" + ix_text(e->args[0], names, syntax) + " * " + std::to_string(e->value) + sfx + ")";
     case K::Div:
-      if (e->args[0]->lo >= 0) return "(" + ix_text(e->args[0], names) + " / " + std::to_string(e->value) + ")";
-      return "ix_fdiv(" + ix_text(e->args[0], names) + ", " + std::to_string(e->value) + ")";
+      if (e->args[0]->lo >= 0) return "(" + ix_text(e->args[0], names, syntax) + " / " + std::to_string(e->value) + ")";
+      return syntax.fdiv + "(" + ix_text(e->args[0], names, syntax) + ", " + std::to_string(e->value) + ")";
     case K::Mod:
-      if (e->args[0]->lo >= 0) return "(" + ix_text(e->args[0], names) + " % " + std::to_string(e->value) + ")";
-      return "ix_fmod(" + ix_text(e->args[0], names) + ", " + std::to_string(e->value) + ")";
+      if (e->args[0]->lo >= 0) return "(" + ix_text(e->args[0], names, syntax) + " % " + std::to_string(e->value) + ")";
+      return syntax.fmod + "(" + ix_text(e->args[0], names, syntax) + ", " + std::to_string(e->value) + ")";
   }
   return "0";
 }

@@ -50,7 +50,14 @@ Ix ix_linear(const std::vector<Ix>& idx, const std::vector<int64_t>& strides);
 std::vector<Ix> ix_unravel(const Ix& linear, const std::vector<int64_t>& shape);
 std::vector<int64_t> row_major_strides(const std::vector<int64_t>& shape);
 
-// C++ text; names[var] is the variable's name.
-std::string ix_text(const Ix& e, const std::vector<std::string>& names);
+// How integer indices are spelled in a generated language.
+struct IxSyntax {
+  std::string int_suffix;  // of integer literals ("LL" in C++: indices are 64-bit)
+  std::string fdiv, fmod;  // floor division / modulo helpers for possibly negative operands
+};
+const IxSyntax& cpp_ix_syntax();
+
+// Source text (C++ unless told); names[var] is the variable's name.
+std::string ix_text(const Ix& e, const std::vector<std::string>& names, const IxSyntax& syntax = cpp_ix_syntax());
 
 }  // namespace dnnf::codegen

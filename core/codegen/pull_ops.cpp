@@ -14,9 +14,9 @@ using Idx = std::vector<Ix>;
 
 std::string in0(EmitContext& cx, Body& b, const Node& n, const Idx& idx) { return cx.input_bcast(b, n, 0, idx); }
 
-PullRow unary(const char* op, std::string (*f)(const Node&, const std::string&)) {
-  return {op, [f](EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
-            return f(n, in0(cx, b, n, idx));
+PullRow unary(const char* op, std::string (*fn)(EmitContext&, const Node&, const std::string&)) {
+  return {op, [fn](EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
+            return fn(cx, n, in0(cx, b, n, idx));
           }, {}};
 }
 
@@ -38,12 +38,13 @@ PullRow nary(const char* op, std::string (*combine)(const std::string&, const st
               acc = cx.bind(b, combine(acc, cx.input_bcast(b, n, i, idx)));
               ++count;
             }
-            if (mean) acc = "(" + acc + " * splat<T>(" + float_literal(1.0 / double(count)) + "))";
+            if (mean) acc = "(" + acc + " * " + cx.lit(1.0 / double(count)) + ")";
             return acc;
           }, {}};
 }
 
-std::string f(float v) { return "splat<T>(" + float_literal(v) + ")"; }
+// A float constant broadcast to T, in the context's language.
+std::string f(const EmitContext& cx, float v) { return cx.lit(v); }
 
 bool no_mask_output(const Graph&, const Node& n, std::string* why) {
   if (n.outputs.size() > 1 && !n.outputs[1].empty()) {
@@ -164,7 +165,7 @@ std::string concat_pull(EmitContext& cx, Body& b, const Node& n, size_t, const I
     const std::string in_part = cx.index_in_range(b, i, parts[k].second, parts[k].second + len);
     result = cx.bind(b, "vwhere(" + in_part + ", " + v + ", " + result + ")");
   }
-  return result.empty() ? f(0) : result;
+  return result.empty() ? f(cx, 0) : result;
 }
 
 std::vector<int64_t> split_sizes(const Graph& g, const Node& n, int64_t dim) {
@@ -224,12 +225,12 @@ std::string pad_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx&
     in[j] = cx.clamp(raw, 0, shape[j] - 1);
     if (edge) continue;
     const std::string m = cx.index_in_range(b, raw, 0, shape[j]);
-    if (m == "splat<T>(1.0f)") continue;
+    if (m == cx.splat("1.0f")) continue;
     valid = valid.empty() ? m : cx.bind(b, "vand(" + valid + ", " + m + ")");
   }
   const std::string v = cx.value_at(b, n.inputs[0], in);
   if (valid.empty()) return v;
-  return "vwhere(" + valid + ", " + v + ", " + f(float(cval)) + ")";
+  return "vwhere(" + valid + ", " + v + ", " + f(cx, float(cval)) + ")";
 }
 
 bool gather_supported(const Graph& g, const Node& n, std::string* why) {
@@ -255,13 +256,11 @@ std::string gather_pull(EmitContext& cx, Body& b, const Node& n, size_t, const I
     const int slot = cx.buffer_slot(n.inputs[1]);
     if (slot < 0 || cx.producer(n.inputs[1])) {
       cx.mark_unsupported("Gather indices computed inside the block");
-      return f(0);
+      return f(cx, 0);
     }
     const Ix addr = ix_linear(at, row_major_strides(ishape));
-    std::vector<std::string> ph;
-    for (size_t i = 0; i < cx.var_names().size(); ++i) ph.push_back("$" + std::to_string(i) + "$");
-    which = ix_opaque("ix_gidx((int64_t)b" + std::to_string(slot) + "[" + ix_text(addr, ph) + "], " +
-                          std::to_string(dim) + "LL)",
+    which = ix_opaque("ix_gidx(" + cx.dialect().index_element(slot, cx.ix_placeholder(addr)) + ", " +
+                          cx.int_lit(dim) + ")",
                       vars_of(addr), 0, dim - 1);
   }
   Idx in(idx.begin(), idx.begin() + int64_t(axis));
@@ -333,12 +332,9 @@ std::string resize_pull(EmitContext& cx, Body& b, const Node& n, size_t, const I
       continue;
     }
     const std::string table = cx.fresh("rz_");
-    std::string decl = "static const int32_t " + table + "[] = {";
-    for (size_t o = 0; o < map.size(); ++o) decl += (o ? "," : "") + std::to_string(map[o]);
-    cx.add_global(decl + "};\n");
-    std::vector<std::string> ph;
-    for (size_t i = 0; i < cx.var_names().size(); ++i) ph.push_back("$" + std::to_string(i) + "$");
-    src[d] = ix_opaque("(int64_t)" + table + "[" + ix_text(idx[d], ph) + "]", vars_of(idx[d]), 0, in[d] - 1);
+    cx.add_global(cx.dialect().int_table(table, map));
+    src[d] = ix_opaque(cx.dialect().index_cast(table + "[" + cx.ix_placeholder(idx[d]) + "]"), vars_of(idx[d]), 0,
+                       in[d] - 1);
   }
   return cx.value_at(b, n.inputs[0], src);
 }
@@ -348,8 +344,8 @@ std::string resize_pull(EmitContext& cx, Body& b, const Node& n, size_t, const I
 std::string clip_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
   std::string x = in0(cx, b, n, idx);
   if (cx.graph().opset() < 11) {
-    if (n.has_attr("min")) x = cx.bind(b, "vmax(" + x + ", " + f(n.attr_float("min", 0)) + ")");
-    if (n.has_attr("max")) x = cx.bind(b, "vmin(" + x + ", " + f(n.attr_float("max", 0)) + ")");
+    if (n.has_attr("min")) x = cx.bind(b, "vmax(" + x + ", " + f(cx, n.attr_float("min", 0)) + ")");
+    if (n.has_attr("max")) x = cx.bind(b, "vmin(" + x + ", " + f(cx, n.attr_float("max", 0)) + ")");
     return x;
   }
   if (n.has_input(1)) x = cx.bind(b, "vmax(" + x + ", " + cx.value_at(b, n.inputs[1], {}) + ")");
@@ -372,7 +368,7 @@ std::string batchnorm_pull(EmitContext& cx, Body& b, const Node& n, size_t, cons
   const std::string scale = cx.value_at(b, n.inputs[1], c), bias = cx.value_at(b, n.inputs[2], c);
   const std::string mean = cx.value_at(b, n.inputs[3], c), var = cx.value_at(b, n.inputs[4], c);
   const float eps = n.attr_float("epsilon", 1e-5f);
-  return "(" + x + " - " + mean + ") * (" + scale + " / vsqrt(" + var + " + " + f(eps) + ")) + " + bias;
+  return "(" + x + " - " + mean + ") * (" + scale + " / vsqrt(" + var + " + " + f(cx, eps) + ")) + " + bias;
 }
 
 bool batchnorm_supported(const Graph&, const Node& n, std::string* why) {
@@ -390,13 +386,13 @@ std::string where_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Id
 
 std::string prelu_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
   const std::string x = in0(cx, b, n, idx);
-  return "vwhere(vlt(" + x + ", " + f(0) + "), " + x + " * " + cx.input_bcast(b, n, 1, idx) + ", " + x + ")";
+  return "vwhere(vlt(" + x + ", " + f(cx, 0) + "), " + x + " * " + cx.input_bcast(b, n, 1, idx) + ", " + x + ")";
 }
 
 std::string cast_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
   const std::string x = in0(cx, b, n, idx);
   if (cx.dtype_of(n.outputs[0]) == DType::Bool && cx.dtype_of(n.inputs[0]) != DType::Bool)
-    return "vne(" + x + ", " + f(0) + ")";
+    return "vne(" + x + ", " + f(cx, 0) + ")";
   return x;
 }
 
@@ -404,17 +400,17 @@ std::string isinf_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Id
   const std::string x = in0(cx, b, n, idx);
   const bool pos = n.attr_int("detect_positive", 1) != 0, neg = n.attr_int("detect_negative", 1) != 0;
   if (pos && neg) return "visinf(" + x + ")";
-  if (pos) return "veq(" + x + ", " + f(INFINITY) + ")";
-  if (neg) return "veq(" + x + ", " + f(-INFINITY) + ")";
-  return f(0);
+  if (pos) return "veq(" + x + ", " + f(cx, INFINITY) + ")";
+  if (neg) return "veq(" + x + ", " + f(cx, -INFINITY) + ")";
+  return f(cx, 0);
 }
 
 std::string gelu_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
   const std::string x = in0(cx, b, n, idx);
   if (n.attr_string("approximate", "none") == "tanh")
-    return f(0.5f) + " * " + x + " * (" + f(1) + " + vtanh(" + f(0.7978845608028654f) + " * (" + x + " + " +
-           f(0.044715f) + " * " + x + " * " + x + " * " + x + ")))";
-  return f(0.5f) + " * " + x + " * (" + f(1) + " + verf(" + x + " * " + f(0.7071067811865476f) + "))";
+    return f(cx, 0.5f) + " * " + x + " * (" + f(cx, 1) + " + vtanh(" + f(cx, 0.7978845608028654f) + " * (" + x + " + " +
+           f(cx, 0.044715f) + " * " + x + " * " + x + " * " + x + ")))";
+  return f(cx, 0.5f) + " * " + x + " * (" + f(cx, 1) + " + verf(" + x + " * " + f(cx, 0.7071067811865476f) + "))";
 }
 
 std::string mod_pull(EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) {
@@ -430,51 +426,51 @@ std::vector<PullRow> build_rows() {
            {"Sign", "vsign"}, {"Sin", "vsin"}, {"Cos", "vcos"}, {"Erf", "verf"}, {"Tanh", "vtanh"},
            {"Sigmoid", "vsigmoid"}, {"IsNaN", "visnan"}, {"Not", "vnot"}})
     r.push_back(call1(op, fn));
-  r.push_back(unary("Relu", [](const Node&, const std::string& x) { return "vmax(" + x + ", splat<T>(0.0f))"; }));
-  r.push_back(unary("LeakyRelu", [](const Node& n, const std::string& x) {
-    return "vwhere(vlt(" + x + ", splat<T>(0.0f)), " + x + " * " + f(n.attr_float("alpha", 0.01f)) + ", " + x + ")";
+  r.push_back(unary("Relu", [](EmitContext& cx, const Node&, const std::string& x) { return "vmax(" + x + ", " + cx.splat("0.0f") + ")"; }));
+  r.push_back(unary("LeakyRelu", [](EmitContext& cx, const Node& n, const std::string& x) {
+    return "vwhere(vlt(" + x + ", " + cx.splat("0.0f") + "), " + x + " * " + f(cx, n.attr_float("alpha", 0.01f)) + ", " + x + ")";
   }));
-  r.push_back(unary("HardSigmoid", [](const Node& n, const std::string& x) {
-    return "vmin(vmax(" + x + " * " + f(n.attr_float("alpha", 0.2f)) + " + " + f(n.attr_float("beta", 0.5f)) +
-           ", splat<T>(0.0f)), splat<T>(1.0f))";
+  r.push_back(unary("HardSigmoid", [](EmitContext& cx, const Node& n, const std::string& x) {
+    return "vmin(vmax(" + x + " * " + f(cx, n.attr_float("alpha", 0.2f)) + " + " + f(cx, n.attr_float("beta", 0.5f)) +
+           ", " + cx.splat("0.0f") + "), " + cx.splat("1.0f") + ")";
   }));
-  r.push_back(unary("HardSwish", [](const Node&, const std::string& x) {
-    return x + " * vmin(vmax(" + x + " / " + f(6) + " + " + f(0.5f) + ", splat<T>(0.0f)), splat<T>(1.0f))";
+  r.push_back(unary("HardSwish", [](EmitContext& cx, const Node&, const std::string& x) {
+    return x + " * vmin(vmax(" + x + " / " + f(cx, 6) + " + " + f(cx, 0.5f) + ", " + cx.splat("0.0f") + "), " + cx.splat("1.0f") + ")";
   }));
-  r.push_back(unary("Elu", [](const Node& n, const std::string& x) {
-    return "vwhere(vlt(" + x + ", splat<T>(0.0f)), " + f(n.attr_float("alpha", 1.0f)) + " * (vexp(" + x +
-           ") - splat<T>(1.0f)), " + x + ")";
+  r.push_back(unary("Elu", [](EmitContext& cx, const Node& n, const std::string& x) {
+    return "vwhere(vlt(" + x + ", " + cx.splat("0.0f") + "), " + f(cx, n.attr_float("alpha", 1.0f)) + " * (vexp(" + x +
+           ") - " + cx.splat("1.0f") + "), " + x + ")";
   }));
-  r.push_back(unary("Selu", [](const Node& n, const std::string& x) {
+  r.push_back(unary("Selu", [](EmitContext& cx, const Node& n, const std::string& x) {
     const float a = n.attr_float("alpha", 1.67326319217681884765625f), g = n.attr_float("gamma", 1.05070102214813232421875f);
-    return f(g) + " * vwhere(vle(" + x + ", splat<T>(0.0f)), " + f(a) + " * vexp(" + x + ") - " + f(a) + ", " + x + ")";
+    return f(cx, g) + " * vwhere(vle(" + x + ", " + cx.splat("0.0f") + "), " + f(cx, a) + " * vexp(" + x + ") - " + f(cx, a) + ", " + x + ")";
   }));
-  r.push_back(unary("Celu", [](const Node& n, const std::string& x) {
+  r.push_back(unary("Celu", [](EmitContext& cx, const Node& n, const std::string& x) {
     const float a = n.attr_float("alpha", 1.0f);
-    return "vmax(" + x + ", splat<T>(0.0f)) + vmin(splat<T>(0.0f), " + f(a) + " * (vexp(" + x + " / " + f(a) +
-           ") - splat<T>(1.0f)))";
+    return "vmax(" + x + ", " + cx.splat("0.0f") + ") + vmin(" + cx.splat("0.0f") + ", " + f(cx, a) + " * (vexp(" + x + " / " + f(cx, a) +
+           ") - " + cx.splat("1.0f") + "))";
   }));
-  r.push_back(unary("Softplus", [](const Node&, const std::string& x) {
-    return "vmax(" + x + ", splat<T>(0.0f)) + vlog(splat<T>(1.0f) + vexp(vneg(vabs(" + x + "))))";
+  r.push_back(unary("Softplus", [](EmitContext& cx, const Node&, const std::string& x) {
+    return "vmax(" + x + ", " + cx.splat("0.0f") + ") + vlog(" + cx.splat("1.0f") + " + vexp(vneg(vabs(" + x + "))))";
   }));
-  r.push_back(unary("Softsign", [](const Node&, const std::string& x) { return x + " / (splat<T>(1.0f) + vabs(" + x + "))"; }));
-  r.push_back(unary("ThresholdedRelu", [](const Node& n, const std::string& x) {
-    return "vwhere(vgt(" + x + ", " + f(n.attr_float("alpha", 1.0f)) + "), " + x + ", splat<T>(0.0f))";
+  r.push_back(unary("Softsign", [](EmitContext& cx, const Node&, const std::string& x) { return x + " / (" + cx.splat("1.0f") + " + vabs(" + x + "))"; }));
+  r.push_back(unary("ThresholdedRelu", [](EmitContext& cx, const Node& n, const std::string& x) {
+    return "vwhere(vgt(" + x + ", " + f(cx, n.attr_float("alpha", 1.0f)) + "), " + x + ", " + cx.splat("0.0f") + ")";
   }));
-  r.push_back(unary("Shrink", [](const Node& n, const std::string& x) {
+  r.push_back(unary("Shrink", [](EmitContext& cx, const Node& n, const std::string& x) {
     const float l = n.attr_float("lambd", 0.5f), bias = n.attr_float("bias", 0.0f);
-    return "vwhere(vlt(" + x + ", " + f(-l) + "), " + x + " + " + f(bias) + ", vwhere(vgt(" + x + ", " + f(l) +
-           "), " + x + " - " + f(bias) + ", splat<T>(0.0f)))";
+    return "vwhere(vlt(" + x + ", " + f(cx, -l) + "), " + x + " + " + f(cx, bias) + ", vwhere(vgt(" + x + ", " + f(cx, l) +
+           "), " + x + " - " + f(cx, bias) + ", " + cx.splat("0.0f") + "))";
   }));
-  r.push_back(unary("Mish", [](const Node&, const std::string& x) {
-    return x + " * vtanh(vmax(" + x + ", splat<T>(0.0f)) + vlog(splat<T>(1.0f) + vexp(vneg(vabs(" + x + ")))))";
+  r.push_back(unary("Mish", [](EmitContext& cx, const Node&, const std::string& x) {
+    return x + " * vtanh(vmax(" + x + ", " + cx.splat("0.0f") + ") + vlog(" + cx.splat("1.0f") + " + vexp(vneg(vabs(" + x + ")))))";
   }));
-  r.push_back(unary("Silu", [](const Node&, const std::string& x) { return x + " * vsigmoid(" + x + ")"; }));
-  r.push_back(unary("Swish", [](const Node& n, const std::string& x) {
-    return x + " * vsigmoid(" + x + " * " + f(n.attr_float("alpha", 1.0f)) + ")";
+  r.push_back(unary("Silu", [](EmitContext& cx, const Node&, const std::string& x) { return x + " * vsigmoid(" + x + ")"; }));
+  r.push_back(unary("Swish", [](EmitContext& cx, const Node& n, const std::string& x) {
+    return x + " * vsigmoid(" + x + " * " + f(cx, n.attr_float("alpha", 1.0f)) + ")";
   }));
   r.push_back({"Gelu", gelu_pull, {}});
-  r.push_back(unary("Identity", [](const Node&, const std::string& x) { return x; }));
+  r.push_back(unary("Identity", [](EmitContext& cx, const Node&, const std::string& x) { return x; }));
   r.push_back({"Dropout", [](EmitContext& cx, Body& b, const Node& n, size_t, const Idx& idx) { return in0(cx, b, n, idx); },
                no_mask_output});
   r.push_back(nary("Add", [](const std::string& a, const std::string& b) { return a + " + " + b; }));

@@ -403,16 +403,6 @@ StageCode emit_conv3d(EmitContext& cx, const Stage& s, const std::string& fn, in
 
 // ---- reductions, softmax, normalisations ----------------------------------------------
 
-enum class Red { Sum, Mean, Max, Min, Prod, SumSquare, L1, L2, LogSum, LogSumExp, Softmax, LogSoftmax,
-                 LayerNorm, RMSNorm, InstanceNorm };
-
-struct ReduceSpec {
-  Red op = Red::Sum;
-  std::vector<bool> reduced;  // per input dim
-  bool keepdims = true;
-  float eps = 1e-5f;
-};
-
 std::optional<std::vector<int64_t>> reduce_axes(const Graph& g, const Node& n) {
   if (n.has_input(1)) {
     auto it = g.initializers.find(n.inputs[1]);
@@ -423,6 +413,8 @@ std::optional<std::vector<int64_t>> reduce_axes(const Graph& g, const Node& n) {
   }
   return n.attr_ints("axes");
 }
+
+}  // namespace
 
 std::optional<ReduceSpec> reduce_spec(const Graph& g, const Node& n, std::string* why) {
   static const std::map<std::string, Red> reduce_ops = {
@@ -496,6 +488,8 @@ std::optional<ReduceSpec> reduce_spec(const Graph& g, const Node& n, std::string
   *why = n.op_type + " is not a reduction";
   return std::nullopt;
 }
+
+namespace {
 
 // Accumulation over the reduced dims: loops, vector + scalar accumulators, combine.
 struct Pass {

@@ -5,6 +5,7 @@
 // into its epilogue, and pointwise stages for the remaining block outputs.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,20 @@ struct StageCode {
   std::string release;    // statements in _release
   int packs = 0;          // packed-weight slots used
 };
+
+// A reduction-shaped anchor: what it computes and over which input dims.
+enum class Red { Sum, Mean, Max, Min, Prod, SumSquare, L1, L2, LogSum, LogSumExp, Softmax, LogSoftmax,
+                 LayerNorm, RMSNorm, InstanceNorm };
+
+struct ReduceSpec {
+  Red op = Red::Sum;
+  std::vector<bool> reduced;  // per input dim
+  bool keepdims = true;
+  float eps = 1e-5f;
+};
+
+// nullopt (with `why`) when `n` is not a reduction the generators cover.
+std::optional<ReduceSpec> reduce_spec(const Graph& g, const Node& n, std::string* why);
 
 // Anchor kind of a node, or Pointwise if it is not a supported Many-to-Many operator.
 StageKind anchor_kind(const Graph& g, const Node& n, std::string* why);

@@ -1,0 +1,30 @@
+#include "app/cli/vulkan_program_args.h"
+
+#ifdef DNNF_HAVE_VULKAN
+
+namespace dnnf::cli {
+
+CompiledVulkanProgram compile_vulkan_program(Model& model, const Args& args) {
+  PipelineOptions popts;
+  popts.rewrite = !args.flag("--no-rewrite");
+  popts.fusion = !args.flag("--no-fusion");
+  popts.use_db = !args.flag("--no-db");
+  popts.db_path = args.value_or("--db", "");
+  vk::VulkanRuntimeOptions ropts;
+  ropts.context.device = int(args.int_or("--device", -1));
+  // Fail on a missing device before the (long) optimisation of a large model.
+  (void)vk::choose_device(vk::list_devices(), ropts.context.device);
+  CompiledVulkanProgram out;
+  out.pipeline = run_pipeline(model, popts);
+  Progress progress("generating shaders");
+  ropts.on_progress = [&](const std::string& phase, size_t done, size_t total) {
+    progress.set_label(phase == "compile" ? "compiling shaders" : "generating shaders");
+    progress.update(done, total);
+  };
+  out.program = std::make_unique<vk::VulkanProgram>(model.graph, out.pipeline.plan, ropts);
+  return out;
+}
+
+}  // namespace dnnf::cli
+
+#endif

@@ -1,0 +1,486 @@
+#include "core/codegen/glsl/glsl_stages.h"
+
+#include <algorithm>
+
+#include "core/ops/conv_geometry.h"
+#include "core/util/error.h"
+
+namespace dnnf::codegen::glsl {
+
+namespace {
+
+using Idx = std::vector<Ix>;
+
+int64_t product(const std::vector<int64_t>& v) {
+  int64_t p = 1;
+  for (int64_t d : v) p *= d;
+  return p;
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+std::string str(int64_t v) { return std::to_string(v); }
+
+// Declares the loop variables `names` (outermost first) decoded from the linear `from`.
+std::string decode(const std::vector<std::string>& names, const std::vector<int64_t>& extents,
+                   const std::string& from, int indent = 2) {
+  const std::string pad(size_t(indent), ' ');
+  if (names.empty()) return "";
+  std::string s = pad + "int r_ = " + from + ";\n";
+  for (size_t i = names.size(); i-- > 0;)
+    s += pad + "const int " + names[i] + " = r_ % " + str(extents[i]) + "; r_ /= " + str(extents[i]) + ";\n";
+  return s;
+}
+
+// Stores the merged epilogue values (and the anchor value itself when kept) at idx.
+void store_epilogue(EmitContext& cx, Body& body, const Stage& s, const Idx& idx, const std::string& anchor_expr,
+                    bool store_anchor) {
+  cx.preset(body, s.value, idx, anchor_expr);
+  if (store_anchor) body.lines.push_back(cx.store(s.value, ix_linear(idx, row_major_strides(cx.shape_of(s.value))), anchor_expr));
+  for (const std::string& e : s.epilogue) {
+    const std::string v = cx.value_at(body, e, idx);
+    body.lines.push_back(cx.store(e, ix_linear(idx, row_major_strides(cx.shape_of(e))), v));
+  }
+}
+
+// A linear invocation index over `total` elements: one per invocation.
+std::string element_guard(const std::string& var, int64_t total, int local_size) {
+  return "  const int " + var + " = dnnf_group() * " + str(local_size) + " + dnnf_lid();\n  if (" + var + " >= " +
+         str(total) + ") return;\n";
+}
+
+// ---- pointwise ------------------------------------------------------------------------
+
+ShaderStage emit_pointwise(EmitContext& cx, const Stage& s, const std::string& fn, const Target& t) {
+  std::vector<int64_t> shape = cx.shape_of(s.value);
+  const std::vector<int64_t> vshape = shape;
+  if (shape.empty()) shape = {1};
+  cx.reset_vars();
+  cx.set_inner(-1, false);
+  std::vector<std::string> names;
+  Idx idx;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    names.push_back("i" + str(int64_t(d)));
+    idx.push_back(cx.var(cx.new_var(names.back(), shape[d])));
+  }
+  const Idx vidx = vshape.empty() ? Idx{} : idx;
+  Body body;
+  const std::string v = cx.value_at(body, s.value, vidx);
+  body.lines.push_back(cx.store(s.value, ix_linear(vidx, row_major_strides(vshape)), v));
+  const int64_t total = product(shape);
+  ShaderStage st;
+  st.what = "pointwise";
+  st.groups = ceil_div(total, t.local_size);
+  st.function = "void " + fn + "() {\n" + element_guard("e_", total, t.local_size) + decode(names, shape, "e_") +
+                body.render(2) + "}\n";
+  return st;
+}
+
+// ---- GEMM: tiles of A and B in shared memory, a register tile per invocation ------------
+
+struct Gemm {
+  int64_t M = 1, N = 1, K = 1;
+  std::vector<int64_t> batch_shape;
+  bool a_rank1 = false, b_rank1 = false, trans_a = false, trans_b = false;
+  float alpha = 1, beta = 1;
+};
+
+Gemm gemm_of(const EmitContext& cx, const Node& n) {
+  Gemm g;
+  const std::vector<int64_t> as = cx.shape_of(n.inputs[0]), bs = cx.shape_of(n.inputs[1]);
+  if (n.op_type == "Gemm") {
+    g.trans_a = n.attr_int("transA", 0) != 0;
+    g.trans_b = n.attr_int("transB", 0) != 0;
+    g.alpha = n.attr_float("alpha", 1.0f);
+    g.beta = n.attr_float("beta", 1.0f);
+    g.M = g.trans_a ? as[1] : as[0];
+    g.K = g.trans_a ? as[0] : as[1];
+    g.N = g.trans_b ? bs[0] : bs[1];
+    return g;
+  }
+  std::vector<int64_t> a = as, b = bs;
+  if (a.size() == 1) { a.insert(a.begin(), 1); g.a_rank1 = true; }
+  if (b.size() == 1) { b.push_back(1); g.b_rank1 = true; }
+  g.M = a[a.size() - 2];
+  g.K = a.back();
+  g.N = b.back();
+  const size_t rb = std::max(a.size(), b.size()) - 2;
+  std::vector<int64_t> ab(rb, 1), bb(rb, 1);
+  std::copy(a.begin(), a.end() - 2, ab.begin() + int64_t(rb - (a.size() - 2)));
+  std::copy(b.begin(), b.end() - 2, bb.begin() + int64_t(rb - (b.size() - 2)));
+  for (size_t i = 0; i < rb; ++i) g.batch_shape.push_back(std::max(ab[i], bb[i]));
+  return g;
+}
+
+// Index of a MatMul operand of shape `s` (its own rank) for the batch vars and its two
+// trailing indices (one when the operand was a vector).
+Idx operand_index(const std::vector<int64_t>& s, const Idx& batch, const Idx& tail) {
+  Idx idx;
+  const size_t vb = s.size() - tail.size();
+  const size_t off = batch.size() - vb;
+  for (size_t d = 0; d < vb; ++d) idx.push_back(s[d] == 1 ? ix_const(0) : batch[off + d]);
+  idx.insert(idx.end(), tail.begin(), tail.end());
+  return idx;
+}
+
+ShaderStage emit_gemm(EmitContext& cx, const Stage& s, const std::string& fn, const Target& t) {
+  const Node& n = *s.anchor;
+  const Gemm g = gemm_of(cx, n);
+  const int L = t.local_size;
+  const int TX = L >= 256 ? 16 : 8, TY = L / TX;  // invocation grid of a work group
+  const int R = 4;                                // register tile R x R per invocation
+  const int64_t TM = TY * R, TN = TX * R, TK = 16;
+  cx.reset_vars();
+  cx.set_inner(-1, false);
+  std::vector<std::string> bnames;
+  Idx batch;
+  for (size_t d = 0; d < g.batch_shape.size(); ++d) {
+    bnames.push_back("ib" + str(int64_t(d)));
+    batch.push_back(cx.var(cx.new_var(bnames.back(), g.batch_shape[d])));
+  }
+  const Ix m = cx.var(cx.new_var("m", g.M)), nn = cx.var(cx.new_var("n", g.N)), k = cx.var(cx.new_var("k", g.K));
+  Idx aidx, bidx;
+  const std::vector<int64_t> as = cx.shape_of(n.inputs[0]), bs = cx.shape_of(n.inputs[1]);
+  if (n.op_type == "Gemm") {
+    aidx = g.trans_a ? Idx{k, m} : Idx{m, k};
+    bidx = g.trans_b ? Idx{nn, k} : Idx{k, nn};
+  } else {
+    aidx = operand_index(as, batch, g.a_rank1 ? Idx{k} : Idx{m, k});
+    bidx = operand_index(bs, batch, g.b_rank1 ? Idx{k} : Idx{k, nn});
+  }
+  Body abody, bbody;
+  const std::string av = cx.value_at(abody, n.inputs[0], aidx);
+  const std::string bv = cx.value_at(bbody, n.inputs[1], bidx);
+
+  // Epilogue at (batch..., m, n).
+  Body epi;
+  std::string acc = "acc_v";
+  const bool has_bias = n.op_type == "Gemm" && n.has_input(2) && g.beta != 0;
+  if (has_bias) {
+    const std::string bias = cx.value_at(epi, n.inputs[2], cx.bcast_index(n.inputs[2], {m, nn}));
+    acc = cx.bind(epi, acc + " + " + bias + " * " + cx.lit(g.beta));
+  }
+  Idx yidx = batch;
+  if (!g.a_rank1) yidx.push_back(m);
+  if (!g.b_rank1) yidx.push_back(nn);
+  store_epilogue(cx, epi, s, yidx, acc, s.store_value);
+
+  const int64_t tiles_n = ceil_div(g.N, TN), tiles_m = ceil_div(g.M, TM);
+  const int64_t groups = tiles_n * tiles_m * std::max<int64_t>(1, product(g.batch_shape));
+  const std::string M = str(g.M), N = str(g.N), K = str(g.K);
+  std::string c = "void " + fn + "() {\n";
+  c += "  const int g_ = dnnf_group();\n  if (g_ >= " + str(groups) + ") return;\n";
+  c += "  const int col0_ = (g_ % " + str(tiles_n) + ") * " + str(TN) + ";\n";
+  c += "  const int row0_ = ((g_ / " + str(tiles_n) + ") % " + str(tiles_m) + ") * " + str(TM) + ";\n";
+  c += decode(bnames, g.batch_shape, "g_ / " + str(tiles_n * tiles_m));
+  c += "  const int lid_ = dnnf_lid();\n  const int tx_ = lid_ % " + str(TX) + ", ty_ = lid_ / " + str(TX) + ";\n";
+  c += "  float acc_[" + str(R * R) + "];\n  for (int i_ = 0; i_ < " + str(R * R) + "; ++i_) acc_[i_] = 0.0f;\n";
+  c += "  for (int k0_ = 0; k0_ < " + K + "; k0_ += " + str(TK) + ") {\n";
+  c += "    for (int q_ = lid_; q_ < " + str(TM * TK) + "; q_ += " + str(L) + ") {\n";
+  c += "      const int mm_ = q_ / " + str(TK) + ", kk_ = q_ % " + str(TK) + ";\n";
+  c += "      const int m = row0_ + mm_, k = k0_ + kk_;\n      float v_ = 0.0f;\n";
+  c += "      if (m < " + M + " && k < " + K + ") {\n" + abody.render(8) + "        v_ = " + av + ";\n      }\n";
+  c += "      sh_[kk_ * " + str(TM) + " + mm_] = v_;\n    }\n";
+  c += "    for (int q_ = lid_; q_ < " + str(TN * TK) + "; q_ += " + str(L) + ") {\n";
+  c += "      const int kk_ = q_ / " + str(TN) + ", nn_ = q_ % " + str(TN) + ";\n";
+  c += "      const int n = col0_ + nn_, k = k0_ + kk_;\n      float v_ = 0.0f;\n";
+  c += "      if (n < " + N + " && k < " + K + ") {\n" + bbody.render(8) + "        v_ = " + bv + ";\n      }\n";
+  c += "      sh_[" + str(TM * TK) + " + kk_ * " + str(TN) + " + nn_] = v_;\n    }\n";
+  c += "    barrier();\n";
+  c += "    for (int kk_ = 0; kk_ < " + str(TK) + "; ++kk_) {\n";
+  c += "      float a_[" + str(R) + "], b_[" + str(R) + "];\n";
+  c += "      for (int i_ = 0; i_ < " + str(R) + "; ++i_) a_[i_] = sh_[kk_ * " + str(TM) + " + ty_ + i_ * " + str(TY) + "];\n";
+  c += "      for (int j_ = 0; j_ < " + str(R) + "; ++j_) b_[j_] = sh_[" + str(TM * TK) + " + kk_ * " + str(TN) +
+       " + tx_ + j_ * " + str(TX) + "];\n";
+  c += "      for (int i_ = 0; i_ < " + str(R) + "; ++i_)\n        for (int j_ = 0; j_ < " + str(R) +
+       "; ++j_) acc_[i_ * " + str(R) + " + j_] += a_[i_] * b_[j_];\n";
+  c += "    }\n    barrier();\n  }\n";
+  c += "  for (int i_ = 0; i_ < " + str(R) + "; ++i_)\n    for (int j_ = 0; j_ < " + str(R) + "; ++j_) {\n";
+  c += "      const int m = row0_ + ty_ + i_ * " + str(TY) + ", n = col0_ + tx_ + j_ * " + str(TX) + ";\n";
+  c += "      if (m >= " + M + " || n >= " + N + ") continue;\n";
+  c += "      const float acc_v = acc_[i_ * " + str(R) + " + j_] * " + cx.dialect().float_literal(g.alpha) + ";\n";
+  c += epi.render(6) + "    }\n}\n";
+  ShaderStage st;
+  st.what = "gemm";
+  st.groups = groups;
+  st.shared_floats = TK * (TM + TN);
+  st.function = c;
+  return st;
+}
+
+// ---- direct convolution: one invocation per output element ------------------------------
+
+ShaderStage emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, const Target& t) {
+  const Node& n = *s.anchor;
+  const std::vector<int64_t> xs = cx.shape_of(n.inputs[0]), ws = cx.shape_of(n.inputs[1]);
+  const std::vector<int64_t> ys = cx.shape_of(n.outputs[0]);
+  const int64_t nsp = int64_t(xs.size()) - 2;
+  const std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
+  ops::convgeo::Window w = ops::convgeo::read_window(n, nsp, kernel);
+  ops::convgeo::resolve_all(n, w, Shape(xs.begin() + 2, xs.end()), false);
+  const int64_t group = n.attr_int("group", 1);
+  const int64_t C = xs[1], Cg = C / group, OC = ys[1], OCg = OC / group;
+  cx.reset_vars();
+  cx.set_inner(-1, false);
+  std::vector<std::string> names = {"img", "ch"};
+  Idx idx = {cx.var(cx.new_var("img", ys[0])), cx.var(cx.new_var("ch", OC))};
+  for (int64_t d = 0; d < nsp; ++d) {
+    names.push_back("o" + str(d));
+    idx.push_back(cx.var(cx.new_var(names.back(), ys[size_t(2 + d)])));
+  }
+  const int x_slot = cx.buffer_slot(n.inputs[0]), w_slot = cx.buffer_slot(n.inputs[1]);
+  check(x_slot >= 0 && w_slot >= 0, "conv shader: operands not in memory");
+  const int64_t total = product(ys);
+  std::string c = "void " + fn + "() {\n" + element_guard("e_", total, t.local_size) + decode(names, ys, "e_");
+  c += "  const int c0_ = (ch / " + str(OCg) + ") * " + str(Cg) + ";\n  float acc_ = 0.0f;\n";
+  c += "  for (int ic_ = 0; ic_ < " + str(Cg) + "; ++ic_) {\n";
+  std::string xaddr = "(img * " + str(C) + " + c0_ + ic_)", waddr = "(ch * " + str(Cg) + " + ic_)";
+  std::string close;
+  for (int64_t d = 0; d < nsp; ++d) {
+    const std::string kv = "kw" + str(d) + "_", xv = "x" + str(d) + "_";
+    const std::string pad(size_t(4 + 2 * d), ' ');
+    c += pad + "for (int " + kv + " = 0; " + kv + " < " + str(kernel[size_t(d)]) + "; ++" + kv + ") {\n";
+    c += pad + "  const int " + xv + " = o" + str(d) + " * " + str(w.strides[size_t(d)]) + " + " + kv + " * " +
+         str(w.dilations[size_t(d)]) + " - " + str(w.pad_begin(d)) + ";\n";
+    c += pad + "  if (" + xv + " < 0 || " + xv + " >= " + str(xs[size_t(2 + d)]) + ") continue;\n";
+    xaddr = "(" + xaddr + " * " + str(xs[size_t(2 + d)]) + " + " + xv + ")";
+    waddr = "(" + waddr + " * " + str(kernel[size_t(d)]) + " + " + kv + ")";
+    close = std::string(size_t(4 + 2 * d), ' ') + "}\n" + close;
+  }
+  c += std::string(size_t(4 + 2 * nsp), ' ') + "acc_ += " + cx.dialect().element(x_slot, xaddr) + " * " +
+       cx.dialect().element(w_slot, waddr) + ";\n" + close + "  }\n";
+  if (n.has_input(2)) {
+    const int b_slot = cx.buffer_slot(n.inputs[2]);
+    check(b_slot >= 0, "conv shader: bias not in memory");
+    c += "  acc_ += " + cx.dialect().element(b_slot, "ch") + ";\n";
+  }
+  Body body;
+  store_epilogue(cx, body, s, idx, "acc_", s.store_value);
+  c += body.render(2) + "}\n";
+  ShaderStage st;
+  st.what = "conv";
+  st.groups = ceil_div(total, t.local_size);
+  st.function = c;
+  return st;
+}
+
+// ---- pooling windows: one invocation per output element ----------------------------------
+
+ShaderStage emit_pool(EmitContext& cx, const Stage& s, const std::string& fn, const Target& t) {
+  const Node& n = *s.anchor;
+  const std::vector<int64_t> xs = cx.shape_of(n.inputs[0]), ys = cx.shape_of(n.outputs[0]);
+  const int64_t nsp = int64_t(xs.size()) - 2;
+  const std::vector<int64_t> kernel = ops::convgeo::kernel_shape_attr(n, nsp);
+  ops::convgeo::Window w = ops::convgeo::read_window(n, nsp, kernel, n.op_type == "MaxPool");
+  const bool ceil_mode = n.attr_int("ceil_mode", 0) != 0;
+  ops::convgeo::resolve_all(n, w, Shape(xs.begin() + 2, xs.end()), ceil_mode);
+  const bool is_max = n.op_type == "MaxPool";
+  const bool include_pad = n.attr_int("count_include_pad", 0) != 0;
+  cx.reset_vars();
+  cx.set_inner(-1, false);
+  std::vector<std::string> names = {"pn", "pch"};
+  Idx out = {cx.var(cx.new_var("pn", ys[0])), cx.var(cx.new_var("pch", ys[1]))};
+  for (int64_t d = 0; d < nsp; ++d) {
+    names.push_back("o" + str(d));
+    out.push_back(cx.var(cx.new_var(names.back(), ys[size_t(2 + d)])));
+  }
+  Idx in = {out[0], out[1]};
+  std::string open, close, pad_checks;
+  for (int64_t d = 0; d < nsp; ++d) {
+    const std::string kv = "w" + str(d), iv = "x" + str(d);
+    const Ix kix = cx.var(cx.new_var(kv, kernel[size_t(d)]));
+    const Ix pos = ix_add(ix_add(ix_mul(out[size_t(2 + d)], w.strides[size_t(d)]), ix_mul(kix, w.dilations[size_t(d)])),
+                          ix_const(-w.pad_begin(d)));
+    in.push_back(pos);
+    const int64_t lim = xs[size_t(2 + d)];
+    open += "  for (int " + kv + " = 0; " + kv + " < " + str(kernel[size_t(d)]) + "; ++" + kv + ") {\n";
+    open += "    const int " + iv + " = " + cx.ix(pos) + ";\n";
+    open += "    if (" + iv + " < -" + str(w.pad_begin(d)) + " || " + iv + " >= " + str(lim + w.pad_end(d)) +
+            ") continue;\n";
+    pad_checks += "    if (" + iv + " < 0 || " + iv + " >= " + str(lim) + ") inpad_ = true;\n";
+    close += "  }\n";
+  }
+  Body win;
+  const std::string v = cx.value_at(win, n.inputs[0], in);
+  win.lines.push_back(is_max ? "acc_ = vmax(acc_, " + v + ");" : "acc_ += " + v + ";");
+  win.lines.push_back("++valid_;");
+  const int64_t total = product(ys);
+  std::string c = "void " + fn + "() {\n" + element_guard("e_", total, t.local_size) + decode(names, ys, "e_");
+  c += std::string("  float acc_ = ") + (is_max ? "-dnnf_inf()" : "0.0f") + ";\n  int valid_ = 0, padded_ = 0;\n";
+  c += open + "    bool inpad_ = false;\n" + pad_checks + "    ++padded_;\n    if (!inpad_) {\n" + win.render(6) +
+       "    }\n" + close;
+  const std::string res = is_max ? "acc_" : (include_pad ? "acc_ / float(padded_)" : "acc_ / float(valid_)");
+  Body body;
+  const std::string av = cx.bind(body, res);
+  store_epilogue(cx, body, s, out, av, s.store_value);
+  c += body.render(2) + "}\n";
+  ShaderStage st;
+  st.what = "pool";
+  st.groups = ceil_div(total, t.local_size);
+  st.function = c;
+  return st;
+}
+
+// ---- reductions, softmax, normalisations -------------------------------------------------
+
+std::string combine(const std::string& how, const std::string& acc, const std::string& x) {
+  if (how == "max") return "vmax(" + acc + ", " + x + ")";
+  if (how == "min") return "vmin(" + acc + ", " + x + ")";
+  if (how == "prod") return acc + " * " + x;
+  return acc + " + " + x;
+}
+
+// Rows shorter than this are reduced by one invocation each instead of a work group.
+constexpr int64_t kSerialRow = 64;
+
+ShaderStage emit_reduce(EmitContext& cx, const Stage& s, const std::string& fn, const Target& t) {
+  const Node& n = *s.anchor;
+  std::string why;
+  const ReduceSpec spec = *reduce_spec(cx.graph(), n, &why);
+  const std::vector<int64_t> xs = cx.shape_of(n.inputs[0]);
+  cx.reset_vars();
+  cx.set_inner(-1, false);
+  Idx full(xs.size());
+  std::vector<std::string> kept_names, red_names;
+  std::vector<int64_t> kept_ext, red_ext;
+  for (size_t d = 0; d < xs.size(); ++d) {
+    const std::string name = (spec.reduced[d] ? "r" : "k") + str(int64_t(d));
+    full[d] = cx.var(cx.new_var(name, xs[d]));
+    (spec.reduced[d] ? red_names : kept_names).push_back(name);
+    (spec.reduced[d] ? red_ext : kept_ext).push_back(xs[d]);
+  }
+  const int64_t count = product(red_ext), rows = product(kept_ext);
+  const bool serial = count < kSerialRow;
+  const int L = t.local_size;
+  const std::string x = n.inputs[0];
+  const Dialect& dl = cx.dialect();
+
+  std::string c = "void " + fn + "() {\n";
+  if (serial) c += element_guard("g_", rows, L);
+  else c += "  const int g_ = dnnf_group();\n  if (g_ >= " + str(rows) + ") return;\n  const int lid_ = dnnf_lid();\n";
+  c += decode(kept_names, kept_ext, "g_");
+  const std::string loop = serial ? "  for (int j_ = 0; j_ < " + str(count) + "; ++j_) {\n"
+                                  : "  for (int j_ = lid_; j_ < " + str(count) + "; j_ += " + str(L) + ") {\n";
+  auto run_pass = [&](const std::string& result, const std::string& init, const std::string& how,
+                      const std::function<std::string(Body&)>& term) {
+    Body body;
+    const std::string v = term(body);
+    body.lines.push_back("acc_ = " + combine(how, "acc_", v) + ";");
+    c += "  float " + result + ";\n  {\n  float acc_ = " + init + ";\n" + loop + decode(red_names, red_ext, "j_", 4) +
+         body.render(4) + "  }\n";
+    if (serial) {
+      c += "  " + result + " = acc_;\n  }\n";
+      return;
+    }
+    c += "  sh_[lid_] = acc_;\n  barrier();\n";
+    c += "  for (int w_ = " + str(L / 2) + "; w_ > 0; w_ >>= 1) {\n";
+    c += "    if (lid_ < w_) sh_[lid_] = " + combine(how, "sh_[lid_]", "sh_[lid_ + w_]") + ";\n    barrier();\n  }\n";
+    c += "  " + result + " = sh_[0];\n  barrier();\n  }\n";
+  };
+  auto xval = [&](Body& b) { return cx.value_at(b, x, full); };
+  const std::string inf = "dnnf_inf()";
+  const std::string cnt = dl.float_literal(double(count));
+  std::string scalar_result;
+  std::function<std::string(Body&)> element;
+  switch (spec.op) {
+    case Red::Sum: case Red::Mean: case Red::SumSquare: case Red::L1: case Red::L2: case Red::LogSum:
+      run_pass("s0", "0.0f", "sum", [&](Body& b) {
+        const std::string v = xval(b);
+        if (spec.op == Red::SumSquare || spec.op == Red::L2) return v + " * " + v;
+        if (spec.op == Red::L1) return "vabs(" + v + ")";
+        return v;
+      });
+      scalar_result = spec.op == Red::Mean ? "s0 / " + cnt : spec.op == Red::L2 ? "vsqrt(s0)" :
+                      spec.op == Red::LogSum ? "vlog(s0)" : "s0";
+      break;
+    case Red::Max: run_pass("s0", "(-" + inf + ")", "max", xval); scalar_result = "s0"; break;
+    case Red::Min: run_pass("s0", inf, "min", xval); scalar_result = "s0"; break;
+    case Red::Prod: run_pass("s0", "1.0f", "prod", xval); scalar_result = "s0"; break;
+    case Red::LogSumExp:
+    case Red::Softmax:
+    case Red::LogSoftmax:
+      run_pass("mx", "(-" + inf + ")", "max", xval);
+      c += "  const float mxs = (mx == -" + inf + " || mx == " + inf + ") ? 0.0f : mx;\n";
+      run_pass("se", "0.0f", "sum", [&](Body& b) { return "vexp(" + xval(b) + " - mxs)"; });
+      if (spec.op == Red::LogSumExp) scalar_result = "mxs + vlog(se)";
+      else if (spec.op == Red::Softmax) element = [&](Body& b) { return "vexp(" + xval(b) + " - mxs) * (1.0f / se)"; };
+      else element = [&](Body& b) { return xval(b) + " - (mxs + vlog(se))"; };
+      break;
+    case Red::LayerNorm:
+    case Red::InstanceNorm:
+      run_pass("s0", "0.0f", "sum", xval);
+      c += "  const float mean = s0 / " + cnt + ";\n";
+      run_pass("s1", "0.0f", "sum", [&](Body& b) {
+        const std::string d = cx.bind(b, xval(b) + " - mean");
+        return d + " * " + d;
+      });
+      c += "  const float rstd = 1.0f / vsqrt(s1 / " + cnt + " + " + dl.float_literal(spec.eps) + ");\n";
+      element = [&](Body& b) {
+        std::string e = "(" + xval(b) + " - mean) * rstd";
+        const Idx ch = {full.size() > 1 ? full[1] : ix_const(0)};
+        const bool inorm = spec.op == Red::InstanceNorm;
+        if (n.has_input(1))
+          e += " * " + (inorm ? cx.value_at(b, n.inputs[1], ch) : cx.value_at(b, n.inputs[1], cx.bcast_index(n.inputs[1], full)));
+        if (n.has_input(2))
+          e += " + " + (inorm ? cx.value_at(b, n.inputs[2], ch) : cx.value_at(b, n.inputs[2], cx.bcast_index(n.inputs[2], full)));
+        return e;
+      };
+      break;
+    case Red::RMSNorm:
+      run_pass("s0", "0.0f", "sum", [&](Body& b) { const std::string v = xval(b); return v + " * " + v; });
+      c += "  const float rstd = 1.0f / vsqrt(s0 / " + cnt + " + " + dl.float_literal(spec.eps) + ");\n";
+      element = [&](Body& b) {
+        std::string e = xval(b) + " * rstd";
+        if (n.has_input(1)) e += " * " + cx.value_at(b, n.inputs[1], cx.bcast_index(n.inputs[1], full));
+        return e;
+      };
+      break;
+  }
+  if (element) {
+    Body body;
+    const std::string av = cx.bind(body, element(body));
+    store_epilogue(cx, body, s, full, av, s.store_value);
+    c += loop + decode(red_names, red_ext, "j_", 4) + body.render(4) + "  }\n";
+  } else {
+    Idx out;
+    for (size_t d = 0; d < xs.size(); ++d) {
+      if (!spec.reduced[d]) out.push_back(full[d]);
+      else if (spec.keepdims) out.push_back(ix_const(0));
+    }
+    Body body;
+    const std::string av = cx.bind(body, scalar_result);
+    store_epilogue(cx, body, s, out, av, s.store_value);
+    c += std::string(serial ? "  {\n" : "  if (lid_ == 0) {\n") + body.render(4) + "  }\n";
+  }
+  c += "}\n";
+  ShaderStage st;
+  st.what = "reduce";
+  st.groups = serial ? ceil_div(rows, L) : rows;
+  st.shared_floats = serial ? 0 : L;
+  st.function = c;
+  return st;
+}
+
+}  // namespace
+
+bool stage_supported(StageKind kind, std::string* why) {
+  if (kind == StageKind::Attention) {
+    *why = "Attention has no shader yet";
+    return false;
+  }
+  return true;
+}
+
+ShaderStage emit_shader_stage(EmitContext& cx, const Stage& s, const std::string& name, const Target& target) {
+  switch (s.kind) {
+    case StageKind::Pointwise: return emit_pointwise(cx, s, name, target);
+    case StageKind::Gemm: return emit_gemm(cx, s, name, target);
+    case StageKind::Conv: return emit_conv(cx, s, name, target);
+    case StageKind::Reduce: return emit_reduce(cx, s, name, target);
+    case StageKind::Pool: return emit_pool(cx, s, name, target);
+    case StageKind::Attention: break;
+  }
+  fail("no shader for this stage kind");
+}
+
+}  // namespace dnnf::codegen::glsl

@@ -1,0 +1,421 @@
+#include "core/vulkan/vk_program.h"
+
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "core/codegen/content_hash.h"
+#include "core/codegen/glsl/glsl_block.h"
+#include "core/util/error.h"
+#include "core/vulkan/vk_buffers.h"
+#include "core/vulkan/vk_pipeline.h"
+
+namespace dnnf::vk {
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Work-group size for this device: at most 256, a power of two within its limits.
+codegen::glsl::Target target_for(const DeviceInfo& d) {
+  codegen::glsl::Target t;
+  const uint32_t cap = std::min<uint32_t>({256u, d.max_workgroup_invocations, d.max_workgroup_size[0]});
+  t.local_size = 1;
+  while (uint32_t(t.local_size) * 2 <= cap) t.local_size *= 2;
+  t.shared_bytes = d.max_shared_memory;
+  return t;
+}
+
+}  // namespace
+
+struct VulkanProgram::Impl {
+  struct Step {
+    const fusion::FusedBlock* block = nullptr;
+    std::vector<const Node*> nodes;
+    bool shader = false;
+    codegen::glsl::ShaderKernel kernel;
+    const ComputePipeline* pipeline = nullptr;
+    VkDescriptorSet set = VK_NULL_HANDLE;
+    int segment = -1;
+    uint32_t first_query = 0;               // timestamp before its first dispatch
+    std::vector<std::string> uploads_after;  // host step: its results read by shaders
+  };
+  struct Segment {
+    size_t first_step = 0, end_step = 0;
+    VkCommandBuffer cmd = VK_NULL_HANDLE;
+    uint32_t first_query = 0, queries = 0;
+  };
+
+  const Graph& g;
+  std::unique_ptr<Context> cx;
+  std::unique_ptr<BufferPool> pool;
+  std::vector<Step> steps;
+  std::vector<Segment> segments;
+  std::map<std::string, std::unique_ptr<ComputePipeline>> pipelines;  // by source hash
+  std::map<std::string, DeviceBuffer> device;  // every value a shader touches
+  std::set<std::string> shader_results;        // values shaders write (downloaded on demand)
+  std::vector<std::string> input_uploads;      // graph inputs shaders read
+  TensorMap constants;
+  VkDescriptorPool descriptor_pool = VK_NULL_HANDLE;
+  VkCommandPool command_pool = VK_NULL_HANDLE;
+  VkQueryPool query_pool = VK_NULL_HANDLE;
+  VkFence fence = VK_NULL_HANDLE;
+  VulkanRuntimeStats stats;
+
+  Impl(const Graph& graph, const fusion::FusionPlan& plan, const VulkanRuntimeOptions& o) : g(graph) {
+    cx = std::make_unique<Context>(o.context);
+    pool = std::make_unique<BufferPool>(*cx);
+    stats.device = cx->info().name + " (" + cx->info().type + ")";
+    run_constant_nodes();
+    generate(plan, o);
+    build_pipelines(o);
+    allocate_buffers();
+    create_descriptor_sets();
+    record_command_buffers();
+  }
+
+  ~Impl() {
+    const Functions& f = cx->vk();
+    VkDevice d = cx->device();
+    f.vkDeviceWaitIdle(d);
+    if (fence) f.vkDestroyFence(d, fence, nullptr);
+    if (query_pool) f.vkDestroyQueryPool(d, query_pool, nullptr);
+    if (command_pool) f.vkDestroyCommandPool(d, command_pool, nullptr);
+    if (descriptor_pool) f.vkDestroyDescriptorPool(d, descriptor_pool, nullptr);
+    pipelines.clear();
+    pool.reset();
+  }
+
+  const Tensor* constant_value(const std::string& v) const {
+    if (auto it = constants.find(v); it != constants.end()) return &it->second;
+    if (auto it = g.initializers.find(v); it != g.initializers.end()) return &it->second;
+    return nullptr;
+  }
+
+  // Values known before any input (fusion::load_time_nodes): computed once, here.
+  void run_constant_nodes() {
+    const std::vector<bool> load_time = fusion::load_time_nodes(g);
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      if (!load_time[i]) continue;
+      const Node& n = g.nodes[i];
+      std::vector<Tensor> out = run_node(g, n, [&](const std::string& v) { return constant_value(v); });
+      for (size_t k = 0; k < n.outputs.size(); ++k)
+        if (!n.outputs[k].empty()) constants[n.outputs[k]] = out[k];
+    }
+  }
+
+  void generate(const fusion::FusionPlan& plan, const VulkanRuntimeOptions& o) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const codegen::glsl::Target target = target_for(cx->info());
+    size_t done = 0;
+    for (const fusion::FusedBlock& b : plan.blocks) {
+      Step s;
+      s.block = &b;
+      for (NodeId id : b.nodes) s.nodes.push_back(g.find_node(id));
+      std::string why;
+      if (auto k = codegen::glsl::generate_shader(g, b, target, &why)) {
+        if (k->buffers.size() > cx->info().max_storage_buffers) {
+          why = "needs " + std::to_string(k->buffers.size()) + " storage buffers (device limit " +
+                std::to_string(cx->info().max_storage_buffers) + ")";
+        } else {
+          s.shader = true;
+          s.kernel = std::move(*k);
+        }
+      }
+      if (!s.shader) stats.cpu_reasons.push_back("block " + std::to_string(b.id) + ": " + why);
+      steps.push_back(std::move(s));
+      if (o.on_progress) o.on_progress("generate", ++done, plan.blocks.size());
+    }
+    stats.generate_ms = ms_since(t0);
+  }
+
+  void build_pipelines(const VulkanRuntimeOptions& o) {
+    std::map<std::string, std::string> sources;  // hash -> source
+    for (Step& s : steps)
+      if (s.shader) sources.emplace(codegen::ContentHash().add(s.kernel.source).hex(), s.kernel.source);
+    size_t done = 0;
+    std::map<std::string, std::string> failed;  // hash -> compiler message
+    for (const auto& [hash, source] : sources) {
+      try {
+        auto t0 = std::chrono::steady_clock::now();
+        SpirvResult spirv = compile_glsl(source, "block shader " + hash.substr(0, 12));
+        stats.compile_ms += ms_since(t0);
+        if (!spirv.cached) ++stats.compiled_shaders;
+        t0 = std::chrono::steady_clock::now();
+        uint32_t buffers = 0;
+        for (const Step& s : steps)
+          if (s.shader && s.kernel.source == source) buffers = uint32_t(s.kernel.buffers.size());
+        pipelines[hash] = std::make_unique<ComputePipeline>(*cx, spirv.words, buffers);
+        stats.pipeline_ms += ms_since(t0);
+      } catch (const Error& e) {
+        failed[hash] = e.what();  // the block runs on the host and says why
+      }
+      if (o.on_progress) o.on_progress("compile", ++done, sources.size());
+    }
+    for (Step& s : steps) {
+      if (!s.shader) continue;
+      const std::string hash = codegen::ContentHash().add(s.kernel.source).hex();
+      if (auto f = failed.find(hash); f != failed.end()) {
+        s.shader = false;
+        stats.cpu_reasons.push_back("block " + std::to_string(s.block->id) + ": " + f->second);
+        continue;
+      }
+      s.pipeline = pipelines.at(hash).get();
+      s.kernel.source.clear();
+    }
+    stats.unique_shaders = pipelines.size();
+    stats.blocks = steps.size();
+    for (const Step& s : steps) {
+      if (s.shader) {
+        ++stats.shader_blocks;
+        stats.dispatches += s.kernel.dispatches.size();
+        stats.merged_epilogues += size_t(s.kernel.merged_epilogues);
+      } else {
+        ++stats.cpu_blocks;
+      }
+    }
+  }
+
+  // One device buffer per value a shader touches; constants uploaded now.
+  void allocate_buffers() {
+    std::set<std::string> shader_reads;
+    for (const Step& s : steps) {
+      if (!s.shader) continue;
+      for (const codegen::KernelBuffer& b : s.kernel.buffers) {
+        if (!device.count(b.value)) device[b.value] = pool->allocate(b.numel());
+        if (b.role == codegen::BufferRole::Input) shader_reads.insert(b.value);
+        else shader_results.insert(b.value);
+      }
+    }
+    for (const std::string& v : shader_reads) {
+      if (shader_results.count(v)) continue;
+      if (const Tensor* c = constant_value(v)) {
+        upload(device.at(v), *c);
+        stats.weight_bytes += size_t(c->numel()) * sizeof(float);
+      } else if (g.is_graph_input(v)) {
+        input_uploads.push_back(v);
+      }
+    }
+    // Host-step results that shaders read: uploaded right after the host step.
+    for (Step& s : steps) {
+      if (s.shader) continue;
+      for (const Node* n : s.nodes)
+        for (const std::string& o : n->outputs)
+          if (!o.empty() && shader_reads.count(o)) s.uploads_after.push_back(o);
+    }
+    stats.device_bytes = size_t(pool->reserved_bytes());
+  }
+
+  void create_descriptor_sets() {
+    const Functions& f = cx->vk();
+    uint32_t sets = 0, descriptors = 0;
+    for (const Step& s : steps)
+      if (s.shader) {
+        ++sets;
+        descriptors += uint32_t(s.kernel.buffers.size());
+      }
+    if (sets == 0) return;
+    VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, std::max(descriptors, 1u)};
+    auto pi = make_info<VkDescriptorPoolCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
+    pi.maxSets = sets;
+    pi.poolSizeCount = 1;
+    pi.pPoolSizes = &size;
+    check_vk(f.vkCreateDescriptorPool(cx->device(), &pi, nullptr, &descriptor_pool), "vkCreateDescriptorPool");
+    for (Step& s : steps) {
+      if (!s.shader) continue;
+      VkDescriptorSetLayout layout = s.pipeline->set_layout();
+      auto ai = make_info<VkDescriptorSetAllocateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
+      ai.descriptorPool = descriptor_pool;
+      ai.descriptorSetCount = 1;
+      ai.pSetLayouts = &layout;
+      check_vk(f.vkAllocateDescriptorSets(cx->device(), &ai, &s.set), "vkAllocateDescriptorSets");
+      std::vector<VkDescriptorBufferInfo> infos(s.kernel.buffers.size());
+      std::vector<VkWriteDescriptorSet> writes(s.kernel.buffers.size());
+      for (size_t k = 0; k < infos.size(); ++k) {
+        const DeviceBuffer& b = device.at(s.kernel.buffers[k].value);
+        infos[k] = {b.buffer, b.offset, b.bytes};
+        writes[k] = make_info<VkWriteDescriptorSet>(VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
+        writes[k].dstSet = s.set;
+        writes[k].dstBinding = uint32_t(k);
+        writes[k].descriptorCount = 1;
+        writes[k].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+        writes[k].pBufferInfo = &infos[k];
+      }
+      f.vkUpdateDescriptorSets(cx->device(), uint32_t(writes.size()), writes.data(), 0, nullptr);
+    }
+  }
+
+  // Consecutive shader steps form a segment: one command buffer, one submission.
+  void record_command_buffers() {
+    const Functions& f = cx->vk();
+    for (size_t i = 0; i < steps.size();) {
+      if (!steps[i].shader) {
+        ++i;
+        continue;
+      }
+      Segment seg;
+      seg.first_step = i;
+      while (i < steps.size() && steps[i].shader) steps[i++].segment = int(segments.size());
+      seg.end_step = i;
+      segments.push_back(seg);
+    }
+    stats.submits = segments.size();
+    if (segments.empty()) return;
+    auto ci = make_info<VkCommandPoolCreateInfo>(VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO);
+    ci.queueFamilyIndex = cx->queue_family();
+    check_vk(f.vkCreateCommandPool(cx->device(), &ci, nullptr, &command_pool), "vkCreateCommandPool");
+    std::vector<VkCommandBuffer> cmds(segments.size());
+    auto ai = make_info<VkCommandBufferAllocateInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO);
+    ai.commandPool = command_pool;
+    ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    ai.commandBufferCount = uint32_t(cmds.size());
+    check_vk(f.vkAllocateCommandBuffers(cx->device(), &ai, cmds.data()), "vkAllocateCommandBuffers");
+    const bool timestamps = cx->info().timestamps;
+    uint32_t queries = 0;
+    for (Segment& seg : segments) {
+      seg.first_query = queries;
+      seg.queries = 1;
+      for (size_t i = seg.first_step; i < seg.end_step; ++i) seg.queries += uint32_t(steps[i].kernel.dispatches.size());
+      queries += seg.queries;
+    }
+    if (timestamps) {
+      auto qi = make_info<VkQueryPoolCreateInfo>(VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO);
+      qi.queryType = VK_QUERY_TYPE_TIMESTAMP;
+      qi.queryCount = queries;
+      check_vk(f.vkCreateQueryPool(cx->device(), &qi, nullptr, &query_pool), "vkCreateQueryPool");
+    }
+    auto fi = make_info<VkFenceCreateInfo>(VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
+    check_vk(f.vkCreateFence(cx->device(), &fi, nullptr, &fence), "vkCreateFence");
+    const uint32_t max_x = cx->info().max_workgroup_count[0], max_y = cx->info().max_workgroup_count[1];
+    for (size_t si = 0; si < segments.size(); ++si) {
+      Segment& seg = segments[si];
+      seg.cmd = cmds[si];
+      auto bi = make_info<VkCommandBufferBeginInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
+      check_vk(f.vkBeginCommandBuffer(seg.cmd, &bi), "vkBeginCommandBuffer");
+      uint32_t q = seg.first_query;
+      if (timestamps) {
+        f.vkCmdResetQueryPool(seg.cmd, query_pool, seg.first_query, seg.queries);
+        f.vkCmdWriteTimestamp(seg.cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, query_pool, q++);
+      }
+      VkPipeline bound = VK_NULL_HANDLE;
+      for (size_t i = seg.first_step; i < seg.end_step; ++i) {
+        Step& s = steps[i];
+        s.first_query = q - 1;
+        if (s.pipeline->pipeline() != bound) {
+          bound = s.pipeline->pipeline();
+          f.vkCmdBindPipeline(seg.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, bound);
+        }
+        f.vkCmdBindDescriptorSets(seg.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, s.pipeline->layout(), 0, 1, &s.set, 0,
+                                  nullptr);
+        for (size_t d = 0; d < s.kernel.dispatches.size(); ++d) {
+          int32_t push[kPushConstantBytes / 4] = {int32_t(d), 0, 0, 0};
+          f.vkCmdPushConstants(seg.cmd, s.pipeline->layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, kPushConstantBytes, push);
+          const int64_t groups = s.kernel.dispatches[d].groups;
+          const uint32_t x = uint32_t(std::min<int64_t>(groups, max_x));
+          const int64_t y = x ? (groups + x - 1) / x : 0;
+          check(y <= int64_t(max_y), "a dispatch of ", groups, " work groups exceeds the device's limits");
+          if (groups > 0) f.vkCmdDispatch(seg.cmd, x, uint32_t(y), 1);
+          // Every later dispatch may read what this one wrote.
+          auto mb = make_info<VkMemoryBarrier>(VK_STRUCTURE_TYPE_MEMORY_BARRIER);
+          mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+          mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+          f.vkCmdPipelineBarrier(seg.cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0,
+                                 1, &mb, 0, nullptr, 0, nullptr);
+          if (timestamps) f.vkCmdWriteTimestamp(seg.cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, query_pool, q++);
+        }
+      }
+      // Results become visible to the host after the fence.
+      auto mb = make_info<VkMemoryBarrier>(VK_STRUCTURE_TYPE_MEMORY_BARRIER);
+      mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+      mb.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+      f.vkCmdPipelineBarrier(seg.cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0,
+                             nullptr, 0, nullptr);
+      check_vk(f.vkEndCommandBuffer(seg.cmd), "vkEndCommandBuffer");
+    }
+  }
+
+  void submit(const Segment& seg) {
+    const Functions& f = cx->vk();
+    auto si = make_info<VkSubmitInfo>(VK_STRUCTURE_TYPE_SUBMIT_INFO);
+    si.commandBufferCount = 1;
+    si.pCommandBuffers = &seg.cmd;
+    check_vk(f.vkResetFences(cx->device(), 1, &fence), "vkResetFences");
+    check_vk(f.vkQueueSubmit(cx->queue(), 1, &si, fence), "vkQueueSubmit");
+    check_vk(f.vkWaitForFences(cx->device(), 1, &fence, VK_TRUE, UINT64_MAX), "vkWaitForFences");
+  }
+
+  // Device time of each shader step of `seg` in microseconds.
+  void read_timestamps(const Segment& seg, std::vector<double>* block_us) {
+    if (!query_pool || !block_us) return;
+    std::vector<uint64_t> t(seg.queries);
+    check_vk(cx->vk().vkGetQueryPoolResults(cx->device(), query_pool, seg.first_query, seg.queries,
+                                           t.size() * sizeof(uint64_t), t.data(), sizeof(uint64_t),
+                                           VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
+             "vkGetQueryPoolResults");
+    const double ns = cx->info().timestamp_period_ns;
+    for (size_t i = seg.first_step; i < seg.end_step; ++i) {
+      const Step& s = steps[i];
+      const uint32_t a = s.first_query - seg.first_query, b = a + uint32_t(s.kernel.dispatches.size());
+      (*block_us)[i] = double(t[b] - t[a]) * ns / 1000.0;
+    }
+  }
+
+  Tensor host_copy(const std::string& v) const {
+    const TensorType* t = g.type_of(v);
+    check(t && t->is_static(), "vulkan runtime: value '", v, "' has no static type");
+    return download(device.at(v), t->dtype, *t->static_shape());
+  }
+
+  TensorMap run(const TensorMap& inputs, std::vector<double>* block_us) {
+    check_model_inputs(g, inputs);
+    if (block_us) block_us->assign(steps.size(), 0.0);
+    for (const std::string& v : input_uploads) upload(device.at(v), inputs.at(v));
+    std::map<std::string, Tensor> env(inputs.begin(), inputs.end());
+    auto lookup = [&](const std::string& v) -> const Tensor* {
+      if (auto it = env.find(v); it != env.end()) return &it->second;
+      if (const Tensor* c = constant_value(v)) return c;
+      if (shader_results.count(v)) return &(env[v] = host_copy(v));
+      return nullptr;
+    };
+    for (size_t i = 0; i < steps.size();) {
+      Step& s = steps[i];
+      if (s.shader) {
+        const Segment& seg = segments[size_t(s.segment)];
+        submit(seg);
+        read_timestamps(seg, block_us);
+        i = seg.end_step;
+        continue;
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      for (const Node* n : s.nodes) {
+        std::vector<Tensor> outs = run_node(g, *n, lookup);
+        for (size_t k = 0; k < n->outputs.size(); ++k)
+          if (!n->outputs[k].empty()) env[n->outputs[k]] = std::move(outs[k]);
+      }
+      for (const std::string& v : s.uploads_after) upload(device.at(v), env.at(v));
+      if (block_us) (*block_us)[i] = ms_since(t0) * 1000.0;
+      ++i;
+    }
+    TensorMap out;
+    for (const ValueInfo& o : g.outputs) {
+      const Tensor* t = lookup(o.name);
+      check(t != nullptr, "graph output '", o.name, "' has no value");
+      out[o.name] = *t;
+    }
+    return out;
+  }
+};
+
+VulkanProgram::VulkanProgram(const Graph& graph, const fusion::FusionPlan& plan, const VulkanRuntimeOptions& options)
+    : impl_(std::make_unique<Impl>(graph, plan, options)) {}
+VulkanProgram::~VulkanProgram() = default;
+TensorMap VulkanProgram::run(const TensorMap& inputs) { return impl_->run(inputs, nullptr); }
+TensorMap VulkanProgram::run_profiled(const TensorMap& inputs, std::vector<double>* block_us) {
+  return impl_->run(inputs, block_us);
+}
+const VulkanRuntimeStats& VulkanProgram::stats() const { return impl_->stats; }
+const Context& VulkanProgram::context() const { return *impl_->cx; }
+
+}  // namespace dnnf::vk

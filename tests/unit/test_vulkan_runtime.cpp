@@ -1,0 +1,328 @@
+// The Vulkan backend end to end on small hand-built graphs: fusion plan -> one GLSL
+// shader per block -> SPIR-V -> pipelines -> one command buffer, checked against the
+// reference executor (rtol 1e-3). Skips where no Vulkan device exists; CI has lavapipe.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/codegen/glsl/glsl_block.h"
+#include "core/pipeline/pipeline.h"
+#include "core/runtime/compare.h"
+#include "core/runtime/random_inputs.h"
+#include "core/util/error.h"
+#include "tests/support/rule_test_util.h"
+
+#ifdef DNNF_HAVE_VULKAN
+#include "core/vulkan/vk_pipeline.h"
+#include "core/vulkan/vk_program.h"
+#endif
+
+namespace dnnf {
+namespace {
+
+using test::GraphBuilder;
+
+Attribute ints(std::vector<int64_t> v) { return Attribute::from_ints(std::move(v)); }
+Attribute i(int64_t v) { return Attribute::from_int(v); }
+
+fusion::FusionPlan plan_of(Model& m, bool fusion = true) {
+  PipelineOptions po;
+  po.rewrite = false;
+  po.fusion = fusion;
+  po.use_db = false;
+  po.measure = false;
+  return run_pipeline(m, po).plan;
+}
+
+// The GLSL emitter needs no device: every block of a small MLP becomes a shader.
+TEST(VulkanGlsl, MatMulBiasGeluBlockIsOneShaderWithAnEpilogue) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{2, 5, 24});
+  Tensor w(DType::F32, {24, 40});
+  for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::sin(double(k)) * 0.3);
+  std::string y = b.node("MatMul", {x, b.constant("w", w)});
+  y = b.node("Add", {y, b.constant("bias", Tensor::from_vector<float>(DType::F32, {40}, std::vector<float>(40, 0.1f)))});
+  y = b.node("Relu", {y});
+  b.output(y);
+  Model m = b.finish();
+  const fusion::FusionPlan plan = plan_of(m);
+  ASSERT_EQ(plan.blocks.size(), 1u);
+  std::string why;
+  auto k = codegen::glsl::generate_shader(m.graph, plan.blocks[0], {}, &why);
+  ASSERT_TRUE(k.has_value()) << why;
+  EXPECT_EQ(k->dispatches.size(), 1u);
+  EXPECT_EQ(k->dispatches[0].what, "gemm");
+  EXPECT_GE(k->merged_epilogues, 1);
+  EXPECT_NE(k->source.find("#version 450"), std::string::npos);
+  EXPECT_NE(k->source.find("barrier()"), std::string::npos);
+  EXPECT_EQ(k->source.find("splat<T>"), std::string::npos) << "C++ syntax leaked into GLSL";
+}
+
+#ifdef DNNF_HAVE_VULKAN
+
+// Skips the test (with the reason) when this machine has no Vulkan device.
+#define DNNF_REQUIRE_VULKAN()                                    \
+  do {                                                           \
+    std::string why_;                                            \
+    if (!vulkan_device(&why_)) GTEST_SKIP() << "no Vulkan: " << why_; \
+  } while (0)
+
+bool vulkan_device(std::string* why) {
+  try {
+    vk::choose_device(vk::list_devices(), -1);
+    return true;
+  } catch (const Error& e) {
+    *why = e.what();
+    return false;
+  }
+}
+
+struct VkRun {
+  vk::VulkanRuntimeStats stats;
+  CompareResult check;
+  size_t validation_errors = 0;
+  bool validation_on = false;
+};
+
+VkRun run_vulkan(const Model& model, bool fusion = true, int validation = 0) {
+  Model m = model;
+  const fusion::FusionPlan plan = plan_of(m, fusion);
+  vk::VulkanRuntimeOptions ro;
+  ro.context.validation = validation;
+  vk::VulkanProgram program(m.graph, plan, ro);
+  RandomInputOptions ri;
+  ri.seed = 7;
+  const TensorMap inputs = make_random_inputs(model.graph, ri);
+  const TensorMap got = program.run(inputs);
+  const TensorMap again = program.run(inputs);  // the recorded command buffers run twice
+  const TensorMap want = ReferenceExecutor(model.graph).run(inputs);
+  VkRun r;
+  r.check.ok = true;
+  for (const ValueInfo& o : model.graph.outputs) {
+    for (const TensorMap* t : {&got, &again}) {
+      CompareResult c = compare_tensors(t->at(o.name), want.at(o.name), {1e-3, 1e-4});
+      if (!c.ok && r.check.ok) {
+        r.check = c;
+        r.check.message = o.name + ": " + c.message;
+      }
+    }
+  }
+  r.stats = program.stats();
+  r.validation_errors = program.context().validation_errors();
+  r.validation_on = program.context().validation();
+  return r;
+}
+
+std::string on_host(const VkRun& r) {
+  std::string s;
+  for (const std::string& w : r.stats.cpu_reasons) s += w + "; ";
+  return s;
+}
+
+TEST(VulkanRuntime, ElementwiseChainWithBroadcastIsOneDispatch) {
+  DNNF_REQUIRE_VULKAN();
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{2, 3, 37});
+  const std::string bias = b.constant("bias", Tensor::from_vector<float>(DType::F32, {37}, std::vector<float>(37, 0.25f)));
+  std::string y = b.node("Add", {x, bias});
+  y = b.node("Relu", {y});
+  y = b.node("Mul", {y, b.scalar("k", 1.5f)});
+  y = b.node("Sigmoid", {y});
+  y = b.node("Erf", {y});
+  b.output(y);
+  const VkRun r = run_vulkan(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.shader_blocks, 1u) << on_host(r);
+  EXPECT_EQ(r.stats.dispatches, 1u);
+  EXPECT_EQ(r.stats.submits, 1u);
+}
+
+TEST(VulkanRuntime, MatMulWithBiasAndGeluRunsInTheGemmEpilogue) {
+  DNNF_REQUIRE_VULKAN();
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{2, 5, 70});
+  Tensor w(DType::F32, {70, 90});
+  for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::sin(double(k)) * 0.3);
+  std::string y = b.node("MatMul", {x, b.constant("w", w)});
+  Tensor bias(DType::F32, {90});
+  for (int64_t k = 0; k < 90; ++k) bias.set_f64(k, 0.01 * double(k));
+  y = b.node("Add", {y, b.constant("bias", bias)});
+  y = b.node("Gelu", {y}, {}, 1, "dnnf");
+  b.output(y);
+  const VkRun r = run_vulkan(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.cpu_blocks, 0u) << on_host(r);
+  EXPECT_EQ(r.stats.dispatches, 1u);
+  EXPECT_GE(r.stats.merged_epilogues, 1u);
+}
+
+TEST(VulkanRuntime, AttentionHeadsReshapeTransposeSoftmax) {
+  DNNF_REQUIRE_VULKAN();
+  GraphBuilder b;
+  const std::string q = b.input("q", DType::F32, Shape{2, 6, 32});
+  const std::string k = b.input("k", DType::F32, Shape{2, 6, 32});
+  const std::string split_shape = b.constant("split_shape", Tensor::vector_i64({2, 6, 4, 8}));
+  auto heads = [&](const std::string& v) {
+    const std::string r = b.node("Reshape", {v, split_shape});
+    return b.node("Transpose", {r}, {{"perm", ints({0, 2, 1, 3})}});
+  };
+  const std::string qh = heads(q);
+  const std::string kh = b.node("Transpose", {heads(k)}, {{"perm", ints({0, 1, 3, 2})}});
+  std::string s = b.node("MatMul", {qh, kh});
+  s = b.node("Div", {s, b.scalar("scale", 2.8284f)});
+  s = b.node("Softmax", {s}, {{"axis", i(-1)}});
+  b.output(b.node("Mul", {s, b.scalar("two", 2.0f)}));
+  const VkRun r = run_vulkan(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.cpu_blocks, 0u) << on_host(r);
+}
+
+TEST(VulkanRuntime, LayerNormalizationAndReductions) {
+  DNNF_REQUIRE_VULKAN();
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{3, 5, 300});
+  Tensor g(DType::F32, {300}), be(DType::F32, {300});
+  for (int64_t k = 0; k < 300; ++k) { g.set_f64(k, 1 + 0.01 * double(k)); be.set_f64(k, -0.02 * double(k)); }
+  const std::string ln = b.node("LayerNormalization", {x, b.constant("g", g), b.constant("b", be)},
+                                {{"axis", i(-1)}, {"epsilon", Attribute::from_float(1e-5f)}});
+  b.output(b.node("Tanh", {ln}));
+  b.output(b.node("ReduceMean", {x}, {{"axes", ints({1})}, {"keepdims", i(0)}}));
+  b.output(b.node("ReduceMax", {x}, {{"axes", ints({2})}, {"keepdims", i(1)}}));
+  b.output(b.node("Softmax", {x}, {{"axis", i(1)}}));
+  b.output(b.node("ReduceSum", {x}, {{"axes", ints({0, 2})}, {"keepdims", i(0)}}));
+  const VkRun r = run_vulkan(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.cpu_blocks, 0u) << on_host(r);
+}
+
+TEST(VulkanRuntime, ConvBatchNormReluPoolAndClassifier) {
+  DNNF_REQUIRE_VULKAN();
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{1, 3, 17, 15});
+  Tensor w(DType::F32, {8, 3, 3, 3}), cb(DType::F32, {8});
+  for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::cos(double(k)) * 0.2);
+  for (int64_t k = 0; k < 8; ++k) cb.set_f64(k, 0.1 * double(k));
+  std::string y = b.node("Conv", {x, b.constant("w", w), b.constant("cb", cb)},
+                         {{"pads", ints({1, 1, 1, 1})}, {"strides", ints({2, 1})}});
+  Tensor s(DType::F32, {8}), m(DType::F32, {8}), v(DType::F32, {8});
+  for (int64_t k = 0; k < 8; ++k) { s.set_f64(k, 1.1); m.set_f64(k, 0.05 * double(k)); v.set_f64(k, 0.5 + 0.1 * double(k)); }
+  y = b.node("BatchNormalization", {y, b.constant("s", s), b.constant("bb", cb), b.constant("m", m), b.constant("v", v)});
+  y = b.node("Relu", {y});
+  y = b.node("MaxPool", {y}, {{"kernel_shape", ints({3, 3})}, {"strides", ints({2, 2})}, {"pads", ints({1, 1, 1, 1})}});
+  Tensor dw(DType::F32, {8, 1, 3, 3});
+  for (int64_t k = 0; k < dw.numel(); ++k) dw.set_f64(k, 0.1 * double(k % 5));
+  y = b.node("Conv", {y, b.constant("dw", dw)}, {{"group", i(8)}, {"pads", ints({1, 1, 1, 1})}});
+  y = b.node("AveragePool", {y}, {{"kernel_shape", ints({2, 2})}, {"ceil_mode", i(1)}, {"strides", ints({2, 2})}});
+  y = b.node("GlobalAveragePool", {y});
+  y = b.node("Flatten", {y});
+  Tensor fw(DType::F32, {10, 8});
+  for (int64_t k = 0; k < fw.numel(); ++k) fw.set_f64(k, 0.05 * double(k % 7));
+  y = b.node("Gemm", {y, b.constant("fw", fw), b.constant("fb", Tensor::from_vector<float>(DType::F32, {10}, std::vector<float>(10, 0.5f)))},
+             {{"transB", i(1)}});
+  b.output(y);
+  const VkRun r = run_vulkan(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.cpu_blocks, 0u) << on_host(r);
+}
+
+TEST(VulkanRuntime, ConcatSlicePadGatherResizeAreIndexRewrites) {
+  DNNF_REQUIRE_VULKAN();
+  GraphBuilder b(13);
+  const std::string x = b.input("x", DType::F32, Shape{2, 4, 9});
+  const std::string y = b.input("y", DType::F32, Shape{2, 3, 9});
+  std::string c = b.node("Concat", {x, y}, {{"axis", i(1)}});
+  c = b.node("Slice", {c, b.constant("st", Tensor::vector_i64({1, 2})), b.constant("en", Tensor::vector_i64({7, 9})),
+                       b.constant("ax", Tensor::vector_i64({1, 2}))});
+  c = b.node("Pad", {c, b.constant("pads", Tensor::vector_i64({0, 1, 2, 0, 0, 3}))});
+  b.output(b.node("Exp", {c}));
+  const std::string table = b.input("table", DType::F32, Shape{11, 6});
+  const std::string ids = b.constant("ids", Tensor::vector_i64({3, -1, 0, 10, 4}));
+  b.output(b.node("Add", {b.node("Gather", {table, ids}, {{"axis", i(0)}}), b.scalar("one", 1.0f)}));
+  const std::string img = b.input("img", DType::F32, Shape{1, 2, 5, 7});
+  const std::string roi = b.constant("roi", Tensor(DType::F32, {0}));
+  const std::string odd = b.constant("odd", Tensor::from_vector<float>(DType::F32, {4}, {1, 1, 1.7f, 0.6f}));
+  b.output(b.node("Resize", {img, roi, odd}, {{"mode", Attribute::from_string("nearest")}}));
+  b.output(b.node("Less", {x, b.scalar("half", 0.5f)}));
+  const VkRun r = run_vulkan(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.cpu_blocks, 0u) << on_host(r);
+}
+
+TEST(VulkanRuntime, NoFusionRunsOneDispatchPerOperator) {
+  DNNF_REQUIRE_VULKAN();
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{4, 16});
+  b.output(b.node("Exp", {b.node("Neg", {b.node("Abs", {x})})}));
+  const Model m = b.finish();
+  const VkRun fused = run_vulkan(m, true), unfused = run_vulkan(m, false);
+  EXPECT_TRUE(fused.check.ok && unfused.check.ok);
+  EXPECT_EQ(fused.stats.dispatches, 1u);
+  EXPECT_EQ(unfused.stats.dispatches, 3u);
+  EXPECT_EQ(unfused.stats.submits, 1u);  // one command buffer for the whole inference
+}
+
+TEST(VulkanRuntime, UnsupportedOperatorsRunOnTheHostAndSayWhy) {
+  DNNF_REQUIRE_VULKAN();
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{3, 8});
+  const std::string e = b.node("Exp", {x});
+  const std::string k = b.constant("k", Tensor::vector_i64({2}));
+  const std::string top = b.node("TopK", {e, k}, {{"axis", i(1)}}, 2);
+  b.output(b.node("Sqrt", {top}));
+  const VkRun r = run_vulkan(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  ASSERT_FALSE(r.stats.cpu_reasons.empty());
+  EXPECT_NE(r.stats.cpu_reasons[0].find("TopK"), std::string::npos) << r.stats.cpu_reasons[0];
+  EXPECT_GE(r.stats.shader_blocks, 1u);
+}
+
+TEST(VulkanRuntime, IdenticalBlocksShareOnePipeline) {
+  DNNF_REQUIRE_VULKAN();
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{4, 16});
+  const std::string y = b.input("y", DType::F32, Shape{4, 16});
+  b.output(b.node("Tanh", {b.node("Mul", {x, b.scalar("a", 2.0f)})}));
+  b.output(b.node("Tanh", {b.node("Mul", {y, b.scalar("c", 2.0f)})}));
+  const VkRun r = run_vulkan(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.shader_blocks, 2u);
+  EXPECT_EQ(r.stats.unique_shaders, 1u);
+}
+
+TEST(VulkanRuntime, ValidationLayersReportNoErrors) {
+  DNNF_REQUIRE_VULKAN();
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{2, 7, 33});
+  Tensor w(DType::F32, {33, 20});
+  for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::cos(double(k)) * 0.1);
+  std::string y = b.node("MatMul", {x, b.constant("w", w)});
+  y = b.node("Softmax", {y}, {{"axis", i(-1)}});
+  const std::string k = b.constant("k", Tensor::vector_i64({3}));
+  b.output(b.node("Abs", {b.node("TopK", {y, k}, {{"axis", i(2)}}, 2)}));  // a host block between two submits
+  Model m = b.finish();
+  VkRun r;
+  try {
+    r = run_vulkan(m, true, /*validation=*/1);
+  } catch (const Error& e) {
+    if (std::string(e.what()).find("not installed") != std::string::npos) GTEST_SKIP() << e.what();
+    throw;
+  }
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_TRUE(r.validation_on);
+  EXPECT_EQ(r.validation_errors, 0u);
+  EXPECT_GE(r.stats.submits, 2u);
+}
+
+TEST(VulkanRuntime, ShaderCacheReturnsTheSameSpirv) {  // shaderc only: no device needed
+  const std::string src = "#version 450\nlayout(local_size_x = 1) in;\nvoid main() {}\n";
+  const vk::SpirvResult a = vk::compile_glsl(src, "empty");
+  const vk::SpirvResult b = vk::compile_glsl(src, "empty");
+  EXPECT_TRUE(b.cached);
+  EXPECT_EQ(a.words, b.words);
+  EXPECT_THROW(vk::compile_glsl("#version 450\nvoid main() { undefined_name(); }\n", "bad"), Error);
+}
+
+#endif  // DNNF_HAVE_VULKAN
+
+}  // namespace
+}  // namespace dnnf
