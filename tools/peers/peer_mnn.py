@@ -11,8 +11,11 @@ from peer_common import bound_model_path, main
 
 
 def mnnconvert():
-    exe = os.path.join(os.path.dirname(sys.executable), "mnnconvert")
-    return exe if os.path.exists(exe) else "mnnconvert"
+    """The converter itself (MNN's `_tools` extension), not the `mnnconvert` console script:
+    that wrapper imports MNN.tools.utils.log, which runs `pip install aliyun-log-python-sdk`
+    when the package is missing and posts a usage record to Alibaba's log service after
+    every conversion. A separate process, so a converter crash is reported, not fatal."""
+    return [sys.executable, "-c", "import sys, _tools; _tools.mnnconvert(sys.argv)"]
 
 
 def run(path, workdir):
@@ -21,13 +24,17 @@ def run(path, workdir):
     workdir = os.path.abspath(workdir)
     src = bound_model_path(path, workdir)
     mnn_file = os.path.join(workdir, "model.mnn")
-    r = subprocess.run([mnnconvert(), "-f", "ONNX", "--modelFile", src, "--MNNModel", mnn_file, "--bizCode", "dnnf"],
+    r = subprocess.run(mnnconvert() + ["-f", "ONNX", "--modelFile", src, "--MNNModel", mnn_file, "--bizCode", "dnnf"],
                        capture_output=True, text=True, cwd=workdir)  # it writes scratch files into its cwd
     if r.returncode != 0 or not os.path.exists(mnn_file):
-        tail = (r.stdout + r.stderr).strip().splitlines()[-3:]
-        raise RuntimeError("mnnconvert failed: " + " | ".join(tail))
+        lines = []  # the last distinct line: the converter repeats its error after warnings
+        for line in (r.stdout + r.stderr).splitlines():
+            line = line.strip()
+            if line and not line.startswith("Start to") and line not in lines:
+                lines.append(line)
+        raise RuntimeError("mnnconvert failed: " + (lines[-1] if lines else "exit code %d" % r.returncode))
     json_file = os.path.join(workdir, "ops.txt")
-    r = subprocess.run([mnnconvert(), "-f", "MNN", "--modelFile", mnn_file, "--JsonFile", json_file],
+    r = subprocess.run(mnnconvert() + ["-f", "MNN", "--modelFile", mnn_file, "--JsonFile", json_file],
                        capture_output=True, text=True, cwd=workdir)
     if r.returncode != 0 or not os.path.exists(json_file):
         raise RuntimeError("mnnconvert JSON dump failed: " + (r.stdout + r.stderr).strip()[-300:])

@@ -51,11 +51,18 @@ done
 
 "$VENV/bin/python" - <<'PY'
 import importlib
-for peer, mod in [("onnxruntime", "onnxruntime"), ("mnn", "MNN"), ("tflite", "onnx2tf"),
-                  ("tflite-runtime", "tensorflow"), ("tvm", "tvm")]:
+import importlib.metadata
+# Imported to prove it loads; the version is the installed distribution's (MNN has no __version__).
+for peer, mod, dist in [("onnxruntime", "onnxruntime", "onnxruntime"), ("mnn", "MNN", "MNN"),
+                        ("tflite", "onnx2tf", "onnx2tf"), ("tflite-runtime", "tensorflow", "tensorflow-cpu"),
+                        ("tvm", "tvm", "apache-tvm")]:
     try:
         m = importlib.import_module(mod)
-        print(f"{peer}: {getattr(m, '__version__', 'unknown')}")
+        try:
+            version = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            version = getattr(m, "__version__", "unknown")
+        print(f"{peer}: {version}")
     except Exception as e:  # report, never fail: a peer may be absent
         print(f"{peer}: absent ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})")
 PY
