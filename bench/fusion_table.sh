@@ -75,7 +75,7 @@ for m in models:
         r = rows.get(p)
         if not r: cells.append("-"); continue
         if r.get("error"):
-            cells.append("fail"); notes.append("%s: %s" % (p.split()[0], r["error"][:80].replace("|", "/"))); continue
+            cells.append("fail"); notes.append("%s: %s" % (p.split()[0], r["error"][:100].replace("|", "/"))); continue
         e = rrows.get(p, {}).get("layers")
         mark = "" if r["source"] == "tool" else "*"
         cells.append("%s%s" % (r["layers"], mark) + ("" if e is None or e == r["layers"] else " (rules %s)" % e))

@@ -40,6 +40,23 @@ def bound_model_path(path, workdir):
     return out
 
 
+def error_text(e):
+    """One line for the failed row: the exception type, the converter's operator handler the
+    error came from (onnx2tf raises from onnx2tf/ops/<OnnxOp>.py), and the first line of the
+    message that says what went wrong. Keras wraps errors as 'Exception encountered when
+    calling layer ...' + cause + '• arg=value' lines; the cause is the line to keep."""
+    lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()]
+    keep = [l for l in lines if not l.startswith(("Exception encountered when calling layer", "Call arguments received",
+                                                  "\u2022"))]
+    msg = (keep or lines or [""])[0].split(" Found: ")[0]  # Keras appends the offending tensor's values
+    where = ""
+    for frame in traceback.extract_tb(e.__traceback__):
+        parts = frame.filename.replace(os.sep, "/").split("/")
+        if len(parts) >= 3 and parts[-2] == "ops" and parts[-3] == "onnx2tf":
+            where = "onnx2tf %s: " % parts[-1][:-3]
+    return ("%s: %s%s" % (type(e).__name__, where, msg) if msg or where else type(e).__name__)[:300]
+
+
 def main(system, run):
     """run(model, workdir) -> (version, ops list); prints the result line."""
     if len(sys.argv) != 3:
@@ -51,8 +68,7 @@ def main(system, run):
         version, ops = run(model, workdir)
     except Exception as e:  # reported as a failed row by dnnf
         traceback.print_exc(file=sys.stderr)
-        msg = (str(e).strip().splitlines() or [type(e).__name__])[-1][:300]
-        print(json.dumps({"system": system, "error": "%s: %s" % (type(e).__name__, msg)}))
+        print(json.dumps({"system": system, "error": error_text(e)}))
         sys.exit(1)
     ops_file = os.path.join(workdir, "ops.txt")
     if ops is not None:  # None: the script wrote the peer's own dump to ops.txt itself
