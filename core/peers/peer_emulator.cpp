@@ -149,8 +149,12 @@ bool step_accepts(const Graph& g, const Node& n, const ChainStep& step, const st
   }
   if (!op_ok) return false;
   if (step.operand == Operand::Constant) {
+    // Inside a chain the other operands must be constants. A chain's first step has no
+    // chain value yet: one input is its data, every other one a constant (ORT's BiasGelu
+    // anchors at Add(x, bias)).
+    int64_t data_inputs = chain_value.empty() ? 1 : 0;
     for (const std::string& in : n.inputs)
-      if (!in.empty() && in != chain_value && !g.is_constant(in)) return false;
+      if (!in.empty() && in != chain_value && !g.is_constant(in) && --data_inputs < 0) return false;
   }
   return true;
 }
