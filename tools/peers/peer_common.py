@@ -8,6 +8,7 @@ ops.txt with its own parser (core/peers/peer_output_parsers.cpp).
 """
 import json
 import os
+import re
 import sys
 import traceback
 
@@ -45,16 +46,21 @@ def error_text(e):
     error came from (onnx2tf raises from onnx2tf/ops/<OnnxOp>.py), and the first line of the
     message that says what went wrong. Keras wraps errors as 'Exception encountered when
     calling layer ...' + cause + '• arg=value' lines; the cause is the line to keep."""
+    etype = type(e).__name__
     lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()]
     keep = [l for l in lines if not l.startswith(("Exception encountered when calling layer", "Call arguments received",
                                                   "\u2022"))]
+    if lines and lines[0] == "in user code:":  # a tf.function error: the traceback, then "XxxError: cause"
+        errors = [l for l in lines if re.match(r"^[A-Za-z_.]*(Error|Exception): ", l)]
+        keep = [errors[-1].partition(": ")[2]] if errors else keep[1:]
+        etype = errors[-1].partition(": ")[0].split(".")[-1] if errors else etype
     msg = (keep or lines or [""])[0].split(" Found: ")[0]  # Keras appends the offending tensor's values
     where = ""
     for frame in traceback.extract_tb(e.__traceback__):
         parts = frame.filename.replace(os.sep, "/").split("/")
         if len(parts) >= 3 and parts[-2] == "ops" and parts[-3] == "onnx2tf":
             where = "onnx2tf %s: " % parts[-1][:-3]
-    return ("%s: %s%s" % (type(e).__name__, where, msg) if msg or where else type(e).__name__)[:300]
+    return ("%s: %s%s" % (etype, where, msg) if msg or where else etype)[:300]
 
 
 def main(system, run):
