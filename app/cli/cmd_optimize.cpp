@@ -20,7 +20,8 @@ int cmd_optimize(const CommandArgs& argv) {
   if (stage != "rewrite" && stage != "fusion")
     throw UsageError("unknown --stage '" + stage + "' (available: rewrite, fusion)");
   const std::string target = args.value_or("--target", "cpu");
-  if (target != "cpu") throw UsageError("unknown --target '" + target + "' (available: cpu)");
+  if (target != "cpu" && target != "vulkan")
+    throw UsageError("unknown --target '" + target + "' (available: cpu, vulkan)");
   const std::string path = args.positional()[0];
   Model model = load_and_infer(path, parse_dims(args.values("--dim")));
 

@@ -153,6 +153,12 @@ int cmd_run(const CommandArgs& argv) {
         std::printf("  block %zu: %.1f us (%s)\n", order[k], block_us[order[k]],
                     describe_block(model.graph, compiled.pipeline.plan.blocks[order[k]]).c_str());
     }
+    // With DNNF_VULKAN_VALIDATION=1 the layer's messages are printed as they come; any
+    // error fails the run.
+    const size_t validation_errors = program.context().validation_errors();
+    vulkan_json["validation"] = program.context().validation();
+    vulkan_json["validation_errors"] = validation_errors;
+    check(validation_errors == 0, "the Vulkan validation layer reported ", validation_errors, " errors");
 #else
     fail("this dnnf was built without Vulkan support (needs libvulkan-dev and libshaderc-dev at build time)");
 #endif

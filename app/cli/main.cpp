@@ -28,7 +28,7 @@ const Command kCommands[] = {
     {"ops", dnnf::cli::cmd_ops, "ops [--fusion-table] [--json FILE]"},
     {"db", dnnf::cli::cmd_db, "db (--path | --stats | --clear) [--db FILE] [--json FILE]"},
     {"optimize", dnnf::cli::cmd_optimize,
-     "optimize MODEL [--stage rewrite|fusion] [--target cpu] [--no-rewrite] [--no-fusion] [--db FILE] [--no-db] [--verify] [--journal FILE] [--output FILE.onnx] [--json FILE] "
+     "optimize MODEL [--stage rewrite|fusion] [--target cpu|vulkan] [--no-rewrite] [--no-fusion] [--db FILE] [--no-db] [--verify] [--journal FILE] [--output FILE.onnx] [--json FILE] "
      "[--disable-rule NAME]... [--only-rule NAME]..."},
     {"rules", dnnf::cli::cmd_rules, "rules [--json FILE]"},
     {"compare", dnnf::cli::cmd_compare,
@@ -37,7 +37,7 @@ const Command kCommands[] = {
     {"peers", dnnf::cli::cmd_peers, "peers (--setup | --status | --rules [PEER]) [--json FILE]"},
     {"devices", dnnf::cli::cmd_devices, "devices [--json FILE]"},
     {"bench", dnnf::cli::cmd_bench,
-     "bench MODEL [--backend cpu] [--threads N] [--no-fusion] [--no-rewrite] [--runs N] [--warmup N] "
+     "bench MODEL [--backend cpu|vulkan] [--device N] [--threads N] [--no-fusion] [--no-rewrite] [--runs N] [--warmup N] "
      "[--trace FILE.json] [--json FILE] [--dim NAME=SIZE]..."},
     {"export", dnnf::cli::cmd_export,
      "export MODEL --target onnx -o FILE [--no-rewrite] [--no-fusion] [--keep-dnnf-ops] [--db FILE] [--no-db] [--dim NAME=SIZE]..."},

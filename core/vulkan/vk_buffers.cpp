@@ -16,20 +16,24 @@ constexpr VkBufferUsageFlags kUsage =
 
 }  // namespace
 
-uint32_t choose_memory_type(const VkPhysicalDeviceMemoryProperties& props, uint32_t type_bits, bool* device_local) {
+std::vector<uint32_t> memory_type_candidates(const VkPhysicalDeviceMemoryProperties& props, uint32_t type_bits) {
   const VkMemoryPropertyFlags need = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-  int best = -1;
+  std::vector<uint32_t> local, other;
   for (uint32_t i = 0; i < props.memoryTypeCount; ++i) {
     if (!(type_bits & (1u << i))) continue;
     const VkMemoryPropertyFlags f = props.memoryTypes[i].propertyFlags;
     if ((f & need) != need) continue;
-    const bool local = f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
-    if (best < 0 || (local && !(props.memoryTypes[size_t(best)].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)))
-      best = int(i);
+    (f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT ? local : other).push_back(i);
   }
-  check(best >= 0, "the Vulkan device has no host-visible coherent memory for storage buffers");
-  if (device_local) *device_local = props.memoryTypes[size_t(best)].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
-  return uint32_t(best);
+  local.insert(local.end(), other.begin(), other.end());
+  return local;
+}
+
+uint32_t choose_memory_type(const VkPhysicalDeviceMemoryProperties& props, uint32_t type_bits, bool* device_local) {
+  const std::vector<uint32_t> types = memory_type_candidates(props, type_bits);
+  check(!types.empty(), "the Vulkan device has no host-visible coherent memory for storage buffers");
+  if (device_local) *device_local = props.memoryTypes[types[0]].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
+  return types[0];
 }
 
 BufferPool::BufferPool(const Context& cx, VkDeviceSize block_bytes) : cx_(cx), block_bytes_(block_bytes) {
@@ -44,7 +48,8 @@ BufferPool::BufferPool(const Context& cx, VkDeviceSize block_bytes) : cx_(cx), b
   VkMemoryRequirements req{};
   cx.vk().vkGetBufferMemoryRequirements(cx.device(), probe, &req);
   cx.vk().vkDestroyBuffer(cx.device(), probe, nullptr);
-  memory_type_ = choose_memory_type(cx.memory_properties(), req.memoryTypeBits, &device_local_);
+  choose_memory_type(cx.memory_properties(), req.memoryTypeBits, &device_local_);
+  memory_types_ = memory_type_candidates(cx.memory_properties(), req.memoryTypeBits);
   alignment_ = std::max(alignment_, req.alignment);
 }
 
@@ -70,8 +75,15 @@ void BufferPool::add_block(VkDeviceSize bytes) {
   f.vkGetBufferMemoryRequirements(cx_.device(), b.buffer, &req);
   auto ai = make_info<VkMemoryAllocateInfo>(VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO);
   ai.allocationSize = req.size;
-  ai.memoryTypeIndex = memory_type_;
-  const VkResult r = f.vkAllocateMemory(cx_.device(), &ai, nullptr, &b.memory);
+  VkResult r = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+  for (uint32_t type : memory_types_) {
+    if (!(req.memoryTypeBits & (1u << type))) continue;
+    ai.memoryTypeIndex = type;
+    r = f.vkAllocateMemory(cx_.device(), &ai, nullptr, &b.memory);
+    if (r == VK_SUCCESS) break;
+    // A full heap: the next qualifying type (another heap) may have room.
+    if (r != VK_ERROR_OUT_OF_DEVICE_MEMORY && r != VK_ERROR_OUT_OF_HOST_MEMORY) break;
+  }
   if (r != VK_SUCCESS) {
     f.vkDestroyBuffer(cx_.device(), b.buffer, nullptr);
     fail("cannot allocate ", bytes, " bytes of Vulkan device memory: ", result_name(r));

@@ -2,7 +2,9 @@
 // blocks, each with one VkBuffer spanning it; a tensor is a range of such a buffer
 // (descriptors bind buffer + offset + range). Memory is host-visible and coherent, so
 // upload and download are copies through the mapping; among such types a device-local
-// one is preferred (integrated GPUs, lavapipe, resizable BAR).
+// one is preferred (integrated GPUs, lavapipe, resizable BAR). On a discrete GPU without
+// resizable BAR the device-local host-visible heap is small (256 MB): when it is full,
+// blocks come from the next qualifying type (host memory the GPU reads over the bus).
 //
 // Every element on the device is a 32-bit float: integer and bool tensors are converted
 // at upload (the CPU kernels read them as (float) too) and bool results at download.
@@ -52,8 +54,8 @@ class BufferPool {
   const Context& cx_;
   VkDeviceSize block_bytes_;
   VkDeviceSize alignment_;
-  uint32_t memory_type_ = 0;
-  bool device_local_ = false;
+  std::vector<uint32_t> memory_types_;  // qualifying types, preferred first
+  bool device_local_ = false;           // the preferred type is device-local
   std::vector<Block> blocks_;
   VkDeviceSize used_ = 0;
 };
@@ -61,6 +63,9 @@ class BufferPool {
 // The memory type for host-visible coherent storage buffers among `type_bits`:
 // device-local preferred. Throws dnnf::Error if none qualifies.
 uint32_t choose_memory_type(const VkPhysicalDeviceMemoryProperties& props, uint32_t type_bits, bool* device_local);
+// Every qualifying type, in the order choose_memory_type prefers them (device-local
+// first, then by index). Empty if none qualifies.
+std::vector<uint32_t> memory_type_candidates(const VkPhysicalDeviceMemoryProperties& props, uint32_t type_bits);
 
 // Host <-> device copies with the float conversion described above.
 void upload(const DeviceBuffer& dst, const Tensor& src);

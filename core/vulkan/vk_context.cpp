@@ -132,6 +132,7 @@ DeviceInfo describe(const Functions& f, VkPhysicalDevice pd, int index) {
   uint32_t ts_bits = 0;
   d.has_compute_queue = compute_family(f, pd, &ts_bits) >= 0;
   d.timestamps = ts_bits > 0 && l.timestampPeriod > 0;
+  d.timestamp_bits = ts_bits;
   VkPhysicalDeviceMemoryProperties mem{};
   f.vkGetPhysicalDeviceMemoryProperties(pd, &mem);
   for (uint32_t h = 0; h < mem.memoryHeapCount; ++h)

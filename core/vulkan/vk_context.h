@@ -35,6 +35,7 @@ struct DeviceInfo {
   uint64_t storage_offset_alignment = 0;
   uint32_t subgroup_size = 0;
   bool timestamps = false;              // the compute queue has valid timestamp bits
+  uint32_t timestamp_bits = 0;          // how many (differences are taken modulo 2^bits)
   float timestamp_period_ns = 0;
   uint64_t device_local_bytes = 0;      // largest device-local heap
   std::string api_string() const;       // "1.3.230"

@@ -355,10 +355,12 @@ struct VulkanProgram::Impl {
                                            VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
              "vkGetQueryPoolResults");
     const double ns = cx->info().timestamp_period_ns;
+    const uint32_t bits = cx->info().timestamp_bits;
+    const uint64_t mask = bits >= 64 ? ~uint64_t(0) : (uint64_t(1) << bits) - 1;
     for (size_t i = seg.first_step; i < seg.end_step; ++i) {
       const Step& s = steps[i];
       const uint32_t a = s.first_query - seg.first_query, b = a + uint32_t(s.kernel.dispatches.size());
-      (*block_us)[i] = double(t[b] - t[a]) * ns / 1000.0;
+      (*block_us)[i] = double((t[b] - t[a]) & mask) * ns / 1000.0;
     }
   }
 

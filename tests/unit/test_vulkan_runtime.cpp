@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 
 #include "core/codegen/glsl/glsl_block.h"
 #include "core/pipeline/pipeline.h"
@@ -311,6 +312,32 @@ TEST(VulkanRuntime, ValidationLayersReportNoErrors) {
   EXPECT_TRUE(r.validation_on);
   EXPECT_EQ(r.validation_errors, 0u);
   EXPECT_GE(r.stats.submits, 2u);
+}
+
+// The messenger counts what the layer reports: a buffer of size 0 is invalid usage
+// (VUID-VkBufferCreateInfo-size-00912), so the count must go up. Without this the test
+// above could pass with a messenger that never fires.
+TEST(VulkanRuntime, ValidationMessengerCountsAnInvalidCall) {
+  DNNF_REQUIRE_VULKAN();
+  std::unique_ptr<vk::Context> cx;
+  try {
+    vk::ContextOptions o;
+    o.validation = 1;
+    cx = std::make_unique<vk::Context>(o);
+  } catch (const Error& e) {
+    if (std::string(e.what()).find("not installed") != std::string::npos) GTEST_SKIP() << e.what();
+    throw;
+  }
+  ASSERT_TRUE(cx->validation());
+  EXPECT_EQ(cx->validation_errors(), 0u);
+  auto bi = vk::make_info<VkBufferCreateInfo>(VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO);
+  bi.size = 0;
+  bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+  bi.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+  VkBuffer buffer = VK_NULL_HANDLE;
+  const VkResult r = cx->vk().vkCreateBuffer(cx->device(), &bi, nullptr, &buffer);
+  if (r == VK_SUCCESS && buffer) cx->vk().vkDestroyBuffer(cx->device(), buffer, nullptr);
+  EXPECT_GE(cx->validation_errors(), 1u);
 }
 
 TEST(VulkanRuntime, ShaderCacheReturnsTheSameSpirv) {  // shaderc only: no device needed
