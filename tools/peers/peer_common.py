@@ -51,9 +51,15 @@ def error_text(e):
     keep = [l for l in lines if not l.startswith(("Exception encountered when calling layer", "Call arguments received",
                                                   "\u2022"))]
     if lines and lines[0] == "in user code:":  # a tf.function error: the traceback, then "XxxError: cause"
-        errors = [l for l in lines if re.match(r"^[A-Za-z_.]*(Error|Exception): ", l)]
-        keep = [errors[-1].partition(": ")[2]] if errors else keep[1:]
-        etype = errors[-1].partition(": ")[0].split(".")[-1] if errors else etype
+        errors = [i for i, l in enumerate(lines) if re.match(r"^[A-Za-z_.]*(Error|Exception): ", l)]
+        if errors:
+            etype, _, cause = lines[errors[-1]].partition(": ")
+            etype = etype.split(".")[-1]
+            if cause.startswith("Exception encountered when calling layer"):  # Keras: the cause is next
+                cause = next((l for l in lines[errors[-1] + 1:] if l in keep), cause)
+            keep = [cause]
+        else:
+            keep = keep[1:]
     msg = (keep or lines or [""])[0].split(" Found: ")[0]  # Keras appends the offending tensor's values
     where = ""
     for frame in traceback.extract_tb(e.__traceback__):
