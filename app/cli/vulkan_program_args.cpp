@@ -13,9 +13,13 @@ CompiledVulkanProgram compile_vulkan_program(Model& model, const Args& args) {
   vk::VulkanRuntimeOptions ropts;
   ropts.context.device = int(args.int_or("--device", -1));
   // Fail on a missing device before the (long) optimisation of a large model.
-  (void)vk::choose_device(vk::list_devices(), ropts.context.device);
+  const std::vector<vk::DeviceInfo> devices = vk::list_devices();
+  const vk::DeviceInfo device = devices[size_t(vk::choose_device(devices, ropts.context.device))];
   CompiledVulkanProgram out;
   out.pipeline = run_pipeline(model, popts);
+  // Blocks the shaders do not cover (Attention) run operator by operator on the device
+  // rather than whole on the host.
+  out.pipeline.plan = vk::split_blocks_without_shader(model.graph, out.pipeline.plan, device, &out.split_blocks);
   Progress progress("generating shaders");
   ropts.on_progress = [&](const std::string& phase, size_t done, size_t total) {
     progress.set_label(phase == "compile" ? "compiling shaders" : "generating shaders");

@@ -16,6 +16,7 @@ namespace dnnf::cli {
 struct CompiledVulkanProgram {
   PipelineResult pipeline;
   std::unique_ptr<vk::VulkanProgram> program;
+  size_t split_blocks = 0;  // fused blocks without a shader, run operator by operator
 };
 
 // Reads --no-rewrite, --no-fusion, --no-db, --db and --device; rewrites `model` in place.

@@ -28,7 +28,45 @@ codegen::glsl::Target target_for(const DeviceInfo& d) {
   return t;
 }
 
+// A buffer of `k` larger than one descriptor may address (maxStorageBufferRange: 128 MB
+// on lavapipe and many GPUs), or nullptr.
+const std::string* over_range(const codegen::glsl::ShaderKernel& k, const DeviceInfo& d) {
+  for (const codegen::KernelBuffer& b : k.buffers)
+    if (uint64_t(b.numel()) * sizeof(float) > d.max_storage_buffer_range) return &b.value;
+  return nullptr;
+}
+
 }  // namespace
+
+fusion::FusionPlan split_blocks_without_shader(const Graph& graph, const fusion::FusionPlan& plan,
+                                               const DeviceInfo& device, size_t* split) {
+  const codegen::glsl::Target target = target_for(device);
+  fusion::FusionPlan out = plan;
+  out.blocks.clear();
+  size_t n = 0;
+  for (const fusion::FusedBlock& b : plan.blocks) {
+    bool keep = b.nodes.size() < 2;
+    if (!keep) {
+      std::string why;
+      const auto k = codegen::glsl::generate_shader(graph, b, target, &why);
+      keep = k && k->buffers.size() <= device.max_storage_buffers && !over_range(*k, device);
+    }
+    if (keep) {
+      out.blocks.push_back(b);
+      continue;
+    }
+    ++n;
+    for (NodeId id : b.nodes) {
+      fusion::FusedBlock single;
+      single.nodes = {id};
+      single.type = b.type;
+      out.blocks.push_back(single);
+    }
+  }
+  if (split) *split = n;
+  if (n > 0) fusion::finish_plan(graph, out);
+  return out;
+}
 
 struct VulkanProgram::Impl {
   struct Step {
@@ -119,6 +157,9 @@ struct VulkanProgram::Impl {
         if (k->buffers.size() > cx->info().max_storage_buffers) {
           why = "needs " + std::to_string(k->buffers.size()) + " storage buffers (device limit " +
                 std::to_string(cx->info().max_storage_buffers) + ")";
+        } else if (const std::string* big = over_range(*k, cx->info())) {
+          why = "'" + *big + "' is larger than the device's storage-buffer range (" +
+                std::to_string(cx->info().max_storage_buffer_range) + " bytes)";
         } else {
           s.shader = true;
           s.kernel = std::move(*k);

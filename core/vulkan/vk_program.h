@@ -39,6 +39,13 @@ struct VulkanRuntimeStats {
   std::vector<std::string> cpu_reasons;  // one line per block on the reference kernels
 };
 
+// The plan with every multi-operator block that has no shader on `device` (an
+// Attention stage, a shader over the storage-buffer limit) split into its operators,
+// which then run as shaders one by one instead of the whole block on the host. Blocks
+// are renumbered (fusion::finish_plan). Sets *split to the number of blocks split.
+fusion::FusionPlan split_blocks_without_shader(const Graph& graph, const fusion::FusionPlan& plan,
+                                               const DeviceInfo& device, size_t* split = nullptr);
+
 class VulkanProgram {
  public:
   // `graph` must outlive the program. Throws dnnf::Error when there is no Vulkan device.
