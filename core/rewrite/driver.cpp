@@ -28,32 +28,32 @@ std::string resolve(const std::map<std::string, std::string>& names, const std::
   return it == names.end() ? v : it->second;
 }
 
-Evaluation evaluate(Graph& graph, const Rewrite& proposal) {
+// Checks a proposal against the current graph. Every question about the whole graph
+// (which values exist, who reads what, which nodes the rewrite frees) goes through
+// `env`, which the driver keeps current, so the cost is local to the rewrite.
+Evaluation evaluate(const RewriteEnv& env, const Rewrite& proposal) {
+  const Graph& graph = env.graph();
   Evaluation ev;
   ev.rw = proposal;
   Rewrite& rw = ev.rw;
-  std::unordered_map<NodeId, size_t> index_of;
-  for (size_t i = 0; i < graph.nodes.size(); ++i) index_of[graph.nodes[i].id] = i;
   for (NodeId id : rw.matched)
-    if (!index_of.count(id)) { ev.why_invalid = "matched node gone"; return ev; }
+    if (!env.node(id)) { ev.why_invalid = "matched node gone"; return ev; }
 
   for (Node& n : rw.new_nodes)
     if (n.name.empty()) n.name = n.outputs.empty() ? n.op_type : n.outputs[0];
 
   // Every value the new nodes read must exist.
-  std::unordered_set<std::string> defined;
-  for (const ValueInfo& v : graph.inputs) defined.insert(v.name);
-  for (const auto& [k, t] : graph.initializers) defined.insert(k);
-  for (const auto& [k, t] : rw.new_constants) defined.insert(k);
-  for (const Node& n : graph.nodes)
-    for (const std::string& o : n.outputs) defined.insert(o);
+  std::unordered_set<std::string> new_outputs;
+  auto defined = [&](const std::string& v) {
+    return new_outputs.count(v) || rw.new_constants.count(v) || env.defines(v);
+  };
   for (const Node& n : rw.new_nodes) {
     for (const std::string& in : n.inputs)
-      if (!in.empty() && !defined.count(in)) { ev.why_invalid = "reads undefined " + in; return ev; }
-    for (const std::string& o : n.outputs) defined.insert(o);
+      if (!in.empty() && !defined(in)) { ev.why_invalid = "reads undefined " + in; return ev; }
+    for (const std::string& o : n.outputs) new_outputs.insert(o);
   }
   for (const auto& [from, to] : rw.replace)
-    if (!defined.count(to)) { ev.why_invalid = "replacement undefined"; return ev; }
+    if (!defined(to)) { ev.why_invalid = "replacement undefined"; return ev; }
 
   // Type the new nodes in order.
   auto type_of = [&](const std::string& v) -> const TensorType* {
@@ -61,7 +61,6 @@ Evaluation evaluate(Graph& graph, const Rewrite& proposal) {
     if (it != ev.new_types.end()) return &it->second;
     return graph.type_of(v);
   };
-  std::map<std::string, Tensor> const_nodes;
   auto value_of = [&](const std::string& v) -> const Tensor* {
     auto it = rw.new_constants.find(v);
     if (it != rw.new_constants.end()) return &it->second;
@@ -90,44 +89,45 @@ Evaluation evaluate(Graph& graph, const Rewrite& proposal) {
     }
   }
 
-  // Uses after rewiring, then the matched nodes that become dead.
+  // Uses after rewiring, then the matched nodes that become dead. A value's count is
+  // taken from the graph the first time it is touched, then adjusted here.
   std::unordered_map<std::string, int64_t> uses;
-  for (const Node& n : graph.nodes)
-    for (const std::string& in : node_reads(n)) ++uses[in];
-  for (const ValueInfo& o : graph.outputs) ++uses[o.name];
+  auto use = [&](const std::string& v) -> int64_t& {
+    auto [it, fresh] = uses.try_emplace(v, 0);
+    if (fresh) it->second = env.read_count(v);
+    return it->second;
+  };
   for (const auto& [from, to] : rw.replace) {
     // Outer-scope reads inside subgraphs cannot be rewired by renaming inputs.
-    for (const Node& n : graph.nodes) {
-      const auto inner = subgraph_reads(n);
-      if (std::find(inner.begin(), inner.end(), from) != inner.end()) {
-        ev.why_invalid = "value read from inside a subgraph";
-        return ev;
-      }
+    if (env.read_in_subgraph(from)) {
+      ev.why_invalid = "value read from inside a subgraph";
+      return ev;
     }
     if (graph.is_graph_output(from) && (graph.is_graph_input(to) || graph.initializers.count(to) ||
                                         rw.new_constants.count(to) || graph.is_graph_output(to))) {
       ev.why_invalid = "graph output would alias an input or constant";
       return ev;
     }
-    uses[to] += uses[from];
-    uses[from] = 0;
+    const int64_t moved = use(from);
+    use(to) += moved;
+    use(from) = 0;
   }
   for (const Node& n : rw.new_nodes)
-    for (const std::string& in : n.inputs) ++uses[in];
+    for (const std::string& in : n.inputs) ++use(in);
   std::set<size_t> dead;
   for (bool changed = true; changed;) {
     changed = false;
     for (NodeId id : rw.matched) {
-      const size_t i = index_of.at(id);
+      const size_t i = env.index_of(id);
       if (dead.count(i)) continue;
       const Node& n = graph.nodes[i];
       bool unused = true;
       for (const std::string& o : n.outputs)
-        if (!o.empty() && uses[o] > 0) unused = false;
+        if (!o.empty() && use(o) > 0) unused = false;
       if (!unused) continue;
       dead.insert(i);
       changed = true;
-      for (const std::string& in : node_reads(n)) --uses[in];
+      for (const std::string& in : node_reads(n)) --use(in);
     }
   }
   ev.dead.assign(dead.begin(), dead.end());
@@ -146,15 +146,40 @@ Evaluation evaluate(Graph& graph, const Rewrite& proposal) {
   return ev;
 }
 
-void rename_value(Graph& graph, const std::string& from, const std::string& to) {
-  for (Node& n : graph.nodes) {
+// Renames a value everywhere a node mentions it (the nodes that produce or read it).
+void rename_value(Graph& graph, RewriteEnv& env, const std::string& from, const std::string& to) {
+  std::vector<NodeId> touched;
+  if (from.empty()) {
+    // Never indexed under the empty name: look at every node (a rule never does this).
+    for (const Node& n : graph.nodes) touched.push_back(n.id);
+  } else {
+    if (const Node* p = env.producer(from)) touched.push_back(p->id);
+    for (const Node* c : env.consumers(from)) touched.push_back(c->id);
+  }
+  for (NodeId id : touched) {
+    Node& n = graph.nodes[env.index_of(id)];
+    env.forget_node(n);
     for (std::string& in : n.inputs) if (in == from) in = to;
     for (std::string& o : n.outputs) if (o == from) o = to;
+    env.index_node(n);
   }
   auto it = graph.value_types.find(from);
   if (it != graph.value_types.end()) {
     graph.value_types[to] = it->second;
     graph.value_types.erase(from);
+  }
+}
+
+// Points the readers of `from` at `to`.
+void rewire_readers(Graph& graph, RewriteEnv& env, const std::string& from, const std::string& to) {
+  std::vector<NodeId> readers;
+  for (const Node* c : env.consumers(from)) readers.push_back(c->id);
+  for (NodeId id : readers) {
+    Node& n = graph.nodes[env.index_of(id)];
+    if (std::find(n.inputs.begin(), n.inputs.end(), from) == n.inputs.end()) continue;
+    env.forget_node(n);
+    for (std::string& in : n.inputs) if (in == from) in = to;
+    env.index_node(n);
   }
 }
 
@@ -182,7 +207,8 @@ void assign_fresh_names(Graph& graph, Evaluation& ev) {
   ev.new_types = std::move(types);
 }
 
-JournalStep commit(Graph& graph, const Rule& rule, Evaluation& ev) {
+// Applies an evaluated rewrite to env's graph and brings env up to date.
+JournalStep commit(Graph& graph, RewriteEnv& env, const Rule& rule, Evaluation& ev) {
   assign_fresh_names(graph, ev);
   Rewrite& rw = ev.rw;
   JournalStep step;
@@ -197,42 +223,52 @@ JournalStep commit(Graph& graph, const Rule& rule, Evaluation& ev) {
 
   for (auto& [k, t] : rw.new_constants) graph.initializers[k] = t;
   // Remove dead matched nodes first (their outputs may be re-used as names below).
-  std::set<size_t> dead(ev.dead.begin(), ev.dead.end());
-  std::vector<Node> kept;
-  kept.reserve(graph.nodes.size() + rw.new_nodes.size());
-  for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    if (dead.count(i)) {
+  // Nodes before the first dead one stay where they are.
+  const size_t first_dead = ev.dead.empty() ? graph.nodes.size() : ev.dead.front();
+  size_t kept = first_dead, next_dead = 0;
+  for (size_t i = first_dead; i < graph.nodes.size(); ++i) {
+    if (next_dead < ev.dead.size() && ev.dead[next_dead] == i) {
+      ++next_dead;
       step.removed.push_back(graph.nodes[i].id);
+      env.forget_node(graph.nodes[i]);
       for (const std::string& o : graph.nodes[i].outputs)
         if (!graph.is_graph_output(o)) graph.value_types.erase(o);
     } else {
-      kept.push_back(std::move(graph.nodes[i]));
+      graph.nodes[kept++] = std::move(graph.nodes[i]);
     }
   }
-  graph.nodes = std::move(kept);
+  graph.nodes.resize(kept);
   for (const auto& [k, t] : ev.new_types) graph.value_types[k] = t;
+  const size_t first_new = graph.nodes.size();
   for (Node& n : rw.new_nodes) {
     // Operators the rewriter introduces in dnnf's own domain need its opset import.
     if (!n.domain.empty() && n.domain != "ai.onnx" && !graph.opsets.count(n.domain)) graph.opsets[n.domain] = 1;
     Node& added = graph.add_node(std::move(n));
     step.created.push_back(added.id);
   }
+  env.renumber();
+  for (size_t i = first_new; i < graph.nodes.size(); ++i) env.index_node(graph.nodes[i]);
   // Rewire readers; a graph output keeps its name by renaming its new producer.
   for (const auto& [from, to] : rw.replace) {
-    if (graph.is_graph_output(from)) {
-      rename_value(graph, to, from);
-    } else {
-      for (Node& n : graph.nodes)
-        for (std::string& in : n.inputs) if (in == from) in = to;
-    }
+    if (graph.is_graph_output(from)) rename_value(graph, env, to, from);
+    else rewire_readers(graph, env, from, to);
   }
   return step;
+}
+
+std::optional<JournalStep> apply_with(Graph& graph, RewriteEnv& env, const Rule& rule, const Rewrite& rw, bool force) {
+  Evaluation ev = evaluate(env, rw);
+  if (!ev.valid) return std::nullopt;
+  if (!force && !rule.always_accept() && !cheaper(ev.after, ev.before)) return std::nullopt;
+  return commit(graph, env, rule, ev);
 }
 
 bool rule_enabled(const Rule& r, const RewriteOptions& o) {
   if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), r.name()) == o.only.end()) return false;
   return std::find(o.disabled.begin(), o.disabled.end(), r.name()) == o.disabled.end();
 }
+
+}  // namespace
 
 void finish_sweep(Graph& graph) {
   graph.topo_sort();
@@ -251,8 +287,6 @@ void finish_sweep(Graph& graph) {
   }
 }
 
-}  // namespace
-
 const Rule* find_rule(const std::string& name) {
   for (const auto& r : all_rules())
     if (r->name() == name) return r.get();
@@ -260,10 +294,8 @@ const Rule* find_rule(const std::string& name) {
 }
 
 std::optional<JournalStep> apply_rewrite(Graph& graph, const Rule& rule, const Rewrite& rw, bool force) {
-  Evaluation ev = evaluate(graph, rw);
-  if (!ev.valid) return std::nullopt;
-  if (!force && !rule.always_accept() && !cheaper(ev.after, ev.before)) return std::nullopt;
-  return commit(graph, rule, ev);
+  RewriteEnv env(graph);
+  return apply_with(graph, env, rule, rw, force);
 }
 
 RewriteSummary run_rewrites(Graph& graph, Journal* journal, const RewriteOptions& options) {
@@ -288,15 +320,16 @@ RewriteSummary run_rewrites(Graph& graph, Journal* journal, const RewriteOptions
       size_t order;
     };
     std::vector<Candidate> candidates;
+    // One index of the graph for the whole sweep, kept current by every commit.
+    RewriteEnv env(graph);
     {
-      const RewriteEnv env(graph);
       for (size_t i = 0; i < graph.nodes.size(); ++i) {
         const Node& n = graph.nodes[i];
         auto try_rules = [&](const std::vector<const Rule*>& rules) {
           for (const Rule* r : rules) {
             std::optional<Rewrite> rw = r->match(env, n);
             if (!rw) continue;
-            Evaluation ev = evaluate(graph, *rw);
+            Evaluation ev = evaluate(env, *rw);
             if (!ev.valid) continue;
             if (!r->always_accept() && !cheaper(ev.after, ev.before)) continue;
             candidates.push_back({r, std::move(*rw), ev.before.flops - ev.after.flops,
@@ -319,19 +352,18 @@ RewriteSummary run_rewrites(Graph& graph, Journal* journal, const RewriteOptions
     // the journal's steps replay exactly (see replay_rewrites).
     std::unordered_set<NodeId> touched;
     size_t applied = 0;
-    std::unique_ptr<RewriteEnv> env;  // rebuilt only after the graph changed
     for (Candidate& c : candidates) {
       bool overlaps = false;
       for (NodeId id : c.rw.matched) overlaps = overlaps || touched.count(id);
       if (overlaps) continue;
-      const Node* root = graph.find_node(c.rw.root);
+      const Node* root = env.node(c.rw.root);
       if (!root) continue;
-      if (!env) env = std::make_unique<RewriteEnv>(graph);
-      std::optional<Rewrite> rw = c.rule->match(*env, *root);
+      std::optional<Rewrite> rw = c.rule->match(env, *root);
       if (!rw || rw->matched != c.rw.matched) continue;
-      std::optional<JournalStep> step = apply_rewrite(graph, *c.rule, *rw);
+      std::optional<JournalStep> step = apply_with(graph, env, *c.rule, *rw, /*force=*/false);
       if (!step) continue;
-      env.reset();
+      if (options.check_index)
+        check(env.same_as(RewriteEnv(graph)), "rewrite index out of date after ", c.rule->name(), " at node #", c.rw.root);
       for (NodeId id : c.rw.matched) touched.insert(id);
       ++summary.rewrites[c.rule->name()];
       ++applied;
@@ -350,27 +382,42 @@ RewriteSummary run_rewrites(Graph& graph, Journal* journal, const RewriteOptions
 }
 
 void replay_rewrites(Graph& graph, const Journal& journal) {
-  int64_t current_sweep = -1;
-  for (const JournalStep& step : journal.steps) {
-    if (step.stage != "rewrite") continue;
-    const int64_t sweep = step.details.value("sweep", int64_t(0));
-    if (current_sweep >= 0 && sweep != current_sweep) finish_sweep(graph);
-    current_sweep = sweep;
-    const Rule* rule = find_rule(step.rule);
-    check(rule != nullptr, "journal names unknown rule '", step.rule, "'");
-    const NodeId root_id = step.details.value("root", NodeId(-1));
-    const Node* root = graph.find_node(root_id);
-    check(root != nullptr, "journal step ", step.rule, ": node #", root_id, " is not in the graph");
-    const RewriteEnv env(graph);
-    std::optional<Rewrite> rw = rule->match(env, *root);
-    check(rw.has_value(), "journal step ", step.rule, " no longer matches at node #", root_id);
-    check(rw->matched == step.matched, "journal step ", step.rule, " matches different nodes at #", root_id);
-    std::optional<JournalStep> applied = apply_rewrite(graph, *rule, *rw, /*force=*/true);
-    check(applied.has_value(), "journal step ", step.rule, " cannot be applied at node #", root_id);
-    check(applied->created.size() == step.created.size() && applied->removed == step.removed,
-          "journal step ", step.rule, " at #", root_id, " changed different nodes on replay");
+  RewriteReplayer replayer(graph);
+  for (const JournalStep& step : journal.steps)
+    if (step.stage == "rewrite") replayer.apply(step);
+  replayer.finish();
+}
+
+RewriteReplayer::RewriteReplayer(Graph& graph, int64_t sweep) : graph_(graph), sweep_(sweep) {}
+
+RewriteReplayer::~RewriteReplayer() = default;
+
+void RewriteReplayer::apply(const JournalStep& step) {
+  check(step.stage == "rewrite", "journal step ", step.rule, " is not a rewrite step");
+  const int64_t sweep = step.details.value("sweep", int64_t(0));
+  if (sweep_ >= 0 && sweep != sweep_) {
+    finish_sweep(graph_);  // the driver tidies between sweeps and re-indexes the graph
+    env_.reset();
   }
-  if (current_sweep >= 0) finish_sweep(graph);
+  sweep_ = sweep;
+  const Rule* rule = find_rule(step.rule);
+  check(rule != nullptr, "journal names unknown rule '", step.rule, "'");
+  if (!env_) env_ = std::make_unique<RewriteEnv>(graph_);
+  const NodeId root_id = step.details.value("root", NodeId(-1));
+  const Node* root = env_->node(root_id);
+  check(root != nullptr, "journal step ", step.rule, ": node #", root_id, " is not in the graph");
+  std::optional<Rewrite> rw = rule->match(*env_, *root);
+  check(rw.has_value(), "journal step ", step.rule, " no longer matches at node #", root_id);
+  check(rw->matched == step.matched, "journal step ", step.rule, " matches different nodes at #", root_id);
+  std::optional<JournalStep> applied = apply_with(graph_, *env_, *rule, *rw, /*force=*/true);
+  check(applied.has_value(), "journal step ", step.rule, " cannot be applied at node #", root_id);
+  check(applied->created.size() == step.created.size() && applied->removed == step.removed,
+        "journal step ", step.rule, " at #", root_id, " changed different nodes on replay");
+}
+
+void RewriteReplayer::finish() {
+  if (sweep_ >= 0) finish_sweep(graph_);
+  env_.reset();
 }
 
 }  // namespace dnnf::rewrite
