@@ -13,7 +13,7 @@ packages=(
   build-essential cmake pkg-config git
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
-  qt6-base-dev qt6-svg-dev qt6-charts-dev qt6-qpa-plugins libgraphviz-dev
+  qt6-base-dev qt6-svg-dev qt6-charts-dev libqt6opengl6-dev qt6-qpa-plugins libgraphviz-dev
   libvulkan-dev mesa-vulkan-drivers glslc libshaderc-dev glslang-dev spirv-tools vulkan-validationlayers
   g++-aarch64-linux-gnu qemu-user xvfb python3-onnx python3-numpy
 )
@@ -35,7 +35,9 @@ install_missing() {
 build() {
   local extra=()
   [ "${DNNF_SANITIZE:-0}" = 1 ] && extra+=(-DDNNF_SANITIZE=ON)
-  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${extra[@]}" >/dev/null
+  # The packages above include everything the Studio needs, so a missing piece is an
+  # error here, not a Studio (and its GUI tests) silently left out.
+  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDNNF_REQUIRE_STUDIO=ON "${extra[@]}" >/dev/null
   cmake --build "$build_dir" -j"$(nproc)"
 }
 
