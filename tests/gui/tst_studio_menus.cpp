@@ -4,7 +4,12 @@
 // without a check here fails the coverage assertion at the end.
 #include <QDockWidget>
 #include <QFile>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QLabel>
 #include <QLineEdit>
+#include <QPushButton>
+#include <QStandardItemModel>
 #include <QMenuBar>
 #include <QSettings>
 #include <QSignalSpy>
@@ -16,6 +21,8 @@
 #include <functional>
 #include <map>
 
+#include "core/onnx_io/onnx_import.h"
+#include "views/export/export_dialog.h"
 #include "views/graph/graph_view.h"
 #include "views/jobs/job_runner.h"
 #include "views/panels/compare_panel.h"
@@ -130,6 +137,39 @@ void TestStudioMenus::everyMenuEntryDoesWhatItSays() {
     QVERIFY2(QFileInfo(file).size() > 1000, qPrintable(file + " was not written"));
   }
   QVERIFY(!QImage(tmp.filePath("graph.png")).isNull());
+  {  // Export: the dialog offers the targets that exist, refuses a path it cannot write,
+     // then the export runs as a job and says where the file went.
+    trigger("Export fused model…");
+    QPointer<ExportDialog> d = w.export_dialog_box();
+    QVERIFY(d && d->isVisible());
+    QCOMPARE(d->target(), QString("onnx"));
+    auto* targets = qobject_cast<QStandardItemModel*>(d->target_box()->model());
+    QVERIFY(targets && targets->rowCount() == int(export_targets().size()));
+    for (int i = 0; i < targets->rowCount(); ++i)
+      QCOMPARE(targets->item(i)->isEnabled(), export_targets()[size_t(i)].unavailable == nullptr);
+    d->output_edit()->setText(tmp.filePath("no/such/folder/model.onnx"));
+    d->accept();
+    QVERIFY(d->isVisible());
+    QVERIFY(d->problem_label()->isVisible() && d->problem_label()->text().contains("does not exist"));
+    const QString out = tmp.filePath("exported.fused.onnx");
+    chosen = {out};
+    QPushButton* browse = nullptr;
+    for (QPushButton* b : d->findChildren<QPushButton*>())
+      if (b->text() == "Browse…") browse = b;
+    QVERIFY(browse);
+    browse->click();
+    QCOMPARE(d->output_edit()->text(), out);
+    d->accept();
+    w.wait_idle();
+    QVERIFY2(QFileInfo(out).size() > 100, qPrintable(w.last_error()));
+    QCOMPARE(w.last_export_path(), QFileInfo(out).absoluteFilePath());
+    QVERIFY(w.export_result_box() && w.export_result_box()->isVisible());
+    QVERIFY(w.export_result_box()->text().contains(QFileInfo(out).absoluteFilePath()));
+    w.export_result_box()->accept();
+    const Model exported = onnx_io::load_model(out.toStdString());
+    QCOMPARE(QString::fromStdString(exported.metadata.at("dnnf.source_model")), QString("default.onnx"));
+    QVERIFY(!exported.graph.nodes.empty());
+  }
   QFile svg(tmp.filePath("graph.svg"));
   QVERIFY(svg.open(QIODevice::ReadOnly) && svg.readAll().contains("<svg"));
 

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/export/onnx_export_job.h"
 #include "core/export/onnx_fused_export.h"
 #include "core/ir/shape_inference.h"
 #include "core/onnx_io/onnx_export.h"
@@ -253,6 +254,50 @@ TEST(OnnxFusedExport, PortableUnlessDnnfOpsAreKept) {
     infer_shapes(again.graph);
     EXPECT_TRUE(test::outputs_agree(original, again));
   }
+}
+
+// The job behind `dnnf export --target onnx` and the Studio's export dialog: it writes
+// what serialize_fused_model makes of the same pipeline, reports every stage, and a
+// job cancelled by its progress callback (the Studio's cancel) leaves no file behind.
+TEST(OnnxFusedExport, ExportJobWritesFileOrNothing) {
+  const ChainModel cm = chain_model();
+  TempDir dir;
+  const std::string source = dir.file("chains.onnx");
+  onnx_io::save_model(cm.model, source);
+  exporter::OnnxExportRequest request;
+  request.model_path = source;
+  request.output_path = dir.file("chains.fused.onnx");
+  request.use_db = false;
+  request.measure = false;
+  std::vector<std::string> stages;
+  const exporter::OnnxExportReport r = exporter::export_onnx_model(request, [&](const std::string& s, size_t, size_t) {
+    if (stages.empty() || stages.back() != s) stages.push_back(s);
+  });
+  EXPECT_EQ(stages, (std::vector<std::string>{"rewriting", "planning fusion", "writing"}));
+  const std::string bytes = read_file(request.output_path);
+  EXPECT_EQ(r.stats.bytes, bytes.size());
+  EXPECT_EQ(r.stats.calls, 3u);  // one fused call per chain
+  EXPECT_EQ(r.nodes_before, int64_t(cm.model.graph.nodes.size()));
+  EXPECT_EQ(metadata(parse(bytes), "dnnf.source_model"), "chains.onnx");
+  Model again = onnx_io::parse_model(bytes, "", "chains.fused.onnx");
+  infer_shapes(again.graph);
+  EXPECT_TRUE(test::outputs_agree(cm.model, again));
+
+  for (const char* cancel_at : {"planning fusion", "writing"}) {
+    SCOPED_TRACE(cancel_at);
+    exporter::OnnxExportRequest cancelled = request;
+    cancelled.output_path = dir.file(std::string("cancelled-") + cancel_at + ".onnx");
+    EXPECT_THROW(exporter::export_onnx_model(cancelled, [&](const std::string& s, size_t, size_t) {
+      if (s == cancel_at) throw Error("cancelled");
+    }), Error);
+    EXPECT_FALSE(std::filesystem::exists(cancelled.output_path));
+    EXPECT_FALSE(std::filesystem::exists(cancelled.output_path + ".tmp"));
+  }
+  exporter::OnnxExportRequest missing = request;
+  missing.model_path = dir.file("absent.onnx");
+  missing.output_path = dir.file("absent.fused.onnx");
+  EXPECT_THROW(exporter::export_onnx_model(missing), Error);
+  EXPECT_FALSE(std::filesystem::exists(missing.output_path));
 }
 
 TEST(OnnxFusedExport, CheckerAcceptsExport) {

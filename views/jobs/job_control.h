@@ -20,13 +20,25 @@ class JobControl {
  public:
   // percent < 0: progress not known (busy indicator).
   using ProgressFn = std::function<void(int percent, const std::string& message)>;
+  // Takes a partial result (a callback for the UI thread) from the job.
+  using DeliverFn = std::function<void(std::function<void()> apply)>;
 
   JobControl() : cancel_(std::make_shared<std::atomic<bool>>(false)) {}
-  explicit JobControl(ProgressFn progress) : JobControl() { progress_ = std::move(progress); }
+  explicit JobControl(ProgressFn progress, DeliverFn deliver = {}) : JobControl() {
+    progress_ = std::move(progress);
+    deliver_ = std::move(deliver);
+  }
 
   void progress(int percent, const std::string& message) const {
     check_cancelled();
     if (progress_) progress_(percent, message);
+  }
+  // Hands over something to show before the job ends (e.g. the imported graph while it
+  // is optimised): `apply` runs later on the UI thread, unless the job was cancelled or
+  // replaced by then. Without a runner it is dropped.
+  void deliver(std::function<void()> apply) const {
+    check_cancelled();
+    if (deliver_) deliver_(std::move(apply));
   }
   void cancel() const { cancel_->store(true); }
   bool cancelled() const { return cancel_->load(); }
@@ -36,6 +48,7 @@ class JobControl {
 
  private:
   ProgressFn progress_;
+  DeliverFn deliver_;
   std::shared_ptr<std::atomic<bool>> cancel_;  // shared: copies cancel together
 };
 

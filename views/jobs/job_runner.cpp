@@ -36,13 +36,22 @@ void JobRunner::start(const QString& title, Work work) {
 void JobRunner::launch(const QString& title, Work work) {
   // Progress goes through a queued call so the UI thread owns every widget update.
   QPointer<JobRunner> self(this);
-  control_ = JobControl([self](int percent, const std::string& message) {
-    if (!self) return;
-    const QString text = QString::fromStdString(message);
-    QMetaObject::invokeMethod(self, [self, percent, text] {
-      if (self) emit self->progress(percent, text);
-    }, Qt::QueuedConnection);
-  });
+  const uint64_t job = ++launched_;
+  control_ = JobControl(
+      [self](int percent, const std::string& message) {
+        if (!self) return;
+        const QString text = QString::fromStdString(message);
+        QMetaObject::invokeMethod(self, [self, percent, text] {
+          if (self) emit self->progress(percent, text);
+        }, Qt::QueuedConnection);
+      },
+      [self, job](std::function<void()> apply) {
+        if (!self) return;
+        // A partial result counts only while its job is the one still wanted.
+        QMetaObject::invokeMethod(self, [self, job, apply = std::move(apply)] {
+          if (self && self->running_ && self->launched_ == job && !self->control_.cancelled() && !self->queued_) apply();
+        }, Qt::QueuedConnection);
+      });
   title_ = title;
   running_ = true;
   emit started(title);
@@ -85,7 +94,9 @@ void JobRunner::on_done() {
     launch(next->title, std::move(next->work));
     return;
   }
-  if (out.cancelled) {
+  // A cancel asked for after the work returned still drops its result: the UI thread
+  // has not applied it yet, and "cancel" may follow a partial result the user saw.
+  if (out.cancelled || control_.cancelled()) {
     emit cancelled(title_);
     emit finished(false, title_);
   } else if (!out.error.isEmpty()) {

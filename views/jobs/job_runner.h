@@ -1,11 +1,13 @@
 // Runs one long job at a time on a worker thread (QtConcurrent) and reports progress,
 // success, failure or cancellation back on the UI thread as signals. The job's result
-// is handed over through a callback that runs on the UI thread.
+// is handed over through a callback that runs on the UI thread; a job may also hand
+// over partial results on the way (JobControl::deliver).
 #pragma once
 
 #include <QFutureWatcher>
 #include <QObject>
 #include <QString>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -52,6 +54,7 @@ class JobRunner : public QObject {
   JobControl control_;
   QString title_;
   bool running_ = false;  // from start() until the outcome was delivered
+  uint64_t launched_ = 0;  // jobs launched so far: tells a late partial result from the current job's
   // The job asked for while another was still stopping; started from on_done().
   struct Queued {
     QString title;

@@ -1,6 +1,6 @@
 #include "views/session/graph_timeline.h"
 
-#include "core/rewrite/driver.h"
+#include <algorithm>
 
 namespace dnnf::views {
 
@@ -9,7 +9,8 @@ GraphTimeline::GraphTimeline(std::shared_ptr<const StudioSession> session, const
   for (size_t i = 0; i < steps().size(); ++i)
     if (steps()[i].stage == "rewrite") rewrite_index_.push_back(i);
   current_ = session_->original;
-  snapshots_[0] = current_;
+  snapshots_[0] = Snapshot{current_, -1};
+  replayer_ = std::make_unique<rewrite::RewriteReplayer>(current_);
   const size_t n = rewrite_index_.size();
   for (size_t done = 0; done < n; done += kSnapshotEvery) {
     job.progress(int(100 * done / n), "replaying the journal: step " + std::to_string(done) + " of " + std::to_string(n));
@@ -18,32 +19,41 @@ GraphTimeline::GraphTimeline(std::shared_ptr<const StudioSession> session, const
   job.progress(100, "journal replayed");
 }
 
+GraphTimeline::~GraphTimeline() = default;
+
 size_t GraphTimeline::rewrites_before(size_t k) const {
-  size_t r = 0;
-  while (r < rewrite_index_.size() && rewrite_index_[r] < k) ++r;
-  return r;
+  return size_t(std::lower_bound(rewrite_index_.begin(), rewrite_index_.end(), k) - rewrite_index_.begin());
 }
 
 void GraphTimeline::advance_to(size_t applied) {
-  // One step at a time: replaying a single-step journal applies exactly that rewrite.
   while (applied_ < applied) {
-    Journal one;
-    one.steps.push_back(steps()[rewrite_index_[applied_]]);
-    rewrite::replay_rewrites(current_, one);
+    replayer_->apply(steps()[rewrite_index_[applied_]]);
     ++applied_;
-    if (applied_ % kSnapshotEvery == 0 && !snapshots_.count(applied_)) snapshots_[applied_] = current_;
+    if (applied_ % kSnapshotEvery == 0 && !snapshots_.count(applied_))
+      snapshots_[applied_] = Snapshot{current_, replayer_->sweep()};
   }
+}
+
+void GraphTimeline::restore(size_t applied) {
+  auto it = std::prev(snapshots_.upper_bound(applied));
+  current_ = it->second.graph;
+  replayer_ = std::make_unique<rewrite::RewriteReplayer>(current_, it->second.sweep);
+  applied_ = it->first;
 }
 
 const Graph& GraphTimeline::graph_at(size_t k) {
   const size_t target = rewrites_before(k);
-  if (target < applied_) {
-    auto it = std::prev(snapshots_.upper_bound(target));
-    current_ = it->second;
-    applied_ = it->first;
-  }
+  if (target < applied_) restore(target);
   advance_to(target);
-  return current_;
+  if (applied_ == 0) return current_;  // the original graph, as imported
+  if (tidied_applied_ != applied_) {
+    // Between sweeps the driver's graph is not in topological order yet; show it as it
+    // is at the end of a sweep.
+    tidied_ = current_;
+    rewrite::finish_sweep(tidied_);
+    tidied_applied_ = applied_;
+  }
+  return tidied_;
 }
 
 std::map<int, std::vector<NodeId>> GraphTimeline::blocks_at(size_t k) const {

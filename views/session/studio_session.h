@@ -17,10 +17,18 @@ struct StudioSession {
   Model optimized;     // after the rewrite stage: the graph the plan refers to
   PipelineResult result;
   size_t rewrite_steps = 0;  // journal steps with stage "rewrite" (they come first)
+  // False for a session that is only imported (no journal, no plan; `optimized` is the
+  // imported model): what the window shows while the pipeline runs.
+  bool optimised = false;
 };
 
-// Loads, infers and runs the pipeline (default options, as `dnnf optimize`). Reports
-// progress and honours cancel through `job`. Throws dnnf::Error on a bad model.
+// Loads and infers the model: a session without journal or plan. Throws dnnf::Error on
+// a bad model.
+std::shared_ptr<const StudioSession> import_session(const std::string& path, const JobControl& job);
+// Runs the pipeline (default options, as `dnnf optimize`) on an imported session.
+// Reports progress and honours cancel through `job`.
+std::shared_ptr<const StudioSession> optimise_session(const StudioSession& imported, const JobControl& job);
+// Both of the above.
 std::shared_ptr<const StudioSession> load_session(const std::string& path, const JobControl& job);
 
 }  // namespace dnnf::views

@@ -23,6 +23,7 @@
 
 #include "core/util/error.h"
 #include "views/compare/compare_rows.h"
+#include "views/export/export_dialog.h"
 #include "views/graph/graph_view.h"
 #include "views/jobs/job_runner.h"
 #include "views/panels/compare_panel.h"
@@ -134,6 +135,7 @@ void MainWindow::build_status_bar() {
     progress_->hide();
     cancel_->hide();
     if (ok) status_text_->setText(title + ": done");
+    else end_import_preview();  // an open that did not finish leaves the model shown before
   });
   connect(jobs_, &JobRunner::cancelled, this, [this](const QString& title) { status_text_->setText(title + ": cancelled"); });
   connect(jobs_, &JobRunner::failed, this, [this](const QString& title, const QString& error) {
@@ -157,6 +159,7 @@ void MainWindow::build_menus() {
   rebuild_recent_menu();
   file->addSeparator();
   file->addAction("&Save graph view as image (PNG, SVG)…", QKeySequence::Save, this, &MainWindow::save_image_dialog);
+  file->addAction("&Export fused model…", QKeySequence(Qt::CTRL | Qt::Key_E), this, &MainWindow::export_dialog);
   file->addSeparator();
   file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
 
@@ -247,7 +250,11 @@ void MainWindow::open_default_model() { open_model(default_model_path()); }
 void MainWindow::open_model(const QString& path) {
   const std::string file = path.toStdString();
   jobs_->start("Opening " + QFileInfo(path).fileName(), [this, file, path](const JobControl& job) -> std::function<void()> {
-    std::shared_ptr<const StudioSession> session = load_session(file, job);
+    std::shared_ptr<const StudioSession> imported = import_session(file, job);
+    // A big model takes a while to optimise: show it as imported in the meantime.
+    auto imported_timeline = std::make_shared<GraphTimeline>(imported);
+    job.deliver([this, imported, imported_timeline] { show_imported(imported, imported_timeline); });
+    std::shared_ptr<const StudioSession> session = optimise_session(*imported, job);
     auto timeline = std::make_shared<GraphTimeline>(session, job);
     return [this, session, timeline, path] {
       set_session(session, timeline);
@@ -256,7 +263,41 @@ void MainWindow::open_model(const QString& path) {
   });
 }
 
+void MainWindow::show_imported(std::shared_ptr<const StudioSession> imported, std::shared_ptr<GraphTimeline> timeline) {
+  if (!showing_import_) {
+    // Back to this if the optimisation fails or is cancelled.
+    shown_before_import_ = {session_, timeline_};
+    showing_import_ = true;
+  }
+  set_session(std::move(imported), std::move(timeline));
+}
+
+void MainWindow::end_import_preview() {
+  if (!showing_import_) return;
+  auto [session, timeline] = std::move(shown_before_import_);
+  shown_before_import_ = {};
+  showing_import_ = false;
+  if (session) set_session(std::move(session), std::move(timeline));
+  else clear_session();
+}
+
+void MainWindow::clear_session() {
+  session_.reset();
+  timeline_.reset();
+  setWindowTitle("DNNF Studio");
+  steps_->set_timeline(nullptr, 0);
+  split_->clear();
+  pair_->set_timeline(nullptr);
+  graph_->set_timeline(nullptr);
+  inspector_->show_node(nullptr, nullptr);
+  profile_->show_times(nullptr, {});
+}
+
 void MainWindow::set_session(std::shared_ptr<const StudioSession> session, std::shared_ptr<GraphTimeline> timeline) {
+  if (session->optimised) {
+    showing_import_ = false;  // the real thing replaces the imported preview
+    shown_before_import_ = {};
+  }
   session_ = std::move(session);
   timeline_ = std::move(timeline);
   setWindowTitle(QString("DNNF Studio — %1").arg(QFileInfo(QString::fromStdString(session_->path)).fileName()));
@@ -268,6 +309,13 @@ void MainWindow::set_session(std::shared_ptr<const StudioSession> session, std::
   graph_->set_timeline(timeline_);
   inspector_->show_node(nullptr, nullptr);
   profile_->show_times(nullptr, {});
+  if (!session_->optimised) {
+    status_text_->setText(QString("%1: %2 nodes imported; optimising…")
+                              .arg(QFileInfo(QString::fromStdString(session_->path)).fileName())
+                              .arg(session_->original.nodes.size()));
+    emit session_shown(false);
+    return;
+  }
   compare_->set_rows({dnnf_compare_row(*session_)}, QFileInfo(QString::fromStdString(session_->path)).fileName());
   status_text_->setText(QString("%1: %2 nodes → %3 after rewriting → %4 fused layers; %5 journal steps")
                             .arg(QFileInfo(QString::fromStdString(session_->path)).fileName())
@@ -275,6 +323,7 @@ void MainWindow::set_session(std::shared_ptr<const StudioSession> session, std::
                             .arg(session_->result.summary.nodes_after)
                             .arg(session_->result.plan.blocks.size())
                             .arg(session_->result.journal.steps.size()));
+  emit session_shown(true);
 }
 
 void MainWindow::set_position(size_t position) {
@@ -288,8 +337,13 @@ void MainWindow::set_overlay(OverlayKind kind) {
   if (kind == OverlayKind::Latency && session_ && !graph_->has_block_times()) profile();
 }
 
+bool MainWindow::session_optimised() {
+  if (session_ && !session_->optimised) status_text_->setText("the model is still being optimised");
+  return session_ && session_->optimised;
+}
+
 void MainWindow::profile() {
-  if (!session_) return;
+  if (!session_optimised()) return;
   std::shared_ptr<const StudioSession> session = session_;
   jobs_->start("Profiling on CPU", [this, session](const JobControl& job) -> std::function<void()> {
     std::vector<double> us = profile_blocks(*session, job);
@@ -307,7 +361,7 @@ void MainWindow::profile() {
 }
 
 void MainWindow::compare_with_peers() {
-  if (!session_) return;
+  if (!session_optimised()) return;
   std::shared_ptr<const StudioSession> session = session_;
   jobs_->start("Comparing with peers", [this, session](const JobControl& job) -> std::function<void()> {
     std::vector<CompareRow> rows = compare_rows_with_peers(*session, job);
@@ -345,6 +399,46 @@ void MainWindow::save_image_dialog() {
   if (path.isEmpty()) return;
   if (view_->save_image(path)) status_text_->setText("saved " + path);
   else show_error("Save graph view", "could not write " + path);
+}
+
+ExportDialog* MainWindow::export_dialog_box() const { return export_dialog_.data(); }
+
+void MainWindow::export_dialog() {
+  if (!session_optimised()) return;
+  if (export_dialog_) export_dialog_->close();
+  export_dialog_ = new ExportDialog(QString::fromStdString(session_->path), [this](const QString& suggested) {
+    return choose_file_(true, "Export fused model", suggested, "ONNX (*.onnx);;All files (*)");
+  }, this);
+  export_dialog_->setAttribute(Qt::WA_DeleteOnClose);
+  connect(export_dialog_, &QDialog::accepted, this, [this] { run_export(*export_dialog_); });
+  export_dialog_->open();  // window-modal, not blocking: tests fill it in
+}
+
+void MainWindow::run_export(const ExportDialog& dialog) {
+  const exporter::OnnxExportRequest request = dialog.request();
+  const QString output = QString::fromStdString(request.output_path);
+  jobs_->start("Exporting " + QFileInfo(output).fileName(), [this, request, output](const JobControl& job) -> std::function<void()> {
+    // Rewriting's sweep count is not known ahead: a busy indicator with the sweep number.
+    const exporter::OnnxExportReport r = exporter::export_onnx_model(request, [&job](const std::string& stage, size_t done, size_t total) {
+      if (stage == "rewriting") job.progress(-1, "rewriting: sweep " + std::to_string(done));
+      else if (stage == "planning fusion") job.progress(done ? 90 : 60, "planning fusion");
+      else job.progress(done ? 100 : 95, "writing the ONNX file");
+    });
+    return [this, r, output] {
+      last_export_path_ = output;
+      status_text_->setText("exported to " + output);
+      if (export_result_box_) export_result_box_->close();
+      export_result_box_ = new QMessageBox(
+          QMessageBox::Information, "Export finished",
+          QString("Wrote %1\n\n%2 bytes. %3 nodes imported, %4 after rewriting; %5 fused layers, "
+                  "%6 fused blocks written as calls of %7 functions.")
+              .arg(output).arg(qulonglong(r.stats.bytes)).arg(r.nodes_before).arg(r.nodes_after)
+              .arg(qulonglong(r.fused_layers)).arg(qulonglong(r.stats.calls)).arg(qulonglong(r.stats.functions)),
+          QMessageBox::Ok, this);
+      export_result_box_->setAttribute(Qt::WA_DeleteOnClose);
+      export_result_box_->open();
+    };
+  });
 }
 
 void MainWindow::find_nodes(const QString& text) {

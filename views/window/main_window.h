@@ -8,6 +8,7 @@
 #include <QPointer>
 #include <functional>
 #include <memory>
+#include <utility>
 
 #include "views/graph/overlay.h"
 
@@ -31,6 +32,7 @@ class ComparePanel;
 class StepSplitView;
 class GraphPairView;
 class JobRunner;
+class ExportDialog;
 struct StudioSession;
 
 class MainWindow : public QMainWindow {
@@ -51,6 +53,7 @@ class MainWindow : public QMainWindow {
   void show_compare();       // raises the compare dock and shows unfused vs fused
   void show_unfused_vs_fused();
   void show_step_graph();    // back to the step-through graph tab
+  void export_dialog();      // File > Export fused model: the dialog, then a background job
 
   // How File dialogs pick a path (save: a file to write). Tests replace it; the
   // default asks with QFileDialog. An empty result means "cancelled".
@@ -69,10 +72,18 @@ class MainWindow : public QMainWindow {
   QTabWidget* central_tabs() const { return central_; }
   QLineEdit* find_box() const { return find_box_; }
   QMessageBox* about_box() const { return about_box_; }
+  ExportDialog* export_dialog_box() const;
+  QMessageBox* export_result_box() const { return export_result_box_; }
+  QString last_export_path() const { return last_export_path_; }
   std::shared_ptr<const StudioSession> session() const { return session_; }
   QMessageBox* error_box() const { return error_box_; }
   QString last_error() const { return last_error_; }
   void wait_idle();          // jobs and layout finished
+
+ signals:
+  // A model is now shown: imported only (optimised=false, while the pipeline runs) or
+  // with its journal and plan.
+  void session_shown(bool optimised);
 
  protected:
   void dragEnterEvent(QDragEnterEvent* event) override;
@@ -84,6 +95,12 @@ class MainWindow : public QMainWindow {
   void build_docks();
   void build_status_bar();
   void set_session(std::shared_ptr<const StudioSession> session, std::shared_ptr<GraphTimeline> timeline);
+  // The imported graph, shown while the model is optimised; end_import_preview goes
+  // back to what was shown before it (after a failed or cancelled open).
+  void show_imported(std::shared_ptr<const StudioSession> imported, std::shared_ptr<GraphTimeline> timeline);
+  void end_import_preview();
+  void clear_session();
+  bool session_optimised();  // false (and says so) while only the imported graph is shown
   void show_error(const QString& title, const QString& message);
   void remember_recent(const QString& path);
   void rebuild_recent_menu();
@@ -93,6 +110,7 @@ class MainWindow : public QMainWindow {
   void find_nodes(const QString& text);
   void on_node_selected(int64_t id);
   void show_about();
+  void run_export(const ExportDialog& dialog);
 
   GraphView* view_;
   GraphController* graph_;
@@ -106,6 +124,9 @@ class MainWindow : public QMainWindow {
   QTabWidget* central_;
   FileChooser choose_file_;
   QPointer<QMessageBox> about_box_;
+  QPointer<ExportDialog> export_dialog_;
+  QPointer<QMessageBox> export_result_box_;
+  QString last_export_path_;
   QDockWidget* compare_dock_ = nullptr;
   QMenu* recent_menu_ = nullptr;
   QMenu* view_menu_ = nullptr;
@@ -115,6 +136,8 @@ class MainWindow : public QMainWindow {
   QToolButton* cancel_;
   std::shared_ptr<const StudioSession> session_;
   std::shared_ptr<GraphTimeline> timeline_;
+  bool showing_import_ = false;
+  std::pair<std::shared_ptr<const StudioSession>, std::shared_ptr<GraphTimeline>> shown_before_import_;
   QPointer<QMessageBox> error_box_;
   QString last_error_;
 };

@@ -1,0 +1,101 @@
+#include "views/export/export_dialog.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QStandardItemModel>
+#include <QVBoxLayout>
+
+namespace dnnf::views {
+
+const std::vector<ExportTarget>& export_targets() {
+  static const std::vector<ExportTarget> targets = {
+      {"onnx", "ONNX, fused blocks as local functions (opens in Netron, runs in ONNX Runtime)", ".fused.onnx", nullptr},
+      {"neon", "NEON bundle (aarch64: C++ kernels, runtime, weights)", "", "not available yet in this version"},
+      {"vulkan", "Vulkan bundle (SPIR-V shaders, host library, weights)", "", "not available yet in this version"},
+  };
+  return targets;
+}
+
+ExportDialog::ExportDialog(const QString& model_path, BrowseFn browse, QWidget* parent)
+    : QDialog(parent), model_path_(model_path), browse_(std::move(browse)) {
+  setWindowTitle("Export fused model");
+  target_ = new QComboBox(this);
+  auto* items = qobject_cast<QStandardItemModel*>(target_->model());
+  for (const ExportTarget& t : export_targets()) {
+    const QString label = t.unavailable ? QString("%1 — %2").arg(t.label, t.unavailable) : QString(t.label);
+    target_->addItem(label, QString(t.id));
+    if (t.unavailable && items) items->item(target_->count() - 1)->setEnabled(false);
+  }
+  const QFileInfo model(model_path);
+  output_ = new QLineEdit(QDir(model.absolutePath()).filePath(model.completeBaseName() + export_targets()[0].extension), this);
+  auto* browse_button = new QPushButton("Browse…", this);
+  connect(browse_button, &QPushButton::clicked, this, &ExportDialog::browse);
+  auto* path_row = new QHBoxLayout;
+  path_row->addWidget(output_, 1);
+  path_row->addWidget(browse_button);
+  fusion_ = new QCheckBox("Fuse (one function per fused block)", this);
+  fusion_->setChecked(true);
+  keep_ops_ = new QCheckBox("Keep dnnf-only operators (dnnf.Gelu, dnnf.Attention, …): the file then runs only in dnnf", this);
+  problem_ = new QLabel(this);
+  problem_->setStyleSheet("color: #b00020");
+  problem_->hide();
+
+  auto* form = new QFormLayout;
+  form->addRow("Model", new QLabel(model.fileName(), this));
+  form->addRow("Target", target_);
+  form->addRow("Output", path_row);
+  form->addRow("", fusion_);
+  form->addRow("", keep_ops_);
+  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Cancel, this);
+  buttons->addButton("Export", QDialogButtonBox::AcceptRole);
+  connect(buttons, &QDialogButtonBox::accepted, this, &ExportDialog::accept);
+  connect(buttons, &QDialogButtonBox::rejected, this, &ExportDialog::reject);
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(form);
+  layout->addWidget(problem_);
+  layout->addWidget(buttons);
+  resize(720, sizeHint().height());
+}
+
+QString ExportDialog::target() const { return target_->currentData().toString(); }
+
+exporter::OnnxExportRequest ExportDialog::request() const {
+  exporter::OnnxExportRequest r;
+  r.model_path = model_path_.toStdString();
+  r.output_path = QFileInfo(output_->text().trimmed()).absoluteFilePath().toStdString();
+  r.fusion = fusion_->isChecked();
+  r.keep_dnnf_ops = keep_ops_->isChecked();
+  return r;
+}
+
+void ExportDialog::browse() {
+  const QString path = browse_(output_->text());
+  if (!path.isEmpty()) output_->setText(path);
+}
+
+void ExportDialog::accept() {
+  const QString path = output_->text().trimmed();
+  QString problem;
+  if (path.isEmpty()) problem = "Choose an output file.";
+  else if (QFileInfo(path).isDir()) problem = path + " is a folder: choose a file name.";
+  else if (!QFileInfo(QFileInfo(path).absolutePath()).isDir())
+    problem = "The folder " + QFileInfo(path).absolutePath() + " does not exist.";
+  else if (QFileInfo(path).absoluteFilePath() == QFileInfo(model_path_).absoluteFilePath())
+    problem = "The output would overwrite the model being exported.";
+  if (!problem.isEmpty()) {
+    problem_->setText(problem);
+    problem_->show();
+    return;
+  }
+  QDialog::accept();
+}
+
+}  // namespace dnnf::views
