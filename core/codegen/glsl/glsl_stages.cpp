@@ -208,7 +208,9 @@ ShaderStage emit_gemm(EmitContext& cx, const Stage& s, const std::string& fn, co
   return st;
 }
 
-// ---- direct convolution: one invocation per output element ------------------------------
+// ---- direct convolution: one invocation per output pixel and CB output channels --------
+// Each invocation accumulates CB channels of one output pixel (CB = 4 when the channels
+// of a group allow it), so every input element it loads feeds CB multiply-adds.
 
 ShaderStage emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, const Target& t) {
   const Node& n = *s.anchor;
@@ -220,21 +222,27 @@ ShaderStage emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, co
   ops::convgeo::resolve_all(n, w, Shape(xs.begin() + 2, xs.end()), false);
   const int64_t group = n.attr_int("group", 1);
   const int64_t C = xs[1], Cg = C / group, OC = ys[1], OCg = OC / group;
+  const int64_t CB = OCg % 4 == 0 ? 4 : 1;
   cx.reset_vars();
   cx.set_inner(-1, false);
-  std::vector<std::string> names = {"img", "ch"};
+  std::vector<std::string> names = {"img", "chb_"};
+  std::vector<int64_t> extents = {ys[0], OC / CB};
   Idx idx = {cx.var(cx.new_var("img", ys[0])), cx.var(cx.new_var("ch", OC))};
   for (int64_t d = 0; d < nsp; ++d) {
     names.push_back("o" + str(d));
+    extents.push_back(ys[size_t(2 + d)]);
     idx.push_back(cx.var(cx.new_var(names.back(), ys[size_t(2 + d)])));
   }
   const int x_slot = cx.buffer_slot(n.inputs[0]), w_slot = cx.buffer_slot(n.inputs[1]);
   check(x_slot >= 0 && w_slot >= 0, "conv shader: operands not in memory");
-  const int64_t total = product(ys);
-  std::string c = "void " + fn + "() {\n" + element_guard("e_", total, t.local_size) + decode(names, ys, "e_");
-  c += "  const int c0_ = (ch / " + str(OCg) + ") * " + str(Cg) + ";\n  float acc_ = 0.0f;\n";
+  const int64_t total = product(extents);
+  const std::string cb = str(CB);
+  std::string c = "void " + fn + "() {\n" + element_guard("e_", total, t.local_size) + decode(names, extents, "e_");
+  c += "  const int ch0_ = chb_ * " + cb + ";\n";
+  c += "  const int c0_ = (ch0_ / " + str(OCg) + ") * " + str(Cg) + ";\n";
+  c += "  float acc_[" + cb + "];\n  for (int q_ = 0; q_ < " + cb + "; ++q_) acc_[q_] = 0.0f;\n";
   c += "  for (int ic_ = 0; ic_ < " + str(Cg) + "; ++ic_) {\n";
-  std::string xaddr = "(img * " + str(C) + " + c0_ + ic_)", waddr = "(ch * " + str(Cg) + " + ic_)";
+  std::string xaddr = "(img * " + str(C) + " + c0_ + ic_)", waddr = "((ch0_ + q_) * " + str(Cg) + " + ic_)";
   std::string close;
   for (int64_t d = 0; d < nsp; ++d) {
     const std::string kv = "kw" + str(d) + "_", xv = "x" + str(d) + "_";
@@ -247,16 +255,19 @@ ShaderStage emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, co
     waddr = "(" + waddr + " * " + str(kernel[size_t(d)]) + " + " + kv + ")";
     close = std::string(size_t(4 + 2 * d), ' ') + "}\n" + close;
   }
-  c += std::string(size_t(4 + 2 * nsp), ' ') + "acc_ += " + cx.dialect().element(x_slot, xaddr) + " * " +
-       cx.dialect().element(w_slot, waddr) + ";\n" + close + "  }\n";
+  const std::string pad(size_t(4 + 2 * nsp), ' ');
+  c += pad + "const float xv_ = " + cx.dialect().element(x_slot, xaddr) + ";\n";
+  c += pad + "for (int q_ = 0; q_ < " + cb + "; ++q_) acc_[q_] += xv_ * " + cx.dialect().element(w_slot, waddr) +
+       ";\n" + close + "  }\n";
+  c += "  for (int q_ = 0; q_ < " + cb + "; ++q_) {\n    const int ch = ch0_ + q_;\n    float accv_ = acc_[q_];\n";
   if (n.has_input(2)) {
     const int b_slot = cx.buffer_slot(n.inputs[2]);
     check(b_slot >= 0, "conv shader: bias not in memory");
-    c += "  acc_ += " + cx.dialect().element(b_slot, "ch") + ";\n";
+    c += "    accv_ += " + cx.dialect().element(b_slot, "ch") + ";\n";
   }
   Body body;
-  store_epilogue(cx, body, s, idx, "acc_", s.store_value);
-  c += body.render(2) + "}\n";
+  store_epilogue(cx, body, s, idx, "accv_", s.store_value);
+  c += body.render(4) + "  }\n}\n";
   ShaderStage st;
   st.what = "conv";
   st.groups = ceil_div(total, t.local_size);
