@@ -34,6 +34,16 @@ if [ -d "${DNNF_MODELS:-}" ]; then
 else
   echo "DNNF_MODELS folder not found: shared models skipped"
 fi
+# No driver (an ICD list naming nothing): also one line, exit 1.
+out=$(VK_ICD_FILENAMES=/nonexistent/icd.json VK_DRIVER_FILES=/nonexistent/icd.json "$DNNF" run \
+  "$DNNF_TESTS"/models/zoo_small/tinybert_small.onnx --backend vulkan 2>&1)
+status=$?
+if [ $status -ne 1 ] || [ "$(echo "$out" | wc -l)" -ne 1 ]; then
+  echo "FAIL no driver: exit $status: $out"
+  failed=$((failed + 1))
+else
+  echo "ok   no driver: $out"
+fi
 for m in "${models[@]}"; do
   name=$(basename "$m" .onnx)
   if [ -n "${SLOW[$name]:-}" ]; then
