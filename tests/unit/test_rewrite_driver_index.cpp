@@ -10,6 +10,7 @@
 #include "core/ir/shape_inference.h"
 #include "core/onnx_io/onnx_import.h"
 #include "tests/support/rule_test_util.h"
+#include "tests/support/model_test_util.h"
 #include "tests/support/test_util.h"
 
 namespace fs = std::filesystem;
@@ -32,54 +33,27 @@ std::vector<std::string> index_models() {
   return files;
 }
 
-std::string name_of(const testing::TestParamInfo<std::string>& info) {
-  std::string s = fs::path(info.param).stem().string();
-  for (char& c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return s;
-}
-
-Model load(const std::string& path) {
-  Model m = onnx_io::load_model(path);
-  infer_shapes(m.graph);
-  return m;
-}
-
-void expect_same_graph(const Graph& a, const Graph& b) {
-  ASSERT_EQ(a.nodes.size(), b.nodes.size());
-  for (size_t i = 0; i < a.nodes.size(); ++i) {
-    EXPECT_EQ(a.nodes[i].id, b.nodes[i].id) << i;
-    EXPECT_EQ(a.nodes[i].op_type, b.nodes[i].op_type) << i;
-    EXPECT_EQ(a.nodes[i].inputs, b.nodes[i].inputs) << i;
-    EXPECT_EQ(a.nodes[i].outputs, b.nodes[i].outputs) << i;
-  }
-  std::vector<std::string> ia, ib;
-  for (const auto& [k, t] : a.initializers) ia.push_back(k);
-  for (const auto& [k, t] : b.initializers) ib.push_back(k);
-  EXPECT_EQ(ia, ib);
-}
-
 class RewriteIndex : public testing::TestWithParam<std::string> {};
 
 }  // namespace
 
 TEST_P(RewriteIndex, StaysCurrentThroughEveryRewrite) {
-  Model m = load(GetParam());
+  Model m = test::load_inferred(GetParam());
   rewrite::RewriteOptions options;
   options.check_index = true;
   Journal journal;
   rewrite::RewriteSummary s;
   ASSERT_NO_THROW(s = rewrite::run_rewrites(m.graph, &journal, options));
   // The check ran after every step; the same run without it gives the same graph.
-  Model again = load(GetParam());
+  Model again = test::load_inferred(GetParam());
   Journal journal2;
   rewrite::run_rewrites(again.graph, &journal2);
   EXPECT_EQ(journal.to_json(), journal2.to_json());
-  expect_same_graph(m.graph, again.graph);
+  test::expect_same_graph(m.graph, again.graph);
   EXPECT_EQ(s.nodes_after, int64_t(m.graph.nodes.size()));
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, RewriteIndex, testing::ValuesIn(index_models()), name_of);
+INSTANTIATE_TEST_SUITE_P(Models, RewriteIndex, testing::ValuesIn(index_models()), test::model_test_name);
 
 TEST(RewriteIndexSmall, GraphOutputRenamedThroughItsNewProducer) {
   // Identity in front of a graph output: its input's producer is renamed to the output
@@ -111,7 +85,7 @@ TEST(RewriteReplayer, StepByStepFromMidSweepCopiesMatchesTheDriver) {
   if (!shared.empty()) models.push_back(shared + "/transformer/bert_toy_unfused.onnx");
   for (const std::string& path : models) {
     SCOPED_TRACE(path);
-    const Model original = load(path);
+    const Model original = test::load_inferred(path);
     Model driven = original;
     Journal journal;
     rewrite::run_rewrites(driven.graph, &journal);
@@ -131,12 +105,12 @@ TEST(RewriteReplayer, StepByStepFromMidSweepCopiesMatchesTheDriver) {
       }
     }
     replayer->finish();
-    expect_same_graph(*graph, driven.graph);
+    test::expect_same_graph(*graph, driven.graph);
 
     // The whole-journal replay gives the same graph too.
     Model replayed = original;
     rewrite::replay_rewrites(replayed.graph, journal);
-    expect_same_graph(replayed.graph, driven.graph);
+    test::expect_same_graph(replayed.graph, driven.graph);
   }
 }
 

@@ -7,6 +7,7 @@
 #include "core/ir/shape_inference.h"
 #include "core/onnx_io/onnx_import.h"
 #include "tests/support/rule_test_util.h"
+#include "tests/support/model_test_util.h"
 #include "tests/support/test_util.h"
 
 namespace fs = std::filesystem;
@@ -27,43 +28,19 @@ std::vector<std::string> model_files() {
   return files;
 }
 
-std::string name_of(const testing::TestParamInfo<std::string>& info) {
-  std::string s = fs::path(info.param).stem().string();
-  for (char& c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return s;
-}
-
-Model load(const std::string& path) {
-  Model m = onnx_io::load_model(path);
-  infer_shapes(m.graph);
-  return m;
-}
-
-void expect_same_graph(const Graph& a, const Graph& b) {
-  ASSERT_EQ(a.nodes.size(), b.nodes.size());
-  for (size_t i = 0; i < a.nodes.size(); ++i) {
-    EXPECT_EQ(a.nodes[i].id, b.nodes[i].id) << i;
-    EXPECT_EQ(a.nodes[i].op_type, b.nodes[i].op_type) << i;
-    EXPECT_EQ(a.nodes[i].inputs, b.nodes[i].inputs) << i;
-    EXPECT_EQ(a.nodes[i].outputs, b.nodes[i].outputs) << i;
-  }
-  EXPECT_EQ(a.initializers.size(), b.initializers.size());
-}
-
 class RewriteModel : public testing::TestWithParam<std::string> {};
 
 }  // namespace
 
 TEST_P(RewriteModel, OutputsUnchangedAfterAllRules) {
-  const Model original = load(GetParam());
+  const Model original = test::load_inferred(GetParam());
   test::RuleRun r = test::run_all_rules(original);
   EXPECT_LE(r.summary.nodes_after, r.summary.nodes_before);
   EXPECT_LE(r.summary.flops_after, r.summary.flops_before * (1 + 1e-9));
   EXPECT_TRUE(test::outputs_agree(original, r.after, 1e-4, 1e-5));
 }
 
-INSTANTIATE_TEST_SUITE_P(All, RewriteModel, testing::ValuesIn(model_files()), name_of);
+INSTANTIATE_TEST_SUITE_P(All, RewriteModel, testing::ValuesIn(model_files()), test::model_test_name);
 
 TEST(RewriteJournal, ReplayReproducesTheRewrittenGraph) {
   std::vector<std::string> models = {
@@ -76,7 +53,7 @@ TEST(RewriteJournal, ReplayReproducesTheRewrittenGraph) {
   }
   for (const std::string& path : models) {
     SCOPED_TRACE(path);
-    const Model original = load(path);
+    const Model original = test::load_inferred(path);
     test::RuleRun r = test::run_all_rules(original);
     ASSERT_FALSE(r.journal.steps.empty());
     // Through JSON, as the CLI writes it and the Studio reads it.
@@ -84,7 +61,7 @@ TEST(RewriteJournal, ReplayReproducesTheRewrittenGraph) {
     ASSERT_EQ(reread.steps.size(), r.journal.steps.size());
     Model replayed = original;
     rewrite::replay_rewrites(replayed.graph, reread);
-    expect_same_graph(replayed.graph, r.after.graph);
+    test::expect_same_graph(replayed.graph, r.after.graph);
   }
 }
 
