@@ -143,6 +143,8 @@ void TestStudioMenus::everyMenuEntryDoesWhatItSays() {
     QPointer<ExportDialog> d = w.export_dialog_box();
     QVERIFY(d && d->isVisible());
     QCOMPARE(d->target(), QString("onnx"));
+    // The bundled model's folder belongs to the installation: the suggestion is elsewhere.
+    QVERIFY(QFileInfo(d->output_edit()->text()).absolutePath() != QFileInfo(MainWindow::default_model_path()).absolutePath());
     auto* targets = qobject_cast<QStandardItemModel*>(d->target_box()->model());
     QVERIFY(targets && targets->rowCount() == int(export_targets().size()));
     for (int i = 0; i < targets->rowCount(); ++i)

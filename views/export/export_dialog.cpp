@@ -24,7 +24,7 @@ const std::vector<ExportTarget>& export_targets() {
   return targets;
 }
 
-ExportDialog::ExportDialog(const QString& model_path, BrowseFn browse, QWidget* parent)
+ExportDialog::ExportDialog(const QString& model_path, BrowseFn browse, const QString& suggested_dir, QWidget* parent)
     : QDialog(parent), model_path_(model_path), browse_(std::move(browse)) {
   setWindowTitle("Export fused model");
   target_ = new QComboBox(this);
@@ -35,7 +35,8 @@ ExportDialog::ExportDialog(const QString& model_path, BrowseFn browse, QWidget* 
     if (t.unavailable && items) items->item(target_->count() - 1)->setEnabled(false);
   }
   const QFileInfo model(model_path);
-  output_ = new QLineEdit(QDir(model.absolutePath()).filePath(model.completeBaseName() + export_targets()[0].extension), this);
+  const QDir dir(suggested_dir.isEmpty() ? model.absolutePath() : suggested_dir);
+  output_ = new QLineEdit(dir.filePath(model.completeBaseName() + export_targets()[0].extension), this);
   auto* browse_button = new QPushButton("Browse…", this);
   connect(browse_button, &QPushButton::clicked, this, &ExportDialog::browse);
   auto* path_row = new QHBoxLayout;

@@ -30,9 +30,10 @@ const std::vector<ExportTarget>& export_targets();
 class ExportDialog : public QDialog {
   Q_OBJECT
  public:
-  // `browse` asks for an output path (empty: cancelled), given a suggestion.
+  // `browse` asks for an output path (empty: cancelled), given a suggestion. The output is
+  // suggested in `suggested_dir`, or next to the model when that is empty.
   using BrowseFn = std::function<QString(const QString& suggested)>;
-  ExportDialog(const QString& model_path, BrowseFn browse, QWidget* parent = nullptr);
+  ExportDialog(const QString& model_path, BrowseFn browse, const QString& suggested_dir = {}, QWidget* parent = nullptr);
 
   // What to export; valid after the dialog was accepted.
   exporter::OnnxExportRequest request() const;

@@ -15,6 +15,8 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QSettings>
+#include <QStandardPaths>
+#include <QDir>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolBar>
@@ -406,9 +408,17 @@ ExportDialog* MainWindow::export_dialog_box() const { return export_dialog_.data
 void MainWindow::export_dialog() {
   if (!session_optimised()) return;
   if (export_dialog_) export_dialog_->close();
-  export_dialog_ = new ExportDialog(QString::fromStdString(session_->path), [this](const QString& suggested) {
+  // Next to the model, except for the bundled default model (its folder is part of the
+  // installation) or a read-only folder: then the user's documents folder.
+  const QFileInfo model(QString::fromStdString(session_->path));
+  QString dir;
+  if (model == QFileInfo(default_model_path()) || !QFileInfo(model.absolutePath()).isWritable()) {
+    dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    if (dir.isEmpty() || !QFileInfo(dir).isDir()) dir = QDir::homePath();
+  }
+  export_dialog_ = new ExportDialog(model.filePath(), [this](const QString& suggested) {
     return choose_file_(true, "Export fused model", suggested, "ONNX (*.onnx);;All files (*)");
-  }, this);
+  }, dir, this);
   export_dialog_->setAttribute(Qt::WA_DeleteOnClose);
   connect(export_dialog_, &QDialog::accepted, this, [this] { run_export(*export_dialog_); });
   export_dialog_->open();  // window-modal, not blocking: tests fill it in
