@@ -23,12 +23,13 @@ int cmd_db(const CommandArgs& argv) {
     return 0;
   }
   const auto st = db.stats();
-  nlohmann::json j = {{"path", path}, {"entries", st.entries}, {"per_target", st.per_target}};
+  const std::string integrity = db.integrity_check();
+  nlohmann::json j = {{"path", path}, {"entries", st.entries}, {"per_target", st.per_target}, {"integrity", integrity}};
   if (auto out = args.value("--json")) {
     write_json(j, *out);
     return 0;
   }
-  std::printf("%s: %lld entries\n", path.c_str(), (long long)st.entries);
+  std::printf("%s: %lld entries, integrity %s\n", path.c_str(), (long long)st.entries, integrity.c_str());
   for (const auto& [t, n] : st.per_target) std::printf("  %s: %lld\n", t.c_str(), (long long)n);
   return 0;
 }

@@ -103,6 +103,17 @@ FusionDatabase::Stats FusionDatabase::stats() {
   return s;
 }
 
+std::string FusionDatabase::integrity_check() {
+  Statement st(db_, "PRAGMA integrity_check", path_);
+  std::string out;
+  while (sqlite3_step(st.s) == SQLITE_ROW) {
+    const auto* line = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 0));
+    if (!out.empty()) out += "; ";
+    out += line ? line : "";
+  }
+  return out;
+}
+
 void FusionDatabase::clear() { exec("DELETE FROM profiles"); }
 
 namespace {

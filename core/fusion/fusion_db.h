@@ -34,6 +34,8 @@ class FusionDatabase {
     std::map<std::string, int64_t> per_target;
   };
   Stats stats();
+  // SQLite's own consistency check of the file: "ok", or what is wrong.
+  std::string integrity_check();
   void clear();
   const std::string& path() const { return path_; }
 
