@@ -58,6 +58,67 @@ void write_trace(const std::string& path, const Graph& g, const fusion::FusionPl
   write_json({{"traceEvents", events}, {"displayTimeUnit", "ms"}}, path);
 }
 
+// What both backends measure: wall-clock latency of whole runs after a warm-up, and the
+// median per-block time of a few profiled runs.
+struct BenchTimes {
+  std::vector<double> ms;        // one per timed run
+  std::vector<double> block_us;  // one per plan block
+};
+
+template <typename Program>
+BenchTimes time_program(Program& program, const TensorMap& inputs, size_t blocks, int64_t runs, int64_t warmup) {
+  BenchTimes t;
+  Progress running("benchmarking");
+  for (int64_t i = 0; i < warmup; ++i) program.run(inputs);
+  for (int64_t i = 0; i < runs; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    program.run(inputs);
+    t.ms.push_back(ms_since(t0));
+    running.update(size_t(i + 1), size_t(runs));
+  }
+  running.finish();
+  const size_t nprof = size_t(std::min<int64_t>(runs, 5));
+  std::vector<std::vector<double>> per_block(blocks);
+  std::vector<double> last;
+  for (size_t r = 0; r < nprof; ++r) {
+    program.run_profiled(inputs, &last);
+    for (size_t b = 0; b < last.size(); ++b) per_block[b].push_back(last[b]);
+  }
+  for (const auto& v : per_block) t.block_us.push_back(percentile(v, 0.5));
+  return t;
+}
+
+// The JSON fields both backends report: the run, the latency spread and the blocks.
+nlohmann::json bench_json(const std::string& path, const Args& args, int64_t runs, int64_t warmup,
+                          const BenchTimes& t, const Graph& g, const fusion::FusionPlan& plan) {
+  nlohmann::json j;
+  j["model"] = path;
+  j["fusion"] = !args.flag("--no-fusion");
+  j["runs"] = runs;
+  j["warmup"] = warmup;
+  j["median_ms"] = percentile(t.ms, 0.5);
+  j["min_ms"] = *std::min_element(t.ms.begin(), t.ms.end());
+  j["max_ms"] = *std::max_element(t.ms.begin(), t.ms.end());
+  j["p10_ms"] = percentile(t.ms, 0.1);
+  j["p90_ms"] = percentile(t.ms, 0.9);
+  nlohmann::json blocks = nlohmann::json::array();
+  for (size_t b = 0; b < t.block_us.size(); ++b)
+    blocks.push_back({{"id", plan.blocks[b].id}, {"ops", block_label(g, plan.blocks[b])}, {"us", t.block_us[b]}});
+  j["blocks"] = blocks;
+  return j;
+}
+
+void print_slowest_blocks(const Graph& g, const fusion::FusionPlan& plan, const std::vector<double>& block_us) {
+  std::vector<size_t> order(block_us.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return block_us[a] > block_us[b]; });
+  const double total = std::max(1e-9, std::accumulate(block_us.begin(), block_us.end(), 0.0));
+  std::printf("  slowest blocks:\n");
+  for (size_t k = 0; k < std::min<size_t>(8, order.size()); ++k)
+    std::printf("  %8.1f us %5.1f%%  block %d  %s\n", block_us[order[k]], 100.0 * block_us[order[k]] / total,
+                plan.blocks[order[k]].id, block_label(g, plan.blocks[order[k]]).c_str());
+}
+
 #ifdef DNNF_HAVE_VULKAN
 // --backend vulkan: wall-clock latency of whole inferences (input upload, every
 // submission, host blocks, output download), plus the device time the timestamps
@@ -67,41 +128,15 @@ int bench_vulkan(const Args& args, Model& model, const TensorMap& inputs, const 
   const CompiledVulkanProgram compiled = compile_vulkan_program(model, args);
   vk::VulkanProgram& program = *compiled.program;
   const fusion::FusionPlan& plan = compiled.pipeline.plan;
-  Progress running("benchmarking");
-  for (int64_t i = 0; i < warmup; ++i) program.run(inputs);
-  std::vector<double> ms;
-  for (int64_t i = 0; i < runs; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    program.run(inputs);
-    ms.push_back(ms_since(t0));
-    running.update(size_t(i + 1), size_t(runs));
-  }
-  running.finish();
-  const size_t nprof = size_t(std::min<int64_t>(runs, 5));
-  std::vector<std::vector<double>> per_block(plan.blocks.size());
-  std::vector<double> last;
-  for (size_t r = 0; r < nprof; ++r) {
-    program.run_profiled(inputs, &last);
-    for (size_t b = 0; b < last.size(); ++b) per_block[b].push_back(last[b]);
-  }
-  std::vector<double> block_us;
-  for (const auto& v : per_block) block_us.push_back(percentile(v, 0.5));
+  const BenchTimes times = time_program(program, inputs, plan.blocks.size(), runs, warmup);
+  const std::vector<double>& block_us = times.block_us;
   if (auto t = args.value("--trace")) write_trace(*t, model.graph, plan, block_us);
   const double device_ms = std::accumulate(block_us.begin(), block_us.end(), 0.0) / 1000.0;
   const vk::VulkanRuntimeStats& st = program.stats();
   const size_t validation_errors = program.context().validation_errors();
-  nlohmann::json j;
-  j["model"] = path;
+  nlohmann::json j = bench_json(path, args, runs, warmup, times, model.graph, plan);
   j["backend"] = "vulkan";
   j["device"] = st.device;
-  j["fusion"] = !args.flag("--no-fusion");
-  j["runs"] = runs;
-  j["warmup"] = warmup;
-  j["median_ms"] = percentile(ms, 0.5);
-  j["min_ms"] = *std::min_element(ms.begin(), ms.end());
-  j["max_ms"] = *std::max_element(ms.begin(), ms.end());
-  j["p10_ms"] = percentile(ms, 0.1);
-  j["p90_ms"] = percentile(ms, 0.9);
   j["block_time_ms"] = device_ms;
   j["fused_layers"] = st.blocks;
   j["shader_blocks"] = st.shader_blocks;
@@ -111,10 +146,6 @@ int bench_vulkan(const Args& args, Model& model, const TensorMap& inputs, const 
   j["unique_shaders"] = st.unique_shaders;
   j["device_bytes"] = st.device_bytes;
   j["validation_errors"] = validation_errors;
-  nlohmann::json blocks = nlohmann::json::array();
-  for (size_t b = 0; b < block_us.size(); ++b)
-    blocks.push_back({{"id", plan.blocks[b].id}, {"ops", block_label(model.graph, plan.blocks[b])}, {"us", block_us[b]}});
-  j["blocks"] = blocks;
   check(validation_errors == 0, "the Vulkan validation layer reported ", validation_errors, " errors");
   if (auto out = args.value("--json")) {
     write_json(j, *out);
@@ -125,14 +156,7 @@ int bench_vulkan(const Args& args, Model& model, const TensorMap& inputs, const 
               path.c_str(), j["median_ms"].get<double>(), j["p10_ms"].get<double>(), j["p90_ms"].get<double>(),
               (long long)runs, st.device.c_str(), args.flag("--no-fusion") ? "unfused" : "fused", st.blocks,
               st.dispatches, st.submits, st.cpu_blocks, device_ms);
-  std::vector<size_t> order(block_us.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return block_us[a] > block_us[b]; });
-  const double total = std::max(1e-9, device_ms * 1000.0);
-  std::printf("  slowest blocks:\n");
-  for (size_t k = 0; k < std::min<size_t>(8, order.size()); ++k)
-    std::printf("  %8.1f us %5.1f%%  block %d  %s\n", block_us[order[k]], 100.0 * block_us[order[k]] / total,
-                plan.blocks[order[k]].id, block_label(model.graph, plan.blocks[order[k]]).c_str());
+  print_slowest_blocks(model.graph, plan, block_us);
   return 0;
 }
 #endif
@@ -167,53 +191,21 @@ int cmd_bench(const CommandArgs& argv) {
   CpuProgram& program = *compiled_program.program;
   const int threads = int(args.int_or("--threads", 0));
 
-  Progress running("benchmarking");
-  for (int64_t i = 0; i < warmup; ++i) program.run(inputs);
-  std::vector<double> ms;
-  for (int64_t i = 0; i < runs; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    program.run(inputs);
-    ms.push_back(ms_since(t0));
-    running.update(size_t(i + 1), size_t(runs));
-  }
-  running.finish();
-  // Per-block profile: the median of a few profiled runs per block.
-  const size_t nprof = size_t(std::min<int64_t>(runs, 5));
-  std::vector<std::vector<double>> per_block(compiled.plan.blocks.size());
-  std::vector<double> last;
-  for (size_t r = 0; r < nprof; ++r) {
-    program.run_profiled(inputs, &last);
-    for (size_t b = 0; b < last.size(); ++b) per_block[b].push_back(last[b]);
-  }
-  std::vector<double> block_us;
-  for (const auto& v : per_block) block_us.push_back(percentile(v, 0.5));
+  const BenchTimes times = time_program(program, inputs, compiled.plan.blocks.size(), runs, warmup);
+  const std::vector<double>& block_us = times.block_us;
   if (auto t = args.value("--trace")) write_trace(*t, model.graph, compiled.plan, block_us);
 
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   const CpuRuntimeStats& st = program.stats();
-  nlohmann::json j;
-  j["model"] = path;
+  nlohmann::json j = bench_json(path, args, runs, warmup, times, model.graph, compiled.plan);
   j["backend"] = backend;
-  j["fusion"] = !args.flag("--no-fusion");
   j["threads"] = threads > 0 ? threads : default_thread_count();
-  j["runs"] = runs;
-  j["warmup"] = warmup;
-  j["median_ms"] = percentile(ms, 0.5);
-  j["min_ms"] = *std::min_element(ms.begin(), ms.end());
-  j["max_ms"] = *std::max_element(ms.begin(), ms.end());
-  j["p10_ms"] = percentile(ms, 0.1);
-  j["p90_ms"] = percentile(ms, 0.9);
   j["fused_layers"] = st.blocks;
   j["interpreted_blocks"] = st.interpreted_blocks;
   j["arena_bytes"] = st.arena_bytes;
   j["peak_activation_bytes"] = program.peak_activation_bytes();
   j["peak_rss_kb"] = ru.ru_maxrss;
-  nlohmann::json blocks = nlohmann::json::array();
-  for (size_t b = 0; b < block_us.size(); ++b)
-    blocks.push_back({{"id", compiled.plan.blocks[b].id}, {"ops", block_label(model.graph, compiled.plan.blocks[b])},
-                      {"us", block_us[b]}});
-  j["blocks"] = blocks;
   if (auto out = args.value("--json")) {
     write_json(j, *out);
     if (*out == "-") return 0;
@@ -223,14 +215,7 @@ int cmd_bench(const CommandArgs& argv) {
               path.c_str(), j["median_ms"].get<double>(), j["p10_ms"].get<double>(), j["p90_ms"].get<double>(),
               (long long)runs, j["threads"].get<int>(), args.flag("--no-fusion") ? "unfused" : "fused", st.blocks,
               double(program.peak_activation_bytes()) / 1e6);
-  std::vector<size_t> order(block_us.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return block_us[a] > block_us[b]; });
-  const double total = std::max(1e-9, std::accumulate(block_us.begin(), block_us.end(), 0.0));
-  std::printf("  slowest blocks:\n");
-  for (size_t k = 0; k < std::min<size_t>(8, order.size()); ++k)
-    std::printf("  %8.1f us %5.1f%%  block %d  %s\n", block_us[order[k]], 100.0 * block_us[order[k]] / total,
-                compiled.plan.blocks[order[k]].id, block_label(model.graph, compiled.plan.blocks[order[k]]).c_str());
+  print_slowest_blocks(model.graph, compiled.plan, block_us);
   return 0;
 }
 
