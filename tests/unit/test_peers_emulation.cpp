@@ -5,6 +5,7 @@
 
 #include "core/peers/peer_emulator.h"
 #include "core/peers/peer_rules.h"
+#include "tests/support/peer_test_util.h"
 #include "tests/support/rule_test_util.h"
 
 namespace dnnf::peers {
@@ -12,18 +13,7 @@ namespace {
 
 using test::GraphBuilder;
 
-Tensor filled(const Shape& shape, float v) {
-  Tensor t(DType::F32, shape);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = v + 0.01f * float(i % 7);
-  return t;
-}
-
-Emulation run(const Model& m, const std::string& peer) { return emulate(m, *find_peer_table(peer)); }
-
-int64_t hits(const Emulation& e, const std::string& rule) {
-  auto it = e.rule_hits.find(rule);
-  return it == e.rule_hits.end() ? 0 : it->second;
-}
+Tensor filled(const Shape& shape, float v) { return test::filled_tensor(shape, v, 7); }
 
 Model conv_then(const std::string& act, bool second_reader = false) {
   GraphBuilder b;
@@ -47,40 +37,40 @@ Model matmul_add(bool constant_bias) {
 TEST(PeersEmulation, ConvReluIsOneLayerForEveryPeer) {
   const Model m = conv_then("Relu");
   for (const std::string peer : {"onnxruntime", "mnn", "tflite", "tvm"}) {
-    const Emulation e = run(m, peer);
+    const Emulation e = test::emulate_peer(m, peer);
     // MNN adds a ConvertTensor (NCHW -> NC4HW4) after the graph input (nc4hw4-input).
     EXPECT_EQ(e.layers, peer == "mnn" ? 2 : 1) << peer;
     EXPECT_EQ(e.fused_groups, 1) << peer;
   }
-  EXPECT_EQ(hits(run(m, "mnn"), "conv-relu"), 1);
-  EXPECT_EQ(hits(run(m, "onnxruntime"), "conv-activation"), 1);
-  EXPECT_EQ(hits(run(m, "tflite"), "conv-bias-activation"), 1);
-  EXPECT_EQ(hits(run(m, "tvm"), "out-ewise-fusable"), 1);
+  EXPECT_EQ(test::rule_hits(test::emulate_peer(m, "mnn"), "conv-relu"), 1);
+  EXPECT_EQ(test::rule_hits(test::emulate_peer(m, "onnxruntime"), "conv-activation"), 1);
+  EXPECT_EQ(test::rule_hits(test::emulate_peer(m, "tflite"), "conv-bias-activation"), 1);
+  EXPECT_EQ(test::rule_hits(test::emulate_peer(m, "tvm"), "out-ewise-fusable"), 1);
 }
 
 TEST(PeersEmulation, ConvActivationNotFusedWhenIntermediateIsReadTwice) {
-  const Emulation e = run(conv_then("Relu", true), "mnn");
+  const Emulation e = test::emulate_peer(conv_then("Relu", true), "mnn");
   EXPECT_EQ(e.layers, 3 + 1);  // + the input's ConvertTensor
   EXPECT_EQ(e.fused_groups, 0);
 }
 
 TEST(PeersEmulation, ActivationSetsDifferPerPeer) {
   const Model m = conv_then("Sigmoid");
-  EXPECT_EQ(run(m, "onnxruntime").layers, 1);  // FusedConv takes Sigmoid
-  EXPECT_EQ(run(m, "mnn").layers, 3);          // only relu / relu6 flags (+ input ConvertTensor)
-  EXPECT_EQ(run(m, "tflite").layers, 2);       // fused_activation_function has no LOGISTIC
-  EXPECT_EQ(run(m, "tvm").layers, 1);          // any elementwise op after an anchor
+  EXPECT_EQ(test::emulate_peer(m, "onnxruntime").layers, 1);  // FusedConv takes Sigmoid
+  EXPECT_EQ(test::emulate_peer(m, "mnn").layers, 3);          // only relu / relu6 flags (+ input ConvertTensor)
+  EXPECT_EQ(test::emulate_peer(m, "tflite").layers, 2);       // fused_activation_function has no LOGISTIC
+  EXPECT_EQ(test::emulate_peer(m, "tvm").layers, 1);          // any elementwise op after an anchor
 }
 
 TEST(PeersEmulation, MatMulBiasNeedsAConstantBias) {
   // MNN: the MatMul becomes a Convolution plus 11 layout/reshape operators (fc-as-conv).
-  EXPECT_EQ(run(matmul_add(true), "mnn").layers, 12);
-  EXPECT_EQ(hits(run(matmul_add(true), "mnn"), "matmul-bias"), 1);
-  EXPECT_EQ(run(matmul_add(false), "mnn").layers, 13);
-  EXPECT_EQ(run(matmul_add(true), "tflite").layers, 1);
-  EXPECT_EQ(run(matmul_add(false), "tflite").layers, 2);
-  EXPECT_EQ(hits(run(matmul_add(true), "onnxruntime"), "matmul-add"), 1);
-  EXPECT_EQ(hits(run(matmul_add(true), "tflite"), "fc-bias-activation"), 1);
+  EXPECT_EQ(test::emulate_peer(matmul_add(true), "mnn").layers, 12);
+  EXPECT_EQ(test::rule_hits(test::emulate_peer(matmul_add(true), "mnn"), "matmul-bias"), 1);
+  EXPECT_EQ(test::emulate_peer(matmul_add(false), "mnn").layers, 13);
+  EXPECT_EQ(test::emulate_peer(matmul_add(true), "tflite").layers, 1);
+  EXPECT_EQ(test::emulate_peer(matmul_add(false), "tflite").layers, 2);
+  EXPECT_EQ(test::rule_hits(test::emulate_peer(matmul_add(true), "onnxruntime"), "matmul-add"), 1);
+  EXPECT_EQ(test::rule_hits(test::emulate_peer(matmul_add(true), "tflite"), "fc-bias-activation"), 1);
 }
 
 TEST(PeersEmulation, TfliteBinaryPoolAndConcatTakeAFusedActivation) {
@@ -91,11 +81,11 @@ TEST(PeersEmulation, TfliteBinaryPoolAndConcatTakeAFusedActivation) {
   const std::string p = b.node("Relu", {b.node("MaxPool", {a}, {{"kernel_shape", Attribute::from_ints({2, 2})}})});
   const std::string c = b.node("Tanh", {b.node("Concat", {p, p}, {{"axis", Attribute::from_int(1)}})});
   b.output(c);
-  const Emulation e = run(b.finish(), "tflite");
+  const Emulation e = test::emulate_peer(b.finish(), "tflite");
   EXPECT_EQ(e.layers, 3);
-  EXPECT_EQ(hits(e, "binary-activation"), 1);
-  EXPECT_EQ(hits(e, "pool-activation"), 1);
-  EXPECT_EQ(hits(e, "concat-activation"), 1);
+  EXPECT_EQ(test::rule_hits(e, "binary-activation"), 1);
+  EXPECT_EQ(test::rule_hits(e, "pool-activation"), 1);
+  EXPECT_EQ(test::rule_hits(e, "concat-activation"), 1);
 }
 
 TEST(PeersEmulation, OrtSkipLayerNormAndMatMulScale) {
@@ -106,9 +96,9 @@ TEST(PeersEmulation, OrtSkipLayerNormAndMatMulScale) {
   const std::string ln = b.node("LayerNormalization", {s, b.constant("g", filled({8}, 1.f)), b.constant("be", filled({8}, 0.f))});
   const std::string mm = b.node("MatMul", {ln, b.constant("w", filled({8, 8}, 0.3f))});
   b.output(b.node("Mul", {mm, b.scalar("k", 0.125f)}));
-  const Emulation e = run(b.finish(), "onnxruntime");
-  EXPECT_EQ(hits(e, "skip-layernorm"), 1);
-  EXPECT_EQ(hits(e, "matmul-scale"), 1);
+  const Emulation e = test::emulate_peer(b.finish(), "onnxruntime");
+  EXPECT_EQ(test::rule_hits(e, "skip-layernorm"), 1);
+  EXPECT_EQ(test::rule_hits(e, "matmul-scale"), 1);
   EXPECT_EQ(e.layers, 2);
 }
 
@@ -117,7 +107,7 @@ TEST(PeersEmulation, TransposeIntoMatMulForOrt) {
   const std::string x = b.input("x", DType::F32, Shape{8, 4});
   const std::string t = b.node("Transpose", {x}, {{"perm", Attribute::from_ints({1, 0})}});
   b.output(b.node("MatMul", {t, b.input("y", DType::F32, Shape{8, 3})}));
-  EXPECT_EQ(hits(run(b.finish(), "onnxruntime"), "transpose-matmul"), 1);
+  EXPECT_EQ(test::rule_hits(test::emulate_peer(b.finish(), "onnxruntime"), "transpose-matmul"), 1);
 }
 
 TEST(PeersEmulation, GeluSubgraphIsOneOpForOrtAndMnn) {
@@ -127,11 +117,11 @@ TEST(PeersEmulation, GeluSubgraphIsOneOpForOrtAndMnn) {
   const std::string y = b.node("Mul", {b.node("Mul", {x, b.node("Add", {e, b.scalar("one", 1.f)})}), b.scalar("h", 0.5f)});
   b.output(y);
   const Model m = b.finish();
-  EXPECT_EQ(run(m, "onnxruntime").layers, 1);
-  EXPECT_GE(hits(run(m, "onnxruntime"), "gelu"), 1);
-  EXPECT_EQ(run(m, "mnn").layers, 1);
-  EXPECT_EQ(run(m, "tflite").layers, 5);  // no GELU fusion in the TFLite table
-  const Emulation tvm = run(m, "tvm");
+  EXPECT_EQ(test::emulate_peer(m, "onnxruntime").layers, 1);
+  EXPECT_GE(test::rule_hits(test::emulate_peer(m, "onnxruntime"), "gelu"), 1);
+  EXPECT_EQ(test::emulate_peer(m, "mnn").layers, 1);
+  EXPECT_EQ(test::emulate_peer(m, "tflite").layers, 5);  // no GELU fusion in the TFLite table
+  const Emulation tvm = test::emulate_peer(m, "tvm");
   EXPECT_EQ(tvm.layers, 1) << (tvm.groups.empty() ? std::string("no groups") : tvm.groups[0].rule);  // one injective chain
 }
 
@@ -144,9 +134,9 @@ TEST(PeersEmulation, LayerNormSubgraphRecognised) {
   const std::string n = b.node("Div", {d, b.node("Sqrt", {b.node("Add", {var, b.scalar("eps", 1e-5f)})})});
   b.output(b.node("Add", {b.node("Mul", {n, b.constant("g", filled({8}, 1.f))}), b.constant("be", filled({8}, 0.1f))}));
   const Model m = b.finish();
-  EXPECT_EQ(run(m, "mnn").layers, 1);
-  EXPECT_EQ(run(m, "onnxruntime").layers, 1);
-  EXPECT_GE(run(m, "tflite").layers, 7);
+  EXPECT_EQ(test::emulate_peer(m, "mnn").layers, 1);
+  EXPECT_EQ(test::emulate_peer(m, "onnxruntime").layers, 1);
+  EXPECT_GE(test::emulate_peer(m, "tflite").layers, 7);
 }
 
 TEST(PeersEmulation, BatchNormFoldedIntoConv) {
@@ -157,7 +147,7 @@ TEST(PeersEmulation, BatchNormFoldedIntoConv) {
                                                        b.constant("mu", filled({4}, 0.f)), b.constant("v", filled({4}, 1.f))});
   b.output(b.node("Relu", {bn}));
   for (const std::string peer : {"onnxruntime", "mnn", "tflite", "tvm"})
-    EXPECT_EQ(run(b.finish(), peer).layers, peer == "mnn" ? 2 : 1) << peer;  // MNN: + input ConvertTensor
+    EXPECT_EQ(test::emulate_peer(b.finish(), peer).layers, peer == "mnn" ? 2 : 1) << peer;  // MNN: + input ConvertTensor
 }
 
 TEST(PeersEmulation, ShapeComputationsOnStaticShapesAreFolded) {
@@ -167,8 +157,8 @@ TEST(PeersEmulation, ShapeComputationsOnStaticShapesAreFolded) {
   const std::string r = b.node("Reshape", {x, shape});
   b.output(b.node("Relu", {r}));
   const Model m = b.finish();
-  EXPECT_EQ(run(m, "tflite").layers, 1);  // onnxsim: Shape folded, same-shape Reshape removed
-  EXPECT_EQ(run(m, "mnn").layers, 3);     // MNN computes shapes at run time: Shape, Reshape, Relu
+  EXPECT_EQ(test::emulate_peer(m, "tflite").layers, 1);  // onnxsim: Shape folded, same-shape Reshape removed
+  EXPECT_EQ(test::emulate_peer(m, "mnn").layers, 3);     // MNN computes shapes at run time: Shape, Reshape, Relu
 }
 
 TEST(PeersEmulation, TvmFusesInjectiveChainsAndReductions) {
@@ -178,9 +168,9 @@ TEST(PeersEmulation, TvmFusesInjectiveChainsAndReductions) {
   const std::string e = b.node("Exp", {t});
   const std::string r = b.node("ReduceSum", {e, b.constant("ax", Tensor::vector_i64({-1}))});
   b.output(b.node("Sqrt", {r}));
-  const Emulation em = run(b.finish(), "tvm");
+  const Emulation em = test::emulate_peer(b.finish(), "tvm");
   EXPECT_EQ(em.layers, 1);
-  EXPECT_EQ(hits(em, "injective-reduce"), 1);
+  EXPECT_EQ(test::rule_hits(em, "injective-reduce"), 1);
 }
 
 TEST(PeersEmulation, EveryTableIsPrintableAndCitesItsSources) {

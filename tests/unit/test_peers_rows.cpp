@@ -9,6 +9,7 @@
 
 #include "core/peers/peer_emulator.h"
 #include "core/peers/peer_rules.h"
+#include "tests/support/peer_test_util.h"
 #include "tests/support/rule_test_util.h"
 
 namespace dnnf::peers {
@@ -16,11 +17,7 @@ namespace {
 
 using test::GraphBuilder;
 
-Tensor filled(const Shape& shape, float v) {
-  Tensor t(DType::F32, shape);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = v + 0.01f * float(i % 5);
-  return t;
-}
+Tensor filled(const Shape& shape, float v) { return test::filled_tensor(shape, v, 5); }
 
 Attribute ints(std::vector<int64_t> v) { return Attribute::from_ints(std::move(v)); }
 
