@@ -18,7 +18,10 @@ std::vector<BundlePort> ports_of(const Graph& g, const std::vector<ValueInfo>& v
     const TensorType* t = g.type_of(v.name);
     if (!t) t = &v.type;
     const std::optional<Shape> shape = t->static_shape();
-    check(shape.has_value(), what, " '", v.name, "' has no fixed shape (bind its symbolic dimensions with --dim NAME=SIZE)");
+    check(shape.has_value(), what, " '", v.name, "' has no fixed shape (",
+          std::string(what) == "input" ? "bind its symbolic dimensions with --dim NAME=SIZE"
+                                       : "its size depends on the data or on unbound input dimensions (--dim NAME=SIZE)",
+          "); a bundle's C API has fixed shapes");
     check(t->dtype != DType::String && t->dtype != DType::Undefined, what, " '", v.name, "' is of type ",
           dtype_name(t->dtype), ", which a bundle cannot carry");
     out.push_back({v.name, t->dtype, *shape});

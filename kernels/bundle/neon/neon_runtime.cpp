@@ -1,0 +1,198 @@
+// The runtime of a NEON bundle: the C API of include/dnnf_model.h over the plan table
+// (plan_table.h). dnnf_model_create reads weights.bin once, allocates the arena, starts
+// the thread pool (DNNF_THREADS threads, default: the hardware's) and lets every kernel
+// pack its constant weights; dnnf_model_run binds the inputs, calls the block kernels in
+// order and copies the outputs out. Every failure (a missing or foreign weights file, a
+// null pointer, an exception from a micro-kernel) becomes an error message and a null or
+// non-zero result: nothing is thrown across the C API.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "core/runtime/thread_pool.h"
+#include "dnnf_model.h"
+#include "kernels/cpu/kernel_api.h"
+#include "plan_table.h"
+
+#define DNNF_PUBLIC extern "C" __attribute__((visibility("default")))
+
+namespace {
+
+thread_local std::string last_error;
+
+struct AlignedBlock {
+  void* p = nullptr;
+  explicit AlignedBlock(size_t bytes) {
+    p = std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
+    if (!p) throw std::bad_alloc();
+  }
+  ~AlignedBlock() { std::free(p); }
+  AlignedBlock(const AlignedBlock&) = delete;
+  AlignedBlock& operator=(const AlignedBlock&) = delete;
+  char* bytes() const { return static_cast<char*>(p); }
+};
+
+uint64_t fnv1a(const char* p, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(p[i]);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+struct Failure : std::exception {
+  std::string message;
+  explicit Failure(std::string m) : message(std::move(m)) {}
+  const char* what() const noexcept override { return message.c_str(); }
+};
+
+}  // namespace
+
+struct dnnf_model {
+  const dnnf_plan& plan = dnnf_bundle_plan;
+  dnnf::ThreadPool pool;
+  dnnf_api api;
+  AlignedBlock weights;
+  AlignedBlock arena;
+  std::vector<void*> bufs;     // one per slot; input slots bound per run
+  std::vector<void*> states;   // what each step's _prepare returned
+
+  explicit dnnf_model(const std::string& dir)
+      : pool(0), weights(size_t(dnnf_bundle_plan.weights_bytes)), arena(size_t(dnnf_bundle_plan.arena_bytes)) {
+    api = dnnf_make_api(&pool, thread_pool_parallel_for, pool.num_threads());
+    load_weights(dir + "/weights.bin");
+    int32_t slots = 0;
+    for (int32_t s = 0; s < plan.num_steps; ++s) slots = std::max(slots, plan.steps[s].first_slot + plan.steps[s].num_slots);
+    bufs.assign(size_t(slots), nullptr);
+    for (int32_t k = 0; k < slots; ++k) bufs[size_t(k)] = address(plan.slots[k], nullptr);
+    prepare();
+  }
+
+  ~dnnf_model() {
+    for (size_t s = 0; s < states.size(); ++s)
+      if (states[s]) plan.steps[s].release(states[s], &api);
+  }
+
+  void load_weights(const std::string& path) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) throw Failure("cannot read '" + path + "'");
+    const std::streamoff size = in.tellg();
+    if (size != plan.weights_bytes)
+      throw Failure("'" + path + "' holds " + std::to_string(size) + " bytes, this bundle's plan needs " +
+                    std::to_string(plan.weights_bytes) + " (a weights file from another export?)");
+    in.seekg(0);
+    in.read(weights.bytes(), size);
+    if (!in) throw Failure("cannot read '" + path + "'");
+    if (fnv1a(weights.bytes(), size_t(size)) != plan.weights_fnv1a)
+      throw Failure("'" + path + "' does not match this bundle's plan (a weights file from another export?)");
+  }
+
+  void* address(const dnnf_slot& s, const void* const* inputs) const {
+    switch (s.kind) {
+      case DNNF_SLOT_ARENA: return arena.bytes() + s.offset;
+      case DNNF_SLOT_WEIGHTS: return weights.bytes() + s.offset;
+      default: return inputs ? const_cast<void*>(inputs[s.offset]) : nullptr;
+    }
+  }
+
+  // _prepare sees only the constant buffers (dnnf_abi.h), like the host runtime does.
+  void prepare() {
+    states.assign(size_t(plan.num_steps), nullptr);
+    for (int32_t s = 0; s < plan.num_steps; ++s) {
+      const dnnf_step& st = plan.steps[s];
+      std::vector<void*> consts(size_t(st.num_slots), nullptr);
+      for (int32_t k = 0; k < st.num_slots; ++k)
+        if (plan.slots[st.first_slot + k].constant) consts[size_t(k)] = bufs[size_t(st.first_slot + k)];
+      dnnf_kernel_args args{consts.data(), &api, nullptr};
+      states[size_t(s)] = st.prepare(&args);
+    }
+  }
+
+  void run(const float* const* inputs, float* const* outputs) {
+    if (plan.num_inputs > 0 && !inputs) throw Failure("dnnf_model_run: inputs is null");
+    if (plan.num_outputs > 0 && !outputs) throw Failure("dnnf_model_run: outputs is null");
+    const void* const* in = reinterpret_cast<const void* const*>(inputs);
+    for (int32_t i = 0; i < plan.num_inputs; ++i)
+      if (!in[i] && plan.inputs[i].bytes) throw Failure(std::string("dnnf_model_run: input '") + plan.inputs[i].name + "' is null");
+    for (int32_t o = 0; o < plan.num_outputs; ++o)
+      if (!outputs[o] && plan.outputs[o].bytes)
+        throw Failure(std::string("dnnf_model_run: output '") + plan.outputs[o].name + "' is null");
+    for (size_t k = 0; k < bufs.size(); ++k)
+      if (plan.slots[k].kind == DNNF_SLOT_INPUT) bufs[k] = address(plan.slots[k], in);
+    for (int32_t s = 0; s < plan.num_steps; ++s) {
+      const dnnf_step& st = plan.steps[s];
+      dnnf_kernel_args args{bufs.data() + st.first_slot, &api, states[size_t(s)]};
+      st.run(&args);
+    }
+    for (int32_t o = 0; o < plan.num_outputs; ++o)
+      if (plan.outputs[o].bytes) std::memcpy(outputs[o], address(plan.outputs[o].source, in), size_t(plan.outputs[o].bytes));
+  }
+};
+
+namespace {
+
+template <class F>
+auto guarded(F f, decltype(f()) on_error) -> decltype(f()) {
+  try {
+    last_error.clear();
+    return f();
+  } catch (const std::bad_alloc&) {
+    last_error = "out of memory";
+  } catch (const std::exception& e) {
+    last_error = e.what();
+  } catch (...) {
+    last_error = "unknown error";
+  }
+  return on_error;
+}
+
+const dnnf_port* port(const dnnf_model* m, int i, bool input) {
+  if (!m) return nullptr;
+  const int n = input ? m->plan.num_inputs : m->plan.num_outputs;
+  if (i < 0 || i >= n) return nullptr;
+  return input ? &m->plan.inputs[i] : &m->plan.outputs[i];
+}
+
+}  // namespace
+
+DNNF_PUBLIC dnnf_model* dnnf_model_create(const char* bundle_dir) {
+  return guarded(
+      [&]() -> dnnf_model* {
+        if (!bundle_dir) throw Failure("dnnf_model_create: bundle_dir is null");
+        return new dnnf_model(bundle_dir);
+      },
+      nullptr);
+}
+
+DNNF_PUBLIC int dnnf_model_run(dnnf_model* model, const float* const* inputs, float* const* outputs) {
+  return guarded(
+      [&]() -> int {
+        if (!model) throw Failure("dnnf_model_run: model is null");
+        model->run(inputs, outputs);
+        return 0;
+      },
+      1);
+}
+
+DNNF_PUBLIC void dnnf_model_destroy(dnnf_model* model) { delete model; }
+DNNF_PUBLIC const char* dnnf_model_last_error(void) { return last_error.c_str(); }
+DNNF_PUBLIC const char* dnnf_model_target(void) { return "neon"; }
+DNNF_PUBLIC int dnnf_model_num_inputs(const dnnf_model* m) { return m ? m->plan.num_inputs : -1; }
+DNNF_PUBLIC int dnnf_model_num_outputs(const dnnf_model* m) { return m ? m->plan.num_outputs : -1; }
+DNNF_PUBLIC const char* dnnf_model_input_name(const dnnf_model* m, int i) { auto p = port(m, i, true); return p ? p->name : nullptr; }
+DNNF_PUBLIC const char* dnnf_model_output_name(const dnnf_model* m, int i) { auto p = port(m, i, false); return p ? p->name : nullptr; }
+DNNF_PUBLIC const char* dnnf_model_input_dtype(const dnnf_model* m, int i) { auto p = port(m, i, true); return p ? p->dtype : nullptr; }
+DNNF_PUBLIC const char* dnnf_model_output_dtype(const dnnf_model* m, int i) { auto p = port(m, i, false); return p ? p->dtype : nullptr; }
+DNNF_PUBLIC int dnnf_model_input_rank(const dnnf_model* m, int i) { auto p = port(m, i, true); return p ? p->rank : -1; }
+DNNF_PUBLIC int dnnf_model_output_rank(const dnnf_model* m, int i) { auto p = port(m, i, false); return p ? p->rank : -1; }
+DNNF_PUBLIC const int64_t* dnnf_model_input_shape(const dnnf_model* m, int i) { auto p = port(m, i, true); return p ? p->shape : nullptr; }
+DNNF_PUBLIC const int64_t* dnnf_model_output_shape(const dnnf_model* m, int i) { auto p = port(m, i, false); return p ? p->shape : nullptr; }
+DNNF_PUBLIC int64_t dnnf_model_input_size(const dnnf_model* m, int i) { auto p = port(m, i, true); return p ? p->numel : -1; }
+DNNF_PUBLIC int64_t dnnf_model_output_size(const dnnf_model* m, int i) { auto p = port(m, i, false); return p ? p->numel : -1; }
