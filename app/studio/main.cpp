@@ -1,5 +1,6 @@
 // dnnf-studio: the desktop app over dnnf_views. Opens the model given on the command
-// line (or the bundled default model), or renders a screenshot offscreen and exits.
+// line (or the bundled default model, offering to restore a session a crash
+// interrupted), or renders a screenshot offscreen and exits.
 #include <QApplication>
 #include <QFileInfo>
 #include <QTimer>
@@ -8,7 +9,9 @@
 
 #include "app/studio/layout_bench.h"
 #include "app/studio/screenshot.h"
+#include "app/studio/session_start.h"
 #include "app/studio/studio_options.h"
+#include "views/session/session_autosaver.h"
 #include "views/window/main_window.h"
 
 int main(int argc, char** argv) {
@@ -30,10 +33,20 @@ int main(int argc, char** argv) {
   QApplication::setOrganizationName("dnnf");
   if (options.bench_layout) return dnnf::studio::run_layout_bench(options.models);
   dnnf::views::MainWindow window;
-  if (options.model.empty()) options.model = dnnf::views::MainWindow::default_model_path().toStdString();
-  if (!options.screenshot.empty()) return dnnf::studio::take_screenshot(window, options);
+  if (!options.screenshot.empty()) {
+    if (options.model.empty()) options.model = dnnf::views::MainWindow::default_model_path().toStdString();
+    return dnnf::studio::take_screenshot(window, options);
+  }
+  // Read the previous run's session before this run writes its own.
+  window.enable_autosave(dnnf::views::SessionAutosaver::default_file());
   window.show();
-  const QString model = QString::fromStdString(options.model);
-  QTimer::singleShot(0, &window, [&window, model] { window.open_model(model); });
-  return app.exec();
+  int status = 0;
+  QTimer::singleShot(0, &window, [&window, &options, &status] {
+    dnnf::studio::start_session(window, options);
+    if (options.dump_state.empty()) return;
+    if (!dnnf::studio::dump_state_when_idle(window, QString::fromStdString(options.dump_state))) status = 1;
+    QApplication::quit();  // an error box left open would keep the app running
+  });
+  const int code = app.exec();
+  return status ? status : code;
 }

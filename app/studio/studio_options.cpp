@@ -6,7 +6,10 @@ namespace dnnf::studio {
 
 const char* studio_usage() {
   return "usage: dnnf-studio [MODEL.onnx] [--screenshot FILE.png] [--step N] [--overlay latency|bytes|flops]\n"
-         "                   [--view graph|compare] [--size WxH]\n"
+         "                   [--view graph|compare] [--size WxH] [--restore] [--dump-state FILE]\n"
+         "       --step/--overlay/--view also choose what an interactive start shows first;\n"
+         "       --restore restores a session a crash interrupted without asking;\n"
+         "       --dump-state writes what the window shows after the start as JSON, then exits\n"
          "       dnnf-studio --bench-layout MODEL.onnx...   (layout-and-show time per model, Markdown table)\n";
 }
 
@@ -21,6 +24,8 @@ StudioOptions parse_studio_options(int argc, char** argv) {
     if (a == "-h" || a == "--help") o.help = true;
     else if (a == "--bench-layout") o.bench_layout = true;
     else if (a == "--screenshot") o.screenshot = value(i, a);
+    else if (a == "--restore") o.restore = true;
+    else if (a == "--dump-state") o.dump_state = value(i, a);
     else if (a == "--step") {
       const std::string v = value(i, a);
       try {
@@ -58,6 +63,8 @@ StudioOptions parse_studio_options(int argc, char** argv) {
   if (o.models.size() > 1 && !o.bench_layout)
     throw std::invalid_argument("expected one MODEL, got '" + o.models[0] + "' and '" + o.models[1] + "'");
   if (o.bench_layout && o.models.empty()) throw std::invalid_argument("--bench-layout needs at least one MODEL");
+  if (!o.screenshot.empty() && (o.restore || !o.dump_state.empty()))
+    throw std::invalid_argument("--screenshot cannot be combined with --restore or --dump-state");
   if (!o.models.empty()) o.model = o.models.front();
   return o;
 }

@@ -36,6 +36,8 @@ class GraphController : public QObject {
   bool has_block_times() const { return !block_us_.empty(); }
 
   bool layout_pending() const { return pending_ > 0; }
+  // The state asked for last is drawn (not waiting for its layout).
+  bool state_on_screen() const { return timeline_ && shown_key_ == wanted_key_; }
   void wait_idle();  // processes events until the current state is on screen
   LayoutCache& cache() { return cache_; }
 

@@ -21,6 +21,7 @@
 #include <QTabWidget>
 #include <QToolBar>
 #include <QToolButton>
+#include <QVBoxLayout>
 #include <fstream>
 
 #include "core/util/error.h"
@@ -36,7 +37,9 @@
 #include "views/panels/steps_panel.h"
 #include "views/session/graph_timeline.h"
 #include "views/session/profile_run.h"
+#include "views/session/session_autosaver.h"
 #include "views/window/graph_controller.h"
+#include "views/window/restore_bar.h"
 
 namespace dnnf::views {
 
@@ -54,7 +57,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   central_->setDocumentMode(true);
   central_->addTab(view_, "Graph (step through the journal)");
   central_->addTab(pair_, "Unfused vs fused");
-  setCentralWidget(central_);
+  // The restore bar sits above the tabs, hidden unless there is something to restore.
+  restore_bar_ = new RestoreBar(this);
+  auto* centre = new QWidget(this);
+  auto* centre_layout = new QVBoxLayout(centre);
+  centre_layout->setContentsMargins(0, 0, 0, 0);
+  centre_layout->setSpacing(0);
+  centre_layout->addWidget(restore_bar_);
+  centre_layout->addWidget(central_, 1);
+  setCentralWidget(centre);
+  connect(restore_bar_, &RestoreBar::restore_requested, this, &MainWindow::restore_previous_session);
   choose_file_ = [this](bool save, const QString& title, const QString& suggested, const QString& filter) {
     return save ? QFileDialog::getSaveFileName(this, title, suggested, filter)
                 : QFileDialog::getOpenFileName(this, title, suggested, filter);
@@ -68,6 +80,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(steps_, &StepsPanel::position_requested, this, &MainWindow::set_position);
   connect(graph_, &GraphController::state_shown, steps_, &StepsPanel::show_position);
   connect(graph_, &GraphController::state_shown, this, [this](size_t position) { split_->show_step(timeline_.get(), position); });
+  connect(graph_, &GraphController::state_shown, this, &MainWindow::apply_view_target);
   connect(profile_, &ProfilePanel::overlay_requested, this, &MainWindow::set_overlay);
   connect(profile_, &ProfilePanel::profile_requested, this, &MainWindow::profile);
   connect(compare_, &ComparePanel::load_requested, this, &MainWindow::load_compare_json);
@@ -249,7 +262,26 @@ void MainWindow::open_dialog() {
 
 void MainWindow::open_default_model() { open_model(default_model_path()); }
 
+ShowTarget ShowTarget::from_saved(const SavedSession& s) {
+  ShowTarget t;
+  t.position = size_t(s.position);
+  t.overlay = overlay_from_name(s.overlay);
+  t.compare_view = s.view == "compare";
+  t.zoom = s.zoom;
+  t.center = {s.center_x, s.center_y};
+  t.selected = s.selected;
+  return t;
+}
+
+void MainWindow::open_model_at(const QString& path, const ShowTarget& target) {
+  open_model(path);
+  target_path_ = QFileInfo(path).absoluteFilePath();
+  target_ = target;
+}
+
 void MainWindow::open_model(const QString& path) {
+  target_.reset();  // a target belongs to the open that asked for it
+  view_target_.reset();
   const std::string file = path.toStdString();
   jobs_->start("Opening " + QFileInfo(path).fileName(), [this, file, path](const JobControl& job) -> std::function<void()> {
     std::shared_ptr<const StudioSession> imported = import_session(file, job);
@@ -310,6 +342,7 @@ void MainWindow::set_session(std::shared_ptr<const StudioSession> session, std::
   pair_->set_timeline(timeline_.get());
   graph_->set_timeline(timeline_);
   inspector_->show_node(nullptr, nullptr);
+  selected_ = -1;
   profile_->show_times(nullptr, {});
   if (!session_->optimised) {
     status_text_->setText(QString("%1: %2 nodes imported; optimising…")
@@ -325,7 +358,98 @@ void MainWindow::set_session(std::shared_ptr<const StudioSession> session, std::
                             .arg(session_->result.summary.nodes_after)
                             .arg(session_->result.plan.blocks.size())
                             .arg(session_->result.journal.steps.size()));
+  if (target_ && QFileInfo(QString::fromStdString(session_->path)).absoluteFilePath() == target_path_) apply_target();
+  if (autosaver_) autosaver_->state_changed();
   emit session_shown(true);
+}
+
+void MainWindow::apply_target() {
+  const ShowTarget t = *target_;
+  target_.reset();
+  const size_t positions = timeline_->positions();
+  if (t.position && *t.position >= positions)
+    status_text_->setText(QString("the journal has %1 positions now (%2 before): showing the fused plan")
+                              .arg(positions).arg(*t.position + 1));
+  if (t.compare_view) show_unfused_vs_fused();
+  if (t.zoom > 0 || t.selected >= 0) view_target_ = t;
+  if (t.position) set_position(*t.position);
+  if (t.overlay != OverlayKind::None) set_overlay(t.overlay);
+  if (graph_->state_on_screen()) apply_view_target();
+}
+
+void MainWindow::apply_view_target() {
+  if (!view_target_ || !graph_->state_on_screen()) return;
+  const ShowTarget t = *view_target_;
+  view_target_.reset();
+  if (t.zoom > 0) {
+    view_->resetTransform();
+    view_->scale(t.zoom, t.zoom);
+    view_->centerOn(t.center);
+  }
+  if (t.selected >= 0)
+    if (NodeItem* item = view_->item(t.selected)) item->setSelected(true);
+}
+
+void MainWindow::enable_autosave(const QString& file) {
+  if (autosaver_) return;
+  autosaver_ = new SessionAutosaver(file, [this] { return saved_state(); }, this);
+  auto changed = [this] { autosaver_->state_changed(); };
+  connect(graph_, &GraphController::state_shown, this, changed);
+  connect(view_, &GraphView::zoomed_by, this, changed);
+  connect(view_, &GraphView::node_selected, this, changed);
+  connect(central_, &QTabWidget::currentChanged, this, changed);
+  // Quitting without closing the window (QApplication::quit) is a clean exit too.
+  connect(qApp, &QCoreApplication::aboutToQuit, autosaver_, &SessionAutosaver::mark_closed);
+}
+
+std::optional<SavedSession> MainWindow::saved_state() const {
+  // While a model is only imported (or nothing is open) the file keeps the last state.
+  if (!session_ || !session_->optimised || !timeline_) return std::nullopt;
+  SavedSession s;
+  stamp_model(s, QString::fromStdString(session_->path));
+  s.position = qint64(graph_->position());
+  s.positions = qint64(timeline_->positions());
+  s.overlay = graph_->overlay() == OverlayKind::None ? "none" : overlay_name(graph_->overlay());
+  s.view = central_->currentWidget() == pair_ ? "compare" : "graph";
+  s.zoom = view_->transform().m11();
+  const QPointF centre = view_->mapToScene(view_->viewport()->rect().center());
+  s.center_x = centre.x();
+  s.center_y = centre.y();
+  s.selected = selected_;
+  return s;
+}
+
+bool MainWindow::offer_restore() {
+  if (!autosaver_) return false;
+  if (!autosaver_->previous_error().isEmpty()) {
+    restore_message_ = "The previous session could not be restored: " + autosaver_->previous_error();
+    restore_bar_->inform(restore_message_);
+    return false;
+  }
+  if (!autosaver_->previous_crashed()) return false;
+  const SavedSession& p = *autosaver_->previous();
+  restore_message_ = QString("DNNF Studio did not close cleanly last time. Restore %1 at journal position %2%3?")
+                         .arg(QFileInfo(p.model_path).fileName())
+                         .arg(p.position)
+                         .arg(p.overlay == "none" ? QString() : QString(" with the %1 overlay").arg(p.overlay));
+  restore_bar_->offer(restore_message_);
+  return true;
+}
+
+bool MainWindow::restore_previous_session() {
+  restore_bar_->hide();
+  if (!autosaver_ || !autosaver_->previous()) return false;
+  const SavedSession p = *autosaver_->previous();
+  const QString problem = saved_model_problem(p);
+  if (!problem.isEmpty()) {
+    restore_message_ = "The previous session was not restored: " + problem + ".";
+    restore_bar_->inform(restore_message_);
+    return false;
+  }
+  restore_message_ = "Restored the previous session: " + p.model_path;
+  status_text_->setText(restore_message_);
+  open_model_at(p.model_path, ShowTarget::from_saved(p));
+  return true;
 }
 
 void MainWindow::set_position(size_t position) {
@@ -336,6 +460,7 @@ void MainWindow::set_position(size_t position) {
 void MainWindow::set_overlay(OverlayKind kind) {
   profile_->set_overlay(kind);
   graph_->set_overlay(kind);
+  if (autosaver_) autosaver_->state_changed();
   if (kind == OverlayKind::Latency && session_ && !graph_->has_block_times()) profile();
 }
 
@@ -357,6 +482,7 @@ void MainWindow::profile() {
       set_position(timeline_->positions() - 1);
       profile_->set_overlay(OverlayKind::Latency);
       graph_->set_overlay(OverlayKind::Latency);
+      if (autosaver_) autosaver_->state_changed();
       if (auto* d = qobject_cast<QDockWidget*>(profile_->parentWidget())) d->raise();
     };
   });
@@ -457,6 +583,7 @@ void MainWindow::find_nodes(const QString& text) {
 }
 
 void MainWindow::on_node_selected(int64_t id) {
+  selected_ = id;
   if (!timeline_ || id == -1) {
     inspector_->show_node(nullptr, nullptr);
     return;
@@ -511,6 +638,7 @@ void MainWindow::dropEvent(QDropEvent* event) {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
   jobs_->cancel();
+  if (autosaver_) autosaver_->mark_closed();
   QMainWindow::closeEvent(event);
 }
 

@@ -6,11 +6,14 @@
 #include <QMainWindow>
 #include <QMessageBox>
 #include <QPointer>
+#include <QPointF>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "views/graph/overlay.h"
+#include "views/session/saved_session.h"
 
 class QLabel;
 class QProgressBar;
@@ -33,7 +36,22 @@ class StepSplitView;
 class GraphPairView;
 class JobRunner;
 class ExportDialog;
+class RestoreBar;
+class SessionAutosaver;
 struct StudioSession;
+
+// Where to go once a model has opened: a restored session, or --step/--overlay given
+// on the command line. Unset fields leave the window's defaults (the fused plan, no
+// overlay, the graph fitted).
+struct ShowTarget {
+  std::optional<size_t> position;
+  OverlayKind overlay = OverlayKind::None;
+  bool compare_view = false;  // the "Unfused vs fused" tab
+  double zoom = 0;            // 0: keep the fit
+  QPointF center;
+  int64_t selected = -1;
+  static ShowTarget from_saved(const SavedSession& s);
+};
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -43,6 +61,8 @@ class MainWindow : public QMainWindow {
 
   // Opens a model on the worker thread; errors end in a dialog, the old model stays.
   void open_model(const QString& path);
+  // The same, then shows `target` once the model is optimised.
+  void open_model_at(const QString& path, const ShowTarget& target);
   void open_default_model();
   static QString default_model_path();
 
@@ -80,6 +100,21 @@ class MainWindow : public QMainWindow {
   QString last_error() const { return last_error_; }
   void wait_idle();          // jobs and layout finished
 
+  // Autosave (off unless enabled: tests' windows leave the user's session alone).
+  // Reads the previous run's session from `file` first.
+  void enable_autosave(const QString& file);
+  SessionAutosaver* autosaver() const { return autosaver_; }
+  // The state the autosave writes; nullopt while no optimised model is shown.
+  std::optional<SavedSession> saved_state() const;
+  // After a crash (the previous session not closed cleanly), shows the restore bar and
+  // returns true; a corrupt session file is reported in the bar instead.
+  bool offer_restore();
+  // Reopens the previous session's model at its journal position and overlay. A missing
+  // or changed model is refused with a message in the bar (returns false).
+  bool restore_previous_session();
+  RestoreBar* restore_bar() const { return restore_bar_; }
+  QString restore_message() const { return restore_message_; }
+
  signals:
   // A model is now shown: imported only (optimised=false, while the pipeline runs) or
   // with its journal and plan.
@@ -111,6 +146,8 @@ class MainWindow : public QMainWindow {
   void on_node_selected(int64_t id);
   void show_about();
   void run_export(const ExportDialog& dialog);
+  void apply_target();        // the pending ShowTarget, once its model is optimised
+  void apply_view_target();   // zoom and selection, once its graph state is on screen
 
   GraphView* view_;
   GraphController* graph_;
@@ -140,6 +177,13 @@ class MainWindow : public QMainWindow {
   std::pair<std::shared_ptr<const StudioSession>, std::shared_ptr<GraphTimeline>> shown_before_import_;
   QPointer<QMessageBox> error_box_;
   QString last_error_;
+  RestoreBar* restore_bar_ = nullptr;
+  SessionAutosaver* autosaver_ = nullptr;
+  QString restore_message_;
+  QString target_path_;                 // the model the pending target belongs to
+  std::optional<ShowTarget> target_;    // waiting for its model
+  std::optional<ShowTarget> view_target_;  // zoom/selection waiting for the state on screen
+  int64_t selected_ = -1;
 };
 
 }  // namespace dnnf::views
