@@ -18,8 +18,9 @@ namespace dnnf::views {
 const std::vector<ExportTarget>& export_targets() {
   static const std::vector<ExportTarget> targets = {
       {"onnx", "ONNX, fused blocks as local functions (opens in Netron, runs in ONNX Runtime)", ".fused.onnx", nullptr},
-      {"neon", "NEON bundle (aarch64: C++ kernels, runtime, weights)", "", "not available yet in this version"},
-      {"vulkan", "Vulkan bundle (SPIR-V shaders, host library, weights)", "", "not available yet in this version"},
+      {"neon", "NEON bundle (aarch64: C++ kernels, runtime, weights, libmodel.so, runner)", "-neon", nullptr, true},
+      {"vulkan", "Vulkan bundle (SPIR-V shaders, host library, weights)", "-vulkan", "not available yet in this version",
+       true},
   };
   return targets;
 }
@@ -36,7 +37,9 @@ ExportDialog::ExportDialog(const QString& model_path, BrowseFn browse, const QSt
   }
   const QFileInfo model(model_path);
   const QDir dir(suggested_dir.isEmpty() ? model.absolutePath() : suggested_dir);
-  output_ = new QLineEdit(dir.filePath(model.completeBaseName() + export_targets()[0].extension), this);
+  suffix_ = export_targets()[0].extension;
+  output_ = new QLineEdit(dir.filePath(model.completeBaseName() + suffix_), this);
+  connect(target_, qOverload<int>(&QComboBox::currentIndexChanged), this, &ExportDialog::target_changed);
   auto* browse_button = new QPushButton("Browse…", this);
   connect(browse_button, &QPushButton::clicked, this, &ExportDialog::browse);
   auto* path_row = new QHBoxLayout;
@@ -68,6 +71,33 @@ ExportDialog::ExportDialog(const QString& model_path, BrowseFn browse, const QSt
 
 QString ExportDialog::target() const { return target_->currentData().toString(); }
 
+const ExportTarget& ExportDialog::current() const {
+  for (const ExportTarget& t : export_targets())
+    if (target() == t.id) return t;
+  return export_targets()[0];
+}
+
+void ExportDialog::target_changed() {
+  const ExportTarget& t = current();
+  QString path = output_->text();
+  if (!suffix_.isEmpty() && path.endsWith(suffix_)) path.chop(suffix_.size());
+  suffix_ = t.extension;
+  output_->setText(path + suffix_);
+  keep_ops_->setEnabled(QString(t.id) == "onnx");  // bundles never keep dnnf-only operators
+  problem_->hide();
+}
+
+ExportJobRequest ExportDialog::job_request() const {
+  ExportJobRequest r;
+  r.target = target();
+  r.onnx = request();
+  r.output = QString::fromStdString(r.onnx.output_path);
+  r.bundle.model_path = r.onnx.model_path;
+  r.bundle.output_dir = r.onnx.output_path;
+  r.bundle.fusion = r.onnx.fusion;
+  return r;
+}
+
 exporter::OnnxExportRequest ExportDialog::request() const {
   exporter::OnnxExportRequest r;
   r.model_path = model_path_.toStdString();
@@ -84,9 +114,14 @@ void ExportDialog::browse() {
 
 void ExportDialog::accept() {
   const QString path = output_->text().trimmed();
+  const bool folder = current().folder;
   QString problem;
-  if (path.isEmpty()) problem = "Choose an output file.";
-  else if (QFileInfo(path).isDir()) problem = path + " is a folder: choose a file name.";
+  if (path.isEmpty()) problem = folder ? "Choose an output folder." : "Choose an output file.";
+  else if (!folder && QFileInfo(path).isDir()) problem = path + " is a folder: choose a file name.";
+  else if (folder && QFileInfo::exists(path) && !QFileInfo(path).isDir())
+    problem = path + " is a file: choose a folder name for the bundle.";
+  else if (folder && QFileInfo(path).isDir() && !QDir(path).isEmpty() && !QFileInfo::exists(QDir(path).filePath("manifest.json")))
+    problem = path + " is a folder that is not a dnnf bundle: choose another name.";
   else if (!QFileInfo(QFileInfo(path).absolutePath()).isDir())
     problem = "The folder " + QFileInfo(path).absolutePath() + " does not exist.";
   else if (QFileInfo(path).absoluteFilePath() == QFileInfo(model_path_).absoluteFilePath())

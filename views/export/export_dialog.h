@@ -1,7 +1,8 @@
 // File > Export fused model: the target (one row per target dnnf can write; targets that
-// do not exist yet are listed, disabled, with the reason), the output path and the
-// options. The dialog only collects the request; the main window runs the export as a
-// background job with progress and cancel.
+// do not exist yet are listed, disabled, with the reason), the output path (a file for
+// ONNX, a folder for bundles) and the options. The dialog only collects the request; the
+// main window runs it (views/export/export_job.h) as a background job with progress and
+// cancel.
 #pragma once
 
 #include <QDialog>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/export/onnx_export_job.h"
+#include "views/export/export_job.h"
 
 class QCheckBox;
 class QComboBox;
@@ -22,8 +24,9 @@ namespace dnnf::views {
 struct ExportTarget {
   const char* id;         // as in `dnnf export --target`
   const char* label;
-  const char* extension;  // of the suggested output
+  const char* extension;  // of the suggested output (a folder name suffix for bundles)
   const char* unavailable;  // nullptr when the target can be exported today, else why not
+  bool folder = false;      // the output is a folder (a bundle), not a file
 };
 const std::vector<ExportTarget>& export_targets();
 
@@ -35,8 +38,9 @@ class ExportDialog : public QDialog {
   using BrowseFn = std::function<QString(const QString& suggested)>;
   ExportDialog(const QString& model_path, BrowseFn browse, const QString& suggested_dir = {}, QWidget* parent = nullptr);
 
-  // What to export; valid after the dialog was accepted.
+  // What to export; valid after the dialog was accepted. request(): the ONNX part.
   exporter::OnnxExportRequest request() const;
+  ExportJobRequest job_request() const;
   QString target() const;
 
   // For tests and --screenshot.
@@ -50,6 +54,9 @@ class ExportDialog : public QDialog {
 
  private:
   void browse();
+  void target_changed();  // swaps the output's suffix, enables the target's options
+  const ExportTarget& current() const;
+  QString suffix_;        // suffix of the suggested output for the current target
   QString model_path_;
   BrowseFn browse_;
   QComboBox* target_;

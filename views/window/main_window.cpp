@@ -551,26 +551,14 @@ void MainWindow::export_dialog() {
 }
 
 void MainWindow::run_export(const ExportDialog& dialog) {
-  const exporter::OnnxExportRequest request = dialog.request();
-  const QString output = QString::fromStdString(request.output_path);
-  jobs_->start("Exporting " + QFileInfo(output).fileName(), [this, request, output](const JobControl& job) -> std::function<void()> {
-    // Rewriting's sweep count is not known ahead: a busy indicator with the sweep number.
-    const exporter::OnnxExportReport r = exporter::export_onnx_model(request, [&job](const std::string& stage, size_t done, size_t total) {
-      if (stage == "rewriting") job.progress(-1, "rewriting: sweep " + std::to_string(done));
-      else if (stage == "planning fusion") job.progress(done ? 90 : 60, "planning fusion");
-      else job.progress(done ? 100 : 95, "writing the ONNX file");
-    });
-    return [this, r, output] {
-      last_export_path_ = output;
-      status_text_->setText("exported to " + output);
+  const ExportJobRequest request = dialog.job_request();
+  jobs_->start("Exporting " + QFileInfo(request.output).fileName(), [this, request](const JobControl& job) -> std::function<void()> {
+    const ExportJobResult r = run_export_job(request, job);
+    return [this, r] {
+      last_export_path_ = r.output;
+      status_text_->setText("exported to " + r.output);
       if (export_result_box_) export_result_box_->close();
-      export_result_box_ = new QMessageBox(
-          QMessageBox::Information, "Export finished",
-          QString("Wrote %1\n\n%2 bytes. %3 nodes imported, %4 after rewriting; %5 fused layers, "
-                  "%6 fused blocks written as calls of %7 functions.")
-              .arg(output).arg(qulonglong(r.stats.bytes)).arg(r.nodes_before).arg(r.nodes_after)
-              .arg(qulonglong(r.fused_layers)).arg(qulonglong(r.stats.calls)).arg(qulonglong(r.stats.functions)),
-          QMessageBox::Ok, this);
+      export_result_box_ = new QMessageBox(QMessageBox::Information, "Export finished", r.summary, QMessageBox::Ok, this);
       export_result_box_->setAttribute(Qt::WA_DeleteOnClose);
       export_result_box_->open();
     };
