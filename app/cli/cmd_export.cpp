@@ -1,12 +1,16 @@
 // dnnf export MODEL --target onnx -o FILE: runs the pipeline with dnnf optimize's
 // defaults (less the rewrites into dnnf-only operators, see --keep-dnnf-ops) and writes
 // the rewritten graph with each fused block as one ONNX function call
-// (core/export/onnx_export_job, shared with the Studio's export dialog). Other targets (neon, vulkan) are announced but not there yet.
+// (core/export/onnx_export_job, shared with the Studio's export dialog).
+// dnnf export MODEL --target neon -o DIR writes an aarch64 bundle (core/export/neon_bundle):
+// generated kernels, runtime, weights, C API, CMakeLists.txt, and lib/libmodel.so plus a
+// static bin/runner when aarch64-linux-gnu-g++ is there.
 #include <cstdio>
 #include <string>
 
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
+#include "core/export/neon_bundle.h"
 #include "core/export/onnx_export_job.h"
 
 namespace dnnf::cli {
@@ -21,21 +25,56 @@ CommandArgs expand_short_options(const CommandArgs& argv) {
   return out;
 }
 
+int export_neon(const Args& args, const std::string& output) {
+  exporter::BundleRequest request;
+  request.model_path = args.positional()[0];
+  request.output_dir = output;
+  request.bind_dims = parse_dims(args.values("--dim"));
+  request.rewrite = !args.flag("--no-rewrite");
+  request.fusion = !args.flag("--no-fusion");
+  exporter::NeonExportOptions options;
+  options.compile = !args.flag("--no-compile");
+  Progress progress("rewriting (sweeps)");
+  std::string stage = "rewriting";
+  const exporter::NeonExportReport r =
+      exporter::export_neon_bundle(request, options, [&](const std::string& s, size_t done, size_t total) {
+        if (s != stage) {
+          stage = s;
+          progress.set_label(s);
+        }
+        progress.update(done, total);
+      });
+  progress.finish();
+  std::printf("%s: wrote NEON bundle %s (%zu files, %zu bytes; weights %zu bytes, arena %zu bytes): "
+              "%lld -> %lld nodes after rewriting, %zu blocks as %zu generated kernels\n",
+              request.model_path.c_str(), output.c_str(), r.files, r.bundle_bytes, r.weights_bytes, r.arena_bytes,
+              (long long)r.plan.nodes_before, (long long)r.plan.nodes_after, r.plan.blocks, r.plan.unique_kernels);
+  if (r.compiled)
+    std::printf("built lib/libmodel.so and bin/runner with %s (%zu objects, %zu from the cache)\n", r.compiler.c_str(),
+                r.build.objects, r.build.cached);
+  else
+    std::printf("sources only, no binaries: %s; build them with the bundle's CMakeLists.txt\n",
+                r.not_compiled_why.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int cmd_export(const CommandArgs& argv) {
   Args args(expand_short_options(argv), {"--target", "--output", "--dim", "--db"},
-            {"--no-rewrite", "--no-fusion", "--no-db", "--keep-dnnf-ops"});
+            {"--no-rewrite", "--no-fusion", "--no-db", "--keep-dnnf-ops", "--no-compile"});
   if (args.positional().size() != 1) throw UsageError("expected one MODEL");
   const auto target = args.value("--target");
-  if (!target) throw UsageError("--target is required (available: onnx)");
-  if (*target == "neon" || *target == "vulkan") {
-    std::fprintf(stderr, "dnnf export: --target %s is not yet available (available: onnx)\n", target->c_str());
+  if (!target) throw UsageError("--target is required (available: onnx, neon)");
+  if (*target == "vulkan") {
+    std::fprintf(stderr, "dnnf export: --target vulkan is not yet available (available: onnx, neon)\n");
     return 2;
   }
-  if (*target != "onnx") throw UsageError("unknown --target '" + *target + "' (available: onnx)");
+  if (*target != "onnx" && *target != "neon")
+    throw UsageError("unknown --target '" + *target + "' (available: onnx, neon)");
   const auto output = args.value("--output");
-  if (!output) throw UsageError("expected -o FILE");
+  if (!output) throw UsageError(*target == "onnx" ? "expected -o FILE" : "expected -o DIR");
+  if (*target == "neon") return export_neon(args, *output);
 
   exporter::OnnxExportRequest request;
   request.model_path = args.positional()[0];

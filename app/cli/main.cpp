@@ -40,7 +40,8 @@ const Command kCommands[] = {
      "bench MODEL [--backend cpu|vulkan] [--device N] [--threads N] [--no-fusion] [--no-rewrite] [--runs N] [--warmup N] "
      "[--trace FILE.json] [--json FILE] [--dim NAME=SIZE]..."},
     {"export", dnnf::cli::cmd_export,
-     "export MODEL --target onnx -o FILE [--no-rewrite] [--no-fusion] [--keep-dnnf-ops] [--db FILE] [--no-db] [--dim NAME=SIZE]..."},
+     "export MODEL --target onnx -o FILE [--no-rewrite] [--no-fusion] [--keep-dnnf-ops] [--db FILE] [--no-db] [--dim NAME=SIZE]...\n"
+     "       export MODEL --target neon -o DIR [--no-rewrite] [--no-fusion] [--no-compile] [--dim NAME=SIZE]..."},
 };
 
 void print_help() {
