@@ -20,5 +20,10 @@ int cmd_peers(const CommandArgs& args);
 int cmd_bench(const CommandArgs& args);
 int cmd_devices(const CommandArgs& args);
 int cmd_export(const CommandArgs& args);
+int cmd_limits(const CommandArgs& args);
+
+// Applies and removes the global option --limit NAME=VALUE (any position, repeatable);
+// throws UsageError on a bad one. Defined in cmd_limits.cpp.
+std::vector<std::string> take_limit_options(const std::vector<std::string>& args);
 
 }  // namespace dnnf::cli

@@ -9,6 +9,7 @@
 #include "app/cli/cli.h"
 #include "app/cli/commands.h"
 #include "core/util/error.h"
+#include "core/util/limits.h"
 
 namespace {
 
@@ -31,6 +32,7 @@ const Command kCommands[] = {
      "optimize MODEL [--stage rewrite|fusion] [--target cpu|vulkan] [--no-rewrite] [--no-fusion] [--db FILE] [--no-db] [--verify] [--journal FILE] [--output FILE.onnx] [--json FILE] "
      "[--disable-rule NAME]... [--only-rule NAME]..."},
     {"rules", dnnf::cli::cmd_rules, "rules [--json FILE]"},
+    {"limits", dnnf::cli::cmd_limits, "limits [--json FILE]   (set with --limit NAME=VALUE before or after any command)"},
     {"compare", dnnf::cli::cmd_compare,
      "compare MODEL [--peers tflite,mnn,onnxruntime,tvm|all] [--source auto|tool|rules] [--timeout SECONDS] [--no-cache] "
      "[--no-measure] [--no-db] [--dim NAME=SIZE]... [--json FILE]"},
@@ -54,6 +56,14 @@ void print_help() {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  // The global --limit NAME=VALUE options (and DNNF_LIMITS) apply to every command.
+  try {
+    args = dnnf::cli::take_limit_options(args);
+    (void)dnnf::limits();  // reads DNNF_LIMITS now, so a bad value is reported here
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dnnf: %s\n", e.what());
+    return 2;
+  }
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     print_help();
     return args.empty() ? 2 : 0;

@@ -308,7 +308,7 @@ std::vector<int64_t> resize_axis_map(const Graph& g, const Node& n, size_t axis)
   KernelContext kc{n, g.opset(), ins, {}};
   const Tensor y = OpRegistry::instance().lookup(n, g).kernel(kc).at(0);
   const std::vector<int64_t> ost = row_major_strides(out);
-  std::vector<int64_t> map(size_t(out[axis]));
+  std::vector<int64_t> map(static_cast<size_t>(out[axis]));  // not size_t(...): clang reads that as a declaration
   for (int64_t o = 0; o < out[axis]; ++o) map[size_t(o)] = int64_t(y.get_f64(o * ost[axis]));
   return map;
 }

@@ -1,6 +1,7 @@
 #include "core/ir/graph.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <set>
 #include <sstream>
@@ -38,9 +39,14 @@ std::optional<Shape> TensorType::static_shape() const {
 
 int64_t TensorType::numel_or(int64_t fallback) const {
   if (!is_static()) return fallback;
+  // Saturates instead of overflowing: absurd shapes then fail the tensor-elements limit.
   int64_t n = 1;
-  for (const Dim& d : dims) n *= d.value;
-  return n;
+  bool saturated = false;
+  for (const Dim& d : dims) {
+    if (d.value <= 0) return d.value == 0 ? 0 : fallback;
+    if (saturated || __builtin_mul_overflow(n, d.value, &n)) saturated = true;
+  }
+  return saturated ? INT64_MAX : n;
 }
 
 std::string TensorType::str() const {

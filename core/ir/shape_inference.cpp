@@ -86,6 +86,8 @@ void infer_graph(Graph& graph, const InferOptions& options, InferScope& scope) {
       auto it = d.known() ? options.bind_dims.end() : options.bind_dims.find(d.symbol);
       if (it != options.bind_dims.end()) d = Dim(it->second);
     }
+    if (in.type.is_static())
+      check_tensor_size(in.type.numel_or(0), in.type.dtype, "graph input '" + in.name + "'");
     scope.types[in.name] = in.type;
     graph.value_types[in.name] = in.type;
   }

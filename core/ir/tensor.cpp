@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/util/error.h"
+#include "core/util/limits.h"
 
 namespace dnnf {
 
@@ -29,24 +30,9 @@ std::string shape_str(const Shape& shape) {
   return os.str();
 }
 
-const TensorLimits& TensorLimits::get() {
-  static const TensorLimits limits = [] {
-    TensorLimits l;
-    if (const char* env = std::getenv("DNNF_MAX_TENSOR_ELEMENTS")) {
-      const long long v = std::atoll(env);
-      if (v > 0) l.max_elements = v;
-    }
-    return l;
-  }();
-  return limits;
-}
-
 void check_tensor_size(int64_t numel, DType dtype, const std::string& what) {
-  const int64_t limit = TensorLimits::get().max_elements;
-  if (numel > limit) {
-    fail(what, " has ", numel, " elements (", dtype_name(dtype), "), over the limit of ", limit,
-         " elements per tensor (DNNF_MAX_TENSOR_ELEMENTS)");
-  }
+  if (numel > limits().tensor_elements)
+    limit_exceeded("tensor-elements", what + " has " + std::to_string(numel) + " elements (" + dtype_name(dtype) + ")");
 }
 
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {

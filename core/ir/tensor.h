@@ -20,12 +20,8 @@ using Shape = std::vector<int64_t>;
 int64_t shape_numel(const Shape& shape);
 std::string shape_str(const Shape& shape);  // "[1,3,224,224]"
 
-// Limits on what one tensor may hold; a model over a limit is refused by name.
-struct TensorLimits {
-  int64_t max_elements = int64_t(1) << 32;  // env DNNF_MAX_TENSOR_ELEMENTS overrides
-  static const TensorLimits& get();
-};
-// Throws dnnf::Error naming `what` if numel is over the limit.
+// Throws dnnf::Error naming `what` if numel is over the limit tensor-elements
+// (core/util/limits.h, which holds every limit).
 void check_tensor_size(int64_t numel, DType dtype, const std::string& what);
 
 class Tensor {

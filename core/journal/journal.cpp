@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/util/error.h"
+#include "core/util/limits.h"
 
 namespace dnnf {
 
@@ -84,10 +85,15 @@ void Journal::save(const std::string& path) const {
 }
 
 Journal Journal::load(const std::string& path) {
+  std::error_code ec;
+  check(!std::filesystem::is_directory(path, ec), "cannot open journal '", path, "': it is a directory");
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec) check_limit("journal-file", int64_t(size), "journal '" + path + "'", "is");
   std::ifstream f(path, std::ios::binary);
   check(bool(f), "cannot open journal '", path, "'");
   std::stringstream ss;
   ss << f.rdbuf();
+  check_limit("journal-file", int64_t(ss.str().size()), "journal '" + path + "'", "is");
   nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
   check(!j.is_discarded(), "journal '", path, "' is not valid JSON");
   return from_json(j);

@@ -17,6 +17,7 @@
 
 #include "core/onnx_io/onnx_proto_detail.h"
 #include "core/util/error.h"
+#include "core/util/limits.h"
 
 namespace fs = std::filesystem;
 
@@ -25,8 +26,6 @@ namespace {
 
 // Newest IR version whose format dnnf was written against; newer files load with a note.
 constexpr int64_t kMaxKnownIrVersion = 10;
-// Deepest chain of nested local-function calls (guards against recursion).
-constexpr int kMaxInlineDepth = 64;
 
 // Fields newer than Debian's onnx.proto (1.12) arrive as unknown fields.
 constexpr int kNodeOverloadField = 8;          // NodeProto.overload (IR 10)
@@ -300,8 +299,10 @@ void Importer::inline_call(const onnx::NodeProto& call, const std::string& call_
                            std::unordered_set<std::string>& node_names, int depth) {
   const onnx::FunctionProto& f = *fn.proto;
   const std::string what = "node '" + call_name + "' (call of local function '" + f.name() + "')";
-  check(depth < kMaxInlineDepth, what, ": local functions nest more than ", kMaxInlineDepth,
-        " deep (recursive function?)");
+  // The function's body sits one level below the caller's graph.
+  if (depth + 1 > limits().subgraph_depth)
+    limit_exceeded("subgraph-depth",
+                   what + ": local function calls nest " + std::to_string(depth + 1) + " levels deep (recursion?)");
   check(call.input_size() <= f.input_size(), what, ": has ", call.input_size(),
         " inputs, the function takes ", f.input_size());
   check(call.output_size() <= f.output_size(), what, ": has ", call.output_size(),
@@ -389,7 +390,8 @@ void Importer::emit_node(const onnx::NodeProto& np, Graph& g,
 std::shared_ptr<Graph> Importer::convert_graph(const onnx::GraphProto& gp, bool is_main,
                                                const std::string& where, int depth,
                                                onnx::GraphProto* release) {
-  check(depth < kMaxInlineDepth, where, ": subgraphs nest more than ", kMaxInlineDepth, " deep");
+  if (depth > limits().subgraph_depth)  // the main graph is depth 0
+    limit_exceeded("subgraph-depth", where + ": subgraphs nest " + std::to_string(depth) + " levels deep");
   auto g = std::make_shared<Graph>();
   g->name = gp.name();
   if (!is_main) g->opsets = model_->graph.opsets;
@@ -594,18 +596,14 @@ Model Importer::run(onnx::ModelProto& mp) {
 }
 
 int64_t effective_limit(const ImportOptions& options) {
-  if (const char* env = std::getenv("DNNF_MAX_MODEL_BYTES")) {
-    const long long v = std::atoll(env);
-    if (v > 0) return v;
-  }
-  return options.max_file_bytes;
+  return options.max_file_bytes > 0 ? options.max_file_bytes : limits().model_file;
 }
 
 void check_size(size_t size, const std::string& name, const ImportOptions& options) {
   check(size > 0, "cannot parse '", name, "' as an ONNX model (the file is empty)");
   const int64_t limit = effective_limit(options);
-  check(limit <= 0 || int64_t(size) <= limit, "cannot load '", name, "': the model is ", size,
-        " bytes, over the limit of ", limit, " bytes (DNNF_MAX_MODEL_BYTES)");
+  if (int64_t(size) > limit)
+    limit_exceeded("model-file", "cannot load '" + name + "': the model is " + std::to_string(size) + " bytes", limit);
   check(size < size_t(INT32_MAX), "cannot load '", name, "': the model is ", size,
         " bytes, over protobuf's 2 GiB limit for one message (store the weights as external data)");
 }
@@ -642,7 +640,7 @@ Model load_model(const std::string& path, const ImportOptions& options) {
   onnx::ModelProto mp;
   {
     // Map the file (no copy of its bytes); fall back to reading it (pipes, odd files).
-    detail::MappedFile file(path, effective_limit(options), "DNNF_MAX_MODEL_BYTES");
+    detail::MappedFile file(path, effective_limit(options), "model-file");
     check_size(file.size(), path, options);
     if (!detail::parse_message(file.data(), file.size(), &mp))
       fail("cannot parse '", path, "' as an ONNX model (truncated or corrupt protobuf)");

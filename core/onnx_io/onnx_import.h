@@ -13,8 +13,9 @@ struct ImportOptions {
   // Old IR lists initializers among graph inputs; ONNX lets a caller override them.
   // dnnf treats them as constants unless this is set.
   bool initializers_as_inputs = false;
-  // Refuse files larger than this (bytes); 0 = no limit. Env DNNF_MAX_MODEL_BYTES.
-  int64_t max_file_bytes = int64_t(4) << 30;
+  // Refuse files larger than this (bytes); 0 = the process limit model-file
+  // (core/util/limits.h: dnnf --limit model-file=N, DNNF_LIMITS).
+  int64_t max_file_bytes = 0;
 };
 
 // Throws dnnf::Error with a one-line message naming the file and the problem.

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/util/error.h"
+#include "core/util/limits.h"
 
 namespace fs = std::filesystem;
 
@@ -78,6 +79,7 @@ void read_external(const onnx::TensorProto& tp, const std::string& base_dir, con
         "' is not a regular file");
   const auto fsize = int64_t(fs::file_size(full, ec));
   check(!ec, what, ": cannot read the size of external data file '", full.string(), "'");
+  check_limit("external-data", fsize, what + ": external data file '" + full.string() + "'", "is");
   if (length >= 0) {
     check(length == nbytes, what, ": external data length is ", length, " bytes, but the tensor needs ",
           nbytes, " bytes");
@@ -272,7 +274,24 @@ bool parse_message(const void* data, size_t size, google::protobuf::MessageLite*
   return msg->ParseFromCodedStream(&in) && in.ConsumedEntireMessage();
 }
 
-std::string read_file(const std::string& path, int64_t max_bytes, const std::string& limit_hint) {
+namespace {
+
+int64_t effective_max(int64_t max_bytes, const std::string& limit_name) {
+  if (max_bytes > 0 || limit_name.empty()) return max_bytes;
+  return limit_value(limit_name);
+}
+
+[[noreturn]] void file_over_limit(const std::string& path, const std::string& size_text, int64_t max_bytes,
+                                  const std::string& limit_name) {
+  const std::string what = "cannot load '" + path + "': the file is " + size_text;
+  if (limit_name.empty()) fail(what, ", over the limit of ", max_bytes, " bytes");
+  limit_exceeded(limit_name, what, max_bytes);
+}
+
+}  // namespace
+
+std::string read_file(const std::string& path, int64_t max_bytes_arg, const std::string& limit_name) {
+  const int64_t max_bytes = effective_max(max_bytes_arg, limit_name);
   std::error_code ec;
   const auto st = fs::status(path, ec);
   check(!(ec || !fs::exists(st)), "cannot open '", path, "': no such file");
@@ -286,8 +305,7 @@ std::string read_file(const std::string& path, int64_t max_bytes, const std::str
     const auto size = int64_t(fs::file_size(path, ec));
     if (!ec && max_bytes > 0 && size > max_bytes) {
       std::fclose(f);
-      fail("cannot load '", path, "': the file is ", size, " bytes, over the limit of ", max_bytes,
-           " bytes", limit_hint.empty() ? "" : " (", limit_hint, limit_hint.empty() ? "" : ")");
+      file_over_limit(path, std::to_string(size) + " bytes", max_bytes, limit_name);
     }
     if (!ec) bytes.reserve(size_t(size));
   }
@@ -297,8 +315,7 @@ std::string read_file(const std::string& path, int64_t max_bytes, const std::str
     bytes.append(buf, n);
     if (max_bytes > 0 && int64_t(bytes.size()) > max_bytes) {
       std::fclose(f);
-      fail("cannot load '", path, "': the file is over the limit of ", max_bytes, " bytes",
-           limit_hint.empty() ? "" : " (", limit_hint, limit_hint.empty() ? "" : ")");
+      file_over_limit(path, "more than " + std::to_string(max_bytes) + " bytes", max_bytes, limit_name);
     }
     if (n < sizeof buf) break;
   }
@@ -308,15 +325,14 @@ std::string read_file(const std::string& path, int64_t max_bytes, const std::str
   return bytes;
 }
 
-MappedFile::MappedFile(const std::string& path, int64_t max_bytes, const std::string& limit_hint) {
+MappedFile::MappedFile(const std::string& path, int64_t max_bytes_arg, const std::string& limit_name) {
+  const int64_t max_bytes = effective_max(max_bytes_arg, limit_name);
   std::error_code ec;
   const auto st = fs::status(path, ec);
   if (!ec && fs::is_regular_file(st)) {
     const auto size = int64_t(fs::file_size(path, ec));
     if (!ec && size > 0) {
-      if (max_bytes > 0 && size > max_bytes)
-        fail("cannot load '", path, "': the file is ", size, " bytes, over the limit of ", max_bytes,
-             " bytes", limit_hint.empty() ? "" : " (", limit_hint, limit_hint.empty() ? "" : ")");
+      if (max_bytes > 0 && size > max_bytes) file_over_limit(path, std::to_string(size) + " bytes", max_bytes, limit_name);
       const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd >= 0) {
         void* p = ::mmap(nullptr, size_t(size), PROT_READ, MAP_PRIVATE, fd, 0);
@@ -329,7 +345,7 @@ MappedFile::MappedFile(const std::string& path, int64_t max_bytes, const std::st
       }
     }
   }
-  bytes_ = read_file(path, max_bytes, limit_hint);
+  bytes_ = read_file(path, max_bytes, limit_name);
 }
 
 MappedFile::~MappedFile() {

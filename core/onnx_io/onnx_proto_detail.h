@@ -46,14 +46,15 @@ void tensor_to_proto(const Tensor& t, const std::string& name, onnx::TensorProto
 bool parse_message(const void* data, size_t size, google::protobuf::MessageLite* msg);
 
 // Reads a whole file. Throws dnnf::Error naming the file when it is missing, is a
-// directory, cannot be read, or is larger than max_bytes (0 = no limit).
-std::string read_file(const std::string& path, int64_t max_bytes, const std::string& limit_hint);
+// directory, cannot be read, or is larger than max_bytes; max_bytes 0 takes the value of
+// the named limit (core/util/limits.h, e.g. "tensor-file"), and with no name, no limit.
+std::string read_file(const std::string& path, int64_t max_bytes, const std::string& limit_name);
 
 // A read-only view of a whole file: memory-mapped when possible, else read into memory.
 // Same checks and messages as read_file.
 class MappedFile {
  public:
-  MappedFile(const std::string& path, int64_t max_bytes, const std::string& limit_hint);
+  MappedFile(const std::string& path, int64_t max_bytes, const std::string& limit_name);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;

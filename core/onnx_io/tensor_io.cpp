@@ -151,7 +151,7 @@ std::string lower_ext(const std::string& path) {
 }  // namespace
 
 Tensor read_npy(const std::string& path) {
-  const std::string b = detail::read_file(path, 0, "");
+  const std::string b = detail::read_file(path, 0, "tensor-file");
   check(b.size() >= 10 && b.compare(0, kNpyMagicLen, kNpyMagic, kNpyMagicLen) == 0, "cannot read '",
         path, "' as .npy: ", b.empty() ? "the file is empty" : "no NumPy magic header");
   const int major = static_cast<unsigned char>(b[6]);
@@ -225,7 +225,7 @@ void write_npy(const Tensor& t, const std::string& path) {
 }
 
 Tensor read_tensor_pb(const std::string& path, std::string* name) {
-  const std::string b = detail::read_file(path, 0, "");
+  const std::string b = detail::read_file(path, 0, "tensor-file");
   check(!b.empty(), "cannot parse '", path, "' as an ONNX TensorProto (the file is empty)");
   onnx::TensorProto tp;
   if (!detail::parse_message(b.data(), b.size(), &tp))

@@ -14,6 +14,7 @@
 #include <random>
 
 #include "core/ops/op_families.h"
+#include "core/util/limits.h"
 #include "core/ops/op_util.h"
 #include "core/ops/shape_ops_common.h"
 
@@ -542,14 +543,14 @@ int64_t range_count(const Tensor& start, const Tensor& limit, const Tensor& delt
     const __int128 span = l - s;
     if ((d > 0 && span <= 0) || (d < 0 && span >= 0)) return 0;
     const __int128 n = d > 0 ? (span + d - 1) / d : (span + d + 1) / d;
-    check(n <= TensorLimits::get().max_elements, node.label(), ": range of ", int64_t(n),
+    check(n <= limits().tensor_elements, node.label(), ": range of ", int64_t(n),
           " elements is over the tensor limit");
     return int64_t(n);
   }
   double s = start.get_f64(0), l = limit.get_f64(0), d = delta.get_f64(0);
   check(d != 0, node.label(), ": delta must not be 0");
   double n = std::ceil((l - s) / d);
-  check(std::isfinite(n) && n <= double(TensorLimits::get().max_elements), node.label(),
+  check(std::isfinite(n) && n <= double(limits().tensor_elements), node.label(),
         ": range length ", n, " is not finite or over the tensor limit");
   return std::max<int64_t>(int64_t(n), 0);
 }

@@ -1,5 +1,6 @@
 // Helpers shared by the data-movement operator families (see shape_ops_common.h).
 #include "core/ops/shape_ops_common.h"
+#include "core/util/limits.h"
 
 #include <algorithm>
 #include <cstring>
@@ -201,7 +202,7 @@ Tensor gather_axes(const Tensor& src, const Shape& out_shape,
 }
 
 void check_out_shape(const Shape& shape, DType dtype, const Node& node) {
-  const int64_t limit = TensorLimits::get().max_elements;
+  const int64_t limit = limits().tensor_elements;
   for (int64_t d : shape)
     check(d >= 0 && d <= limit, node.label(), ": output dim ", d, " is negative or over the tensor limit");
   check_tensor_size(shape_numel(shape), dtype, node.label() + " output");

@@ -14,6 +14,7 @@
 #include <numeric>
 
 #include "core/ops/op_families.h"
+#include "core/util/limits.h"
 #include "core/ops/op_util.h"
 #include "core/ops/shape_ops_common.h"
 
@@ -445,7 +446,7 @@ OpInfo pad_row() {
     } else {
       fill = scalar_of_dtype(x.dtype(), ctx.opset < 11 ? double(ctx.node.attr_float("value", 0.0f)) : 0.0);
     }
-    const int64_t limit = TensorLimits::get().max_elements;
+    const int64_t limit = limits().tensor_elements;
     for (int64_t p : pads)
       check(p >= -limit && p <= limit, ctx.node.label(), ": pad ", p, " is over the tensor limit");
     Shape out_shape(static_cast<size_t>(rank));
@@ -632,7 +633,7 @@ OpInfo nonzero_row() {
 int64_t onehot_depth(const Tensor& t, const Node& node) {
   check(t.numel() == 1, node.label(), ": depth must hold one element");
   double v = t.get_f64(0);
-  check(v >= 1 && v <= double(TensorLimits::get().max_elements), node.label(),
+  check(v >= 1 && v <= double(limits().tensor_elements), node.label(),
         ": depth must be positive and within the tensor limit, got ", v);
   return int64_t(v);
 }

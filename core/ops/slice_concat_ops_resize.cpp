@@ -13,6 +13,7 @@
 #include <numeric>
 
 #include "core/ops/op_families.h"
+#include "core/util/limits.h"
 #include "core/ops/op_util.h"
 #include "core/ops/shape_ops_common.h"
 
@@ -160,7 +161,7 @@ void resolve_sizes(const std::vector<Dim>& in, const ResizeCfg& cfg, const Resiz
       scale[a] = s[i];
       if (in[a].known()) {
         const double o = std::floor(s[i] * double(in[a].value));
-        check(o <= double(TensorLimits::get().max_elements), node.label(), ": scale ", s[i],
+        check(o <= double(limits().tensor_elements), node.label(), ": scale ", s[i],
               " makes axis ", a, " over the tensor limit");
         out[a] = Dim(int64_t(o));
       }

@@ -56,8 +56,8 @@ struct CpuProgram::Impl {
     api = dnnf_make_api(&pool, thread_pool_parallel_for, pool.num_threads());
     run_constant_nodes();
     generate(plan, o);
+    plan_memory_and_bind();  // before compiling: a plan over the limit plan-memory fails fast
     build(o);
-    plan_memory_and_bind();
     prepare(o);
   }
 
@@ -177,6 +177,10 @@ struct CpuProgram::Impl {
           std::fprintf(stderr, "  %10zu  %s [%lld, %lld]\n", buffers[k].bytes, names[k].c_str(),
                        (long long)buffers[k].first_step, (long long)buffers[k].last_step);
     }
+    size_t weight_bytes = 0;
+    for (const auto& [name, t] : g.initializers) weight_bytes += t.nbytes();
+    for (const auto& [name, t] : constants) weight_bytes += t.nbytes();
+    check_plan_memory(mp.arena_bytes, weight_bytes, "the CPU plan of graph '" + g.name + "'");
     stats.arena_bytes = mp.arena_bytes;
     stats.unplanned_bytes = mp.total_bytes;
     arena = std::aligned_alloc(kArenaAlignment, std::max<size_t>(mp.arena_bytes, kArenaAlignment));

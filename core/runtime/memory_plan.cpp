@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "core/util/error.h"
+#include "core/util/limits.h"
 
 namespace dnnf {
 
@@ -66,6 +67,13 @@ MemoryPlan plan_memory(const std::vector<BufferLifetime>& buffers) {
     placed.push_back(i);
   }
   return plan;
+}
+
+void check_plan_memory(size_t arena_bytes, size_t weight_bytes, const std::string& what) {
+  const size_t total = arena_bytes + weight_bytes;
+  if (total > size_t(limits().plan_memory))
+    limit_exceeded("plan-memory", what + " needs " + std::to_string(total) + " bytes (arena " +
+                                      std::to_string(arena_bytes) + " + weights " + std::to_string(weight_bytes) + ")");
 }
 
 }  // namespace dnnf

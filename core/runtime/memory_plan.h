@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace dnnf {
@@ -32,5 +33,9 @@ struct MemoryPlan {
 
 // Throws dnnf::Error if a buffer's last_step precedes its first_step.
 MemoryPlan plan_memory(const std::vector<BufferLifetime>& buffers);
+
+// Throws dnnf::Error when the arena plus the weights a plan keeps (initializers, folded
+// constants) are over the limit plan-memory (core/util/limits.h); `what` names the plan.
+void check_plan_memory(size_t arena_bytes, size_t weight_bytes, const std::string& what);
 
 }  // namespace dnnf
