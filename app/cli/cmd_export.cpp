@@ -15,6 +15,8 @@
 
 namespace dnnf::cli {
 
+int cmd_export_vulkan(const Args& args);  // --target vulkan
+
 namespace {
 
 // "-o FILE" is the conventional spelling; Args only knows "--" options.
@@ -61,17 +63,14 @@ int export_neon(const Args& args, const std::string& output) {
 }  // namespace
 
 int cmd_export(const CommandArgs& argv) {
-  Args args(expand_short_options(argv), {"--target", "--output", "--dim", "--db"},
+  Args args(expand_short_options(argv), {"--target", "--output", "--dim", "--db", "--local-size"},
             {"--no-rewrite", "--no-fusion", "--no-db", "--keep-dnnf-ops", "--no-compile"});
   if (args.positional().size() != 1) throw UsageError("expected one MODEL");
   const auto target = args.value("--target");
-  if (!target) throw UsageError("--target is required (available: onnx, neon)");
-  if (*target == "vulkan") {
-    std::fprintf(stderr, "dnnf export: --target vulkan is not yet available (available: onnx, neon)\n");
-    return 2;
-  }
+  if (!target) throw UsageError("--target is required (available: onnx, neon, vulkan)");
+  if (*target == "vulkan") return cmd_export_vulkan(args);  // cmd_export_vulkan.cpp
   if (*target != "onnx" && *target != "neon")
-    throw UsageError("unknown --target '" + *target + "' (available: onnx, neon)");
+    throw UsageError("unknown --target '" + *target + "' (available: onnx, neon, vulkan)");
   const auto output = args.value("--output");
   if (!output) throw UsageError(*target == "onnx" ? "expected -o FILE" : "expected -o DIR");
   if (*target == "neon") return export_neon(args, *output);

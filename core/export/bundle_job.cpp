@@ -31,6 +31,7 @@ PlannedModel plan_for_bundle(const BundleRequest& request, const std::string& ta
   PipelineOptions popts;
   popts.rewrite = request.rewrite;
   popts.fusion = request.fusion;
+  popts.rewrite_options.disabled = request.disabled_rules;
   popts.use_db = false;
   popts.measure = false;
   // The NEON bundle runs the CPU code generator's kernels; Vulkan plans for its shaders.

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/export/bundle_manifest.h"
 #include "core/pipeline/pipeline.h"
@@ -22,6 +23,7 @@ struct BundleRequest {
   std::map<std::string, int64_t> bind_dims;  // symbolic input dims (others become 1)
   bool rewrite = true;
   bool fusion = true;
+  std::vector<std::string> disabled_rules;  // rewrite rules the target cannot run the result of
 };
 
 // stage: "rewriting", "planning fusion", then the target's stages ("generating",

@@ -1,0 +1,48 @@
+// Turns a fused plan into the plan description of a Vulkan bundle
+// (kernels/bundle/vulkan/vulkan_plan.h): one GLSL shader per fused block (identical
+// blocks share one), the device arena layout, the constants for weights.bin, and the
+// dispatch list with barriers only where a dispatch touches what an earlier one wrote
+// since the last barrier.
+//
+// The bundle has to run on devices dnnf never saw, so shaders are generated for the
+// limits every Vulkan device guarantees (16 KB shared memory, 128 MB per storage-buffer
+// range, 65535 work groups per dimension) and a fixed work-group size. Operators the
+// shaders do not cover (dnnf's Vulkan backend runs those on the host) make the build
+// fail with an error naming the operator: a bundle runs shaders only, and buffer copies
+// for operators that only rename memory (an int64 Reshape, an integer Cast).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/bundle/vulkan/vulkan_plan.h"
+#include "core/export/bundle_weights.h"
+#include "core/fusion/fusion_plan.h"
+#include "core/ir/graph.h"
+#include "kernels/bundle/vulkan/vulkan_plan.h"
+
+namespace dnnf::exporter {
+
+struct VulkanBundleLimits {
+  int local_size = 64;                         // a power of two <= 128 (the guaranteed minimum)
+  int64_t shared_bytes = 16384;                // maxComputeSharedMemorySize minimum
+  uint64_t max_buffer_range = uint64_t(1) << 27;  // maxStorageBufferRange minimum
+  uint32_t max_group_count = 65535;            // maxComputeWorkGroupCount minimum
+};
+
+struct VulkanBundleContent {
+  dnnf_bundle::VulkanPlan plan;
+  WeightsWriter weights;                    // weights.bin: every constant a shader reads, as float32
+  std::vector<std::string> shader_sources;  // GLSL, indexed like plan.shaders
+  size_t blocks = 0;                        // steps (fused blocks after splitting)
+  size_t split_blocks = 0;                  // fused blocks split into their operators
+  size_t load_time_values = 0;              // values computed now and stored as weights
+};
+
+// Throws dnnf::Error naming the operator (or value) when a block cannot run as a shader
+// within `limits`, or a model input/output has a dtype or shape the bundle cannot carry.
+VulkanBundleContent build_vulkan_bundle_plan(const Graph& graph, const fusion::FusionPlan& plan,
+                                             const VulkanBundleLimits& limits = {});
+
+}  // namespace dnnf::exporter
