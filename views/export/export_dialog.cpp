@@ -19,8 +19,8 @@ const std::vector<ExportTarget>& export_targets() {
   static const std::vector<ExportTarget> targets = {
       {"onnx", "ONNX, fused blocks as local functions (opens in Netron, runs in ONNX Runtime)", ".fused.onnx", nullptr},
       {"neon", "NEON bundle (aarch64: C++ kernels, runtime, weights, libmodel.so, runner)", "-neon", nullptr, true},
-      {"vulkan", "Vulkan bundle (SPIR-V shaders, host library, weights)", "-vulkan", "not available yet in this version",
-       true},
+      {"vulkan", "Vulkan bundle (SPIR-V shaders, plan, weights, host library over the Vulkan loader, runner)", "-vulkan",
+       nullptr, true},
   };
   return targets;
 }
