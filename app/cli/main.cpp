@@ -43,7 +43,9 @@ const Command kCommands[] = {
      "[--trace FILE.json] [--json FILE] [--dim NAME=SIZE]..."},
     {"export", dnnf::cli::cmd_export,
      "export MODEL --target onnx -o FILE [--no-rewrite] [--no-fusion] [--keep-dnnf-ops] [--db FILE] [--no-db] [--dim NAME=SIZE]...\n"
-     "       export MODEL --target neon -o DIR [--no-rewrite] [--no-fusion] [--no-compile] [--dim NAME=SIZE]..."},
+     "       export MODEL --target neon -o DIR [--no-rewrite] [--no-fusion] [--no-compile] [--dim NAME=SIZE]...\n"
+     "       export MODEL --target vulkan -o DIR [--local-size N] [--no-rewrite] [--no-fusion] [--no-compile] "
+     "[--dim NAME=SIZE]..."},
 };
 
 void print_help() {
