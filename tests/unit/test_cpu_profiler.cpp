@@ -24,6 +24,16 @@ TEST(CpuProfiler, TimesTheFusedAndTheSeparateKernels) {
   EXPECT_GT(r.separate_us, 0.0);
 }
 
+// Verdicts are timed on one thread by its CPU clock (load on the machine does not move
+// them), and stored under their own target so that wall-clock verdicts of older
+// databases are not reused; more threads mean wall-clock timing under plain "cpu".
+TEST(CpuProfiler, OneThreadByDefaultUnderItsOwnDatabaseTarget) {
+  EXPECT_EQ(make_cpu_profiler()->target(), "cpu/1t-cputime");
+  CpuProfilerOptions two;
+  two.threads = 2;
+  EXPECT_EQ(make_cpu_profiler(two)->target(), "cpu");
+}
+
 TEST(CpuProfiler, FallsBackToTheEstimateWithoutAKernel) {
   test::GraphBuilder b;
   const std::string x = b.input("x", DType::F32, Shape{3, 8});
