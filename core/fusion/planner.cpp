@@ -172,16 +172,20 @@ class Planner {
       for (size_t i : w.nodes) ids.push_back(g_.nodes[i].id);
       const ProfileResult r = profiler_.compare(g_, ids, g_.nodes[cand].id);
       extra["profile"] = {{"fused_us", r.fused_us}, {"separate_us", r.separate_us}, {"source", r.source}};
-      if (!(r.fused_us < r.separate_us)) {
+      if (!(r.fused_us <= r.separate_us * (1.0 + opt_.profile_tolerance))) {
         record(kind, from, cand, b, verdict, false, "profiled: fused is not faster", extra);
         return false;
       }
     }
+    std::string profiled = "profiled: fused is faster";
+    if (verdict == Verdict::Profile && !(extra["profile"]["fused_us"].get<double>() < extra["profile"]["separate_us"].get<double>()))
+      profiled = "profiled: fused is within " + std::to_string(int(opt_.profile_tolerance * 100 + 0.5)) +
+                 "% of apart and keeps the intermediate out of memory";
     w.nodes.push_back(cand);
     block_of_[cand] = b;
     w.type = cell.fused;
     record(kind, from, cand, b, verdict, true,
-           verdict == Verdict::Fuse ? std::string("table says fuse: ") + cell.why : "profiled: fused is faster",
+           verdict == Verdict::Fuse ? std::string("table says fuse: ") + cell.why : profiled,
            extra);
     return true;
   }
