@@ -53,7 +53,9 @@ for m in "${models[@]}"; do
                  2>/dev/null | tail -1 >"$j" || true ;;
         esac
         ms="$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['median_ms'])" "$j" 2>/dev/null || echo null)"
-        echo "{\"model\": \"$name\", \"threads\": $t, \"round\": $r, \"system\": \"$sys\", \"median_ms\": $ms}" >>"$raw"
+        # dnnf's planned peak of activation memory (arena + values held outside it).
+        mem="$(python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get('peak_activation_bytes', 'null'))" "$j" 2>/dev/null || echo null)"
+        echo "{\"model\": \"$name\", \"threads\": $t, \"round\": $r, \"system\": \"$sys\", \"median_ms\": $ms, \"peak_activation_bytes\": $mem}" >>"$raw"
       done
     done
   done
@@ -62,20 +64,25 @@ python3 - "$raw" "$out" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 out = sys.argv[2]
-table = {}
+table, memory = {}, {}
 for r in rows:
     if r["median_ms"] is not None:
         table.setdefault((r["model"], r["threads"]), {}).setdefault(r["system"], []).append(r["median_ms"])
-lines = ["| model | threads | dnnf fused ms | dnnf unfused ms | ORT ms | fused / unfused | fused / ORT |",
-         "|---|---|---|---|---|---|---|"]
+    if r.get("peak_activation_bytes") is not None:
+        memory[(r["model"], r["system"])] = r["peak_activation_bytes"]  # the same in every round
+lines = ["| model | threads | dnnf fused ms | dnnf unfused ms | ORT ms | fused / unfused | fused / ORT | peak activations fused / unfused |",
+         "|---|---|---|---|---|---|---|---|"]
 summary = []
 for (model, t), s in sorted(table.items()):
     med = {k: statistics.median(v) for k, v in s.items()}
     f, u, o = med.get("fused"), med.get("unfused"), med.get("ort")
     fmt = lambda x: "-" if x is None else f"{x:.2f}"
     ratio = lambda a, b: "-" if a is None or b is None else f"{a / b:.2f}"
-    lines.append(f"| {model} | {t} | {fmt(f)} | {fmt(u)} | {fmt(o)} | {ratio(f, u)} | {ratio(f, o)} |")
-    summary.append({"model": model, "threads": t, "fused_ms": f, "unfused_ms": u, "ort_ms": o})
+    mf, mu = memory.get((model, "fused")), memory.get((model, "unfused"))
+    mem = "-" if not mf or not mu else f"{mf / 1e6:.2f} / {mu / 1e6:.2f} MB = {mf / mu:.2f}"
+    lines.append(f"| {model} | {t} | {fmt(f)} | {fmt(u)} | {fmt(o)} | {ratio(f, u)} | {ratio(f, o)} | {mem} |")
+    summary.append({"model": model, "threads": t, "fused_ms": f, "unfused_ms": u, "ort_ms": o,
+                    "peak_activation_bytes_fused": mf, "peak_activation_bytes_unfused": mu})
 open(out + "/zoo_latency.md", "w").write("\n".join(lines) + "\n")
 json.dump(summary, open(out + "/zoo_latency.json", "w"), indent=1)
 print("\n".join(lines))
