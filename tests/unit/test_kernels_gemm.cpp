@@ -5,11 +5,14 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/gemm_microkernel.h"
 #include "kernels/cpu/kernel_api.h"
 #include "tests/unit/kernel_test_pool.h"
 
@@ -184,3 +187,19 @@ TEST(KernelsGemm, PackedHandleChecksShape) {
 }
 
 }  // namespace
+
+// The ctest entries kernels_isa_avx2 / kernels_isa_base rerun the kernel tests with the
+// choice capped; this checks the cap took effect, so they do test that path.
+TEST(KernelsGemm, IsaCapIsHonoured) {
+  const char* cap = std::getenv("DNNF_KERNEL_ISA");
+  if (!cap) return;  // not capped: the widest kernel is in use
+  const std::string isa = dnnf_kernels::micro_kernel().isa, want = cap;
+  if (want == "base") {
+    EXPECT_TRUE(isa == "sse2" || isa == "neon") << isa;
+  }
+#if defined(__x86_64__)
+  if (want == "avx2" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    EXPECT_EQ(isa, want);
+  }
+#endif
+}
