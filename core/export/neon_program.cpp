@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/codegen/block_codegen.h"
+#include "core/runtime/load_time_values.h"
 #include "core/runtime/memory_plan.h"
 #include "core/runtime/reference_executor.h"
 #include "core/util/error.h"
@@ -15,25 +16,6 @@
 namespace dnnf::exporter {
 
 namespace {
-
-// Values known before any input (fusion::load_time_nodes), computed here once as the
-// CPU runtime computes them at load; the bundle stores them in weights.bin.
-std::map<std::string, Tensor> load_time_values(const Graph& g) {
-  std::map<std::string, Tensor> values;
-  const std::vector<bool> load_time = fusion::load_time_nodes(g);
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    if (!load_time[i]) continue;
-    const Node& n = g.nodes[i];
-    std::vector<Tensor> out = run_node(g, n, [&](const std::string& v) -> const Tensor* {
-      if (auto it = values.find(v); it != values.end()) return &it->second;
-      if (auto it = g.initializers.find(v); it != g.initializers.end()) return &it->second;
-      return nullptr;
-    });
-    for (size_t k = 0; k < n.outputs.size(); ++k)
-      if (!n.outputs[k].empty()) values[n.outputs[k]] = out[k];
-  }
-  return values;
-}
 
 std::string block_label(const Graph& g, const fusion::FusedBlock& b) {
   std::string out;
@@ -134,7 +116,7 @@ NeonProgram build_neon_program(const Graph& g, const fusion::FusionPlan& plan,
   NeonProgram p;
   p.inputs = bundle_inputs(g);
   p.outputs = bundle_outputs(g);
-  const std::map<std::string, Tensor> constants = load_time_values(g);
+  const std::map<std::string, Tensor> constants = compute_load_time_values(g);
 
   // 1. One generated kernel per block; the first block without one ends the export.
   std::vector<codegen::BlockKernel> kernels;

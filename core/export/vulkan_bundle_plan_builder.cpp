@@ -7,6 +7,7 @@
 
 #include "core/codegen/content_hash.h"
 #include "core/codegen/glsl/glsl_block.h"
+#include "core/runtime/load_time_values.h"
 #include "core/runtime/reference_executor.h"
 #include "core/util/error.h"
 
@@ -111,14 +112,7 @@ class Builder {
 
   // Values known before any input: computed here once, shipped as weights.
   void compute_load_time_values() {
-    const std::vector<bool> load_time = fusion::load_time_nodes(g_);
-    for (size_t i = 0; i < g_.nodes.size(); ++i) {
-      if (!load_time[i]) continue;
-      const Node& n = g_.nodes[i];
-      std::vector<Tensor> out = run_node(g_, n, [&](const std::string& v) { return constant_value(v); });
-      for (size_t k = 0; k < n.outputs.size(); ++k)
-        if (!n.outputs[k].empty()) constants_[n.outputs[k]] = std::move(out[k]);
-    }
+    constants_ = dnnf::compute_load_time_values(g_);
     c_.load_time_values = constants_.size();
   }
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/codegen/block_codegen.h"
+#include "core/runtime/load_time_values.h"
 #include "core/runtime/memory_plan.h"
 #include "core/runtime/thread_pool.h"
 #include "core/util/error.h"
@@ -68,20 +69,7 @@ struct CpuProgram::Impl {
   }
 
   // Values known before any input (fusion::load_time_nodes): computed once, here.
-  void run_constant_nodes() {
-    const std::vector<bool> load_time = fusion::load_time_nodes(g);
-    for (size_t i = 0; i < g.nodes.size(); ++i) {
-      if (!load_time[i]) continue;
-      const Node& n = g.nodes[i];
-      std::vector<Tensor> out = run_node(g, n, [&](const std::string& v) -> const Tensor* {
-        if (auto it = constants.find(v); it != constants.end()) return &it->second;
-        if (auto it = g.initializers.find(v); it != g.initializers.end()) return &it->second;
-        return nullptr;
-      });
-      for (size_t i = 0; i < n.outputs.size(); ++i)
-        if (!n.outputs[i].empty()) constants[n.outputs[i]] = out[i];
-    }
-  }
+  void run_constant_nodes() { constants = compute_load_time_values(g); }
 
   void generate(const fusion::FusionPlan& plan, const CpuRuntimeOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
