@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
 
 #include "core/ir/graph.h"
 #include "core/ir/shape_inference.h"
@@ -20,6 +19,7 @@
 #include "core/runtime/memory_plan.h"
 #include "core/util/error.h"
 #include "core/util/limits.h"
+#include "tests/support/test_util.h"
 
 namespace fs = std::filesystem;
 using namespace dnnf;
@@ -38,24 +38,6 @@ class LimitsGuard {
 
  private:
   Limits saved_;
-};
-
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() / ("dnnf_limits_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
 };
 
 void write_bytes(const std::string& path, const std::string& bytes) {
@@ -278,7 +260,7 @@ TEST(Limits, SubgraphDepthForNestedIfAndFunctions) {
 }
 
 TEST(Limits, FileSizes) {
-  TempDir dir;
+  test::TempDir dir;
   // Model files (both the mapped path and parse_model on bytes).
   const std::string model_bytes = serialize(relu_model());
   const std::string model = dir.file("m.onnx");
