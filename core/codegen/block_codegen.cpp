@@ -80,8 +80,7 @@ bool node_supported(const Graph& g, const Node& n, std::string* why) {
 
 bool operand_in_memory(const Graph& g, const Node& consumer, const std::string& operand) {
   std::string why;
-  const StageKind k = anchor_kind(g, consumer, &why);
-  if (k != StageKind::Gemm && k != StageKind::Conv) return false;
+  if (!reads_operands_from_memory(anchor_kind(g, consumer, &why))) return false;
   // Gemm's C (bias) is read in the epilogue, lazily.
   for (size_t i = 0; i < consumer.inputs.size(); ++i)
     if (consumer.inputs[i] == operand && !(consumer.op_type == "Gemm" && i == 2)) return true;
@@ -154,7 +153,7 @@ class BlockCodegen {
     for (const Node* n : nodes_) {
       std::string why;
       const StageKind k = anchor_kind(g_, *n, &why);
-      if (k == StageKind::Gemm || k == StageKind::Conv) by_pointer.insert(n->inputs.begin(), n->inputs.end());
+      if (reads_operands_from_memory(k)) by_pointer.insert(n->inputs.begin(), n->inputs.end());
     }
     for (const auto& [v, root] : aliases_) by_pointer.insert(root);
     for (const Node* n : nodes_)
@@ -189,7 +188,7 @@ class BlockCodegen {
       s.result_buffer = s.value;
       by_value[s.value] = s;
       memory.insert(s.value);
-      if (k == StageKind::Gemm || k == StageKind::Conv)
+      if (reads_operands_from_memory(k))
         for (size_t i = 0; i < n->inputs.size(); ++i)
           if (n->has_input(i) && produced_.count(n->inputs[i]) && !(i == 2 && n->op_type == "Gemm")) {
             // A reshape of memory is the same memory: read the root, copy nothing.

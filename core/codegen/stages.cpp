@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "core/ops/conv_geometry.h"
+#include "core/ops/convt_geometry.h"
 #include "core/util/error.h"
 
 namespace dnnf::codegen {
@@ -398,6 +399,106 @@ StageCode emit_conv3d(EmitContext& cx, const Stage& s, const std::string& fn, in
            "        a->api->conv2d(&d, a->api);\n"
            "      }\n"
            "    __builtin_free(slab); __builtin_free(tmp);\n  }\n";
+  return c;
+}
+
+// ---- transposed convolution: output rows gathered from the input rows that reach them ---
+// Output position o of a spatial dim receives input position i through tap k when
+// o = i*s - pb + k*d. A task owns one output row (image, channel, outer output
+// positions), so no element is written by two tasks: for every input channel of the
+// channel's group and every outer tap whose input position is whole and inside, the
+// input row is scattered into the row accumulator (ow = iw*s + kw*d - pb is contiguous
+// in iw, the range of iw per kw is computed here). Bias and merged pointwise consumers
+// run in the epilogue, vectorised over ow. Geometry from the reference kernel's own
+// resolution (strides, pads, dilations, group, output_padding, output_shape, auto_pad).
+
+StageCode emit_conv_transpose(EmitContext& cx, const Stage& s, const std::string& fn) {
+  const Node& n = *s.anchor;
+  const std::vector<int64_t> xs = cx.shape_of(n.inputs[0]), ws = cx.shape_of(n.inputs[1]);
+  const std::vector<int64_t> ys = cx.shape_of(n.outputs[0]);
+  const ops::ConvTransposeGeometry t = ops::conv_transpose_geometry(n, xs, ws);
+  const ops::convgeo::Geom3& g = t.geom;
+  const size_t nsp = xs.size() - 2;
+  const int64_t Cg = t.C / t.G, Mg = t.M / t.G;
+  const int64_t OW = g.out[2], IW = g.in[2], KW = g.k[2], SW = g.s[2];
+  const auto L = [](int64_t v) { return std::to_string(v) + "LL"; };
+  cx.reset_vars();
+  std::vector<std::string> names = {"img", "ch"};
+  std::vector<int64_t> ext = {ys[0], ys[1]};
+  Idx idx = {cx.var(cx.new_var("img", ys[0])), cx.var(cx.new_var("ch", ys[1]))};
+  for (size_t d = 0; d + 1 < nsp; ++d) {
+    names.push_back("o" + std::to_string(d));
+    ext.push_back(ys[2 + d]);
+    idx.push_back(cx.var(cx.new_var(names.back(), ys[2 + d])));
+  }
+  const int ow = cx.new_var("ow", OW);
+  idx.push_back(cx.var(ow));
+  cx.set_inner(ow, true);
+  Body body;
+  const std::string av = cx.bind(body, "load<T>(acc_ + ow)");
+  store_epilogue(cx, body, s, idx, av, s.store_value);
+  const int x_slot = cx.buffer_slot(n.inputs[0]), w_slot = cx.buffer_slot(n.inputs[1]);
+  const int b_slot = n.has_input(2) ? cx.buffer_slot(n.inputs[2]) : -1;
+  check(x_slot >= 0 && w_slot >= 0 && (b_slot >= 0 || !n.has_input(2)), n.label(), ": operands not in memory");
+  // Input columns iw whose output column iw*s + off lies in [0, OW), per kw.
+  std::string lo = "{", hi = "{";
+  for (int64_t kw = 0; kw < KW; ++kw) {
+    const int64_t off = kw * g.d[2] - g.pb[2];
+    const int64_t a = std::max<int64_t>(0, ops::convgeo::ceil_div(-off, SW));
+    const int64_t b = std::max(a, std::min(IW, ops::convgeo::floor_div(OW - 1 - off, SW) + 1));
+    lo += (kw ? ", " : "") + L(a);
+    hi += (kw ? ", " : "") + L(b);
+  }
+  std::string code = "static const int64_t " + fn + "_lo[" + L(KW) + "] = " + lo + "};\n";
+  code += "static const int64_t " + fn + "_hi[" + L(KW) + "] = " + hi + "};\n";
+  code += "static void " + fn + "(void* p, int64_t begin, int64_t end) {\n" + decls(cx);
+  code += "  float* acc_ = (float*)__builtin_malloc(" + L(OW) + " * sizeof(float));\n";
+  code += "  for (int64_t task = begin; task < end; ++task) {\n" + decode(names, ext, "task");
+  code += "    const int64_t g_ = ch / " + L(Mg) + ", m_ = ch % " + L(Mg) + ";\n";
+  code += "    for (int64_t j_ = 0; j_ < " + L(OW) + "; ++j_) acc_[j_] = " +
+          (b_slot >= 0 ? "b" + std::to_string(b_slot) + "[ch]" : std::string("0.0f")) + ";\n";
+  code += "    for (int64_t ic_ = 0; ic_ < " + L(Cg) + "; ++ic_) {\n";
+  code += "      const int64_t c_ = g_ * " + L(Cg) + " + ic_;\n";
+  code += "      const float* xc_ = b" + std::to_string(x_slot) + " + (img * " + L(t.C) + " + c_) * " +
+          L(g.in_size()) + ";\n";
+  code += "      const float* wc_ = b" + std::to_string(w_slot) + " + (c_ * " + L(Mg) + " + m_) * " +
+          L(g.k_size()) + ";\n";
+  // Outer spatial dims: Geom3 index j = 3 - nsp + d holds output variable o<d>.
+  std::string xrow = "0LL", wrow = "0LL", close;
+  std::string pad = "      ";
+  for (size_t d = 0; d + 1 < nsp; ++d) {
+    const size_t j = 3 - nsp + d;
+    const std::string k = "k" + std::to_string(d) + "_", tv = "t" + std::to_string(d) + "_",
+                      iv = "i" + std::to_string(d) + "_";
+    code += pad + "for (int64_t " + k + " = 0; " + k + " < " + L(g.k[j]) + "; ++" + k + ") {\n";
+    code += pad + "  const int64_t " + tv + " = o" + std::to_string(d) + " + " + L(g.pb[j]) + " - " + k + " * " +
+            L(g.d[j]) + ";\n";
+    code += pad + "  if (" + tv + " < 0 || " + tv + " % " + L(g.s[j]) + " != 0 || " + tv + " / " + L(g.s[j]) +
+            " >= " + L(g.in[j]) + ") continue;\n";
+    code += pad + "  const int64_t " + iv + " = " + tv + " / " + L(g.s[j]) + ";\n";
+    xrow = "(" + xrow + " * " + L(g.in[j]) + " + " + iv + ")";
+    wrow = "(" + wrow + " * " + L(g.k[j]) + " + " + k + ")";
+    close = pad + "}\n" + close;
+    pad += "  ";
+  }
+  code += pad + "const float* __restrict xr_ = xc_ + " + xrow + " * " + L(IW) + ";\n";
+  code += pad + "const float* wr_ = wc_ + " + wrow + " * " + L(KW) + ";\n";
+  code += pad + "for (int64_t kw_ = 0; kw_ < " + L(KW) + "; ++kw_) {\n";
+  code += pad + "  const float wv_ = wr_[kw_];\n";
+  code += pad + "  const int64_t lo_ = " + fn + "_lo[kw_], hi_ = " + fn + "_hi[kw_], off_ = kw_ * " + L(g.d[2]) +
+          " - " + L(g.pb[2]) + ";\n";
+  if (SW == 1) {
+    code += pad + "  float* __restrict yr_ = acc_ + off_;\n";
+    code += pad + "  for (int64_t iw_ = lo_; iw_ < hi_; ++iw_) yr_[iw_] += wv_ * xr_[iw_];\n";
+  } else {
+    code += pad + "  for (int64_t iw_ = lo_; iw_ < hi_; ++iw_) acc_[iw_ * " + L(SW) + " + off_] += wv_ * xr_[iw_];\n";
+  }
+  code += pad + "}\n" + close + "    }\n";
+  code += vector_loop("ow", "0", L(OW), body, true);
+  code += "  }\n  __builtin_free(acc_);\n}\n";
+  StageCode c;
+  c.functions = code;
+  c.run = parallel_call(fn, product(ext));
   return c;
 }
 
@@ -846,6 +947,14 @@ StageKind anchor_kind(const Graph& g, const Node& n, std::string* why) {
     }
     return StageKind::Conv;
   }
+  if (n.op_type == "ConvTranspose") {
+    const TensorType* x = g.type_of(n.inputs[0]);
+    if (!all_float({0, 1, 2}) || !x || x->rank() < 3 || x->rank() > 5) {
+      *why = "ConvTranspose other than float 1-D/2-D/3-D";
+      return StageKind::Pointwise;
+    }
+    return StageKind::ConvTranspose;
+  }
   if (n.op_type == "MaxPool" || n.op_type == "AveragePool") {
     const TensorType* x = g.type_of(n.inputs[0]);
     if (!all_float({0}) || !x || x->rank() < 3 || x->rank() > 5 || (n.outputs.size() > 1 && !n.outputs[1].empty())) {
@@ -872,6 +981,7 @@ StageCode emit_stage(EmitContext& cx, const Stage& s, int index, int first_pack)
     case StageKind::Pointwise: return emit_pointwise(cx, s, fn);
     case StageKind::Gemm: return emit_gemm(cx, s, fn, first_pack);
     case StageKind::Conv: return emit_conv(cx, s, fn, first_pack);
+    case StageKind::ConvTranspose: return emit_conv_transpose(cx, s, fn);
     case StageKind::Reduce: return emit_reduce(cx, s, fn);
     case StageKind::Pool: return emit_pool(cx, s, fn);
     case StageKind::Attention: return emit_attention(cx, s, fn);

@@ -1,8 +1,8 @@
 // Stages of one block kernel. A block has at most one Many-to-Many operator (the
 // table breaks Many-to-Many + Many-to-Many), so its kernel is: pointwise stages that
-// materialise what the anchor needs in memory, the anchor (GEMM, convolution, a
-// reduction-shaped operator or a pooling window) with the pointwise consumers merged
-// into its epilogue, and pointwise stages for the remaining block outputs.
+// materialise what the anchor needs in memory, the anchor (GEMM, convolution, transposed
+// convolution, a reduction-shaped operator or a pooling window) with the pointwise
+// consumers merged into its epilogue, and pointwise stages for the remaining block outputs.
 #pragma once
 
 #include <optional>
@@ -13,7 +13,13 @@
 
 namespace dnnf::codegen {
 
-enum class StageKind { Pointwise, Gemm, Conv, Reduce, Pool, Attention };
+enum class StageKind { Pointwise, Gemm, Conv, ConvTranspose, Reduce, Pool, Attention };
+
+// Anchors that read their operands from memory through pointers (GEMM, convolutions)
+// rather than pulling them element by element through the data-flow walk.
+inline bool reads_operands_from_memory(StageKind k) {
+  return k == StageKind::Gemm || k == StageKind::Conv || k == StageKind::ConvTranspose;
+}
 
 struct Stage {
   StageKind kind = StageKind::Pointwise;

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/ops/conv_geometry.h"
+#include "core/ops/convt_geometry.h"
 #include "core/ops/conv_kernels.h"
 #include "core/ops/op_families.h"
 #include "core/ops/op_util.h"
@@ -494,6 +495,11 @@ void register_conv_ops(OpRegistry& r) {
     op.summary = "quantized convolution: int32 accumulation, per-channel w scale, requantized output";
     r.add(op);
   }
+}
+
+ConvTransposeGeometry conv_transpose_geometry(const Node& node, const Shape& x, const Shape& w) {
+  const ConvSetup cs = setup_convt(node, x, w);
+  return {cs.N, cs.C, cs.M, cs.G, cs.geom};
 }
 
 }  // namespace dnnf::ops

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/ops/conv_geometry.h"
+#include "core/ops/convt_geometry.h"
 #include "core/util/error.h"
 
 namespace dnnf::codegen::glsl {
@@ -275,6 +276,77 @@ ShaderStage emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, co
   return st;
 }
 
+// ---- transposed convolution: one invocation per output pixel and CB output channels ----
+// Output position o of a spatial dim receives input position i through tap k when
+// o = i*s - pb + k*d: the invocation walks the taps of every dim and reads the input
+// where (o + pb - k*d) is a whole, in-range multiple of s. No two invocations write the
+// same element, so there are no atomics. CB = 4 output channels of one group share each
+// input load when the group's channel count allows it. The geometry is the reference
+// kernel's (strides, pads, dilations, group, output_padding, output_shape, auto_pad).
+
+ShaderStage emit_conv_transpose(EmitContext& cx, const Stage& s, const std::string& fn, const Target& t) {
+  const Node& n = *s.anchor;
+  const std::vector<int64_t> xs = cx.shape_of(n.inputs[0]), ws = cx.shape_of(n.inputs[1]);
+  const std::vector<int64_t> ys = cx.shape_of(n.outputs[0]);
+  const ops::ConvTransposeGeometry geo = ops::conv_transpose_geometry(n, xs, ws);
+  const ops::convgeo::Geom3& g = geo.geom;
+  const int64_t nsp = int64_t(xs.size()) - 2;
+  const int64_t Cg = geo.C / geo.G, Mg = geo.M / geo.G;
+  const int64_t CB = Mg % 4 == 0 ? 4 : 1;
+  cx.reset_vars();
+  cx.set_inner(-1, false);
+  std::vector<std::string> names = {"img", "chb_"};
+  std::vector<int64_t> extents = {ys[0], geo.M / CB};
+  Idx idx = {cx.var(cx.new_var("img", ys[0])), cx.var(cx.new_var("ch", geo.M))};
+  for (int64_t d = 0; d < nsp; ++d) {
+    names.push_back("o" + str(d));
+    extents.push_back(ys[size_t(2 + d)]);
+    idx.push_back(cx.var(cx.new_var(names.back(), ys[size_t(2 + d)])));
+  }
+  const int x_slot = cx.buffer_slot(n.inputs[0]), w_slot = cx.buffer_slot(n.inputs[1]);
+  check(x_slot >= 0 && w_slot >= 0, "conv-transpose shader: operands not in memory");
+  const int64_t total = product(extents);
+  const std::string cb = str(CB);
+  std::string c = "void " + fn + "() {\n" + element_guard("e_", total, t.local_size) + decode(names, extents, "e_");
+  c += "  const int ch0_ = chb_ * " + cb + ";\n";
+  c += "  const int c0_ = (ch0_ / " + str(Mg) + ") * " + str(Cg) + ", m0_ = ch0_ % " + str(Mg) + ";\n";
+  c += "  float acc_[" + cb + "];\n  for (int q_ = 0; q_ < " + cb + "; ++q_) acc_[q_] = 0.0f;\n";
+  c += "  for (int ic_ = 0; ic_ < " + str(Cg) + "; ++ic_) {\n";
+  std::string xaddr = "(img * " + str(geo.C) + " + c0_ + ic_)", waddr = "((c0_ + ic_) * " + str(Mg) + " + m0_ + q_)";
+  std::string close;
+  for (int64_t d = 0; d < nsp; ++d) {
+    const size_t j = size_t(3 - nsp + d);
+    const std::string kv = "kw" + str(d) + "_", tv = "t" + str(d) + "_", xv = "x" + str(d) + "_";
+    const std::string pad(size_t(4 + 2 * d), ' ');
+    c += pad + "for (int " + kv + " = 0; " + kv + " < " + str(g.k[j]) + "; ++" + kv + ") {\n";
+    c += pad + "  const int " + tv + " = o" + str(d) + " + " + str(g.pb[j]) + " - " + kv + " * " + str(g.d[j]) + ";\n";
+    c += pad + "  if (" + tv + " < 0 || " + tv + " % " + str(g.s[j]) + " != 0) continue;\n";
+    c += pad + "  const int " + xv + " = " + tv + " / " + str(g.s[j]) + ";\n";
+    c += pad + "  if (" + xv + " >= " + str(g.in[j]) + ") continue;\n";
+    xaddr = "(" + xaddr + " * " + str(g.in[j]) + " + " + xv + ")";
+    waddr = "(" + waddr + " * " + str(g.k[j]) + " + " + kv + ")";
+    close = std::string(size_t(4 + 2 * d), ' ') + "}\n" + close;
+  }
+  const std::string pad(size_t(4 + 2 * nsp), ' ');
+  c += pad + "const float xv_ = " + cx.dialect().element(x_slot, xaddr) + ";\n";
+  c += pad + "for (int q_ = 0; q_ < " + cb + "; ++q_) acc_[q_] += xv_ * " + cx.dialect().element(w_slot, waddr) +
+       ";\n" + close + "  }\n";
+  c += "  for (int q_ = 0; q_ < " + cb + "; ++q_) {\n    const int ch = ch0_ + q_;\n    float accv_ = acc_[q_];\n";
+  if (n.has_input(2)) {
+    const int b_slot = cx.buffer_slot(n.inputs[2]);
+    check(b_slot >= 0, "conv-transpose shader: bias not in memory");
+    c += "    accv_ += " + cx.dialect().element(b_slot, "ch") + ";\n";
+  }
+  Body body;
+  store_epilogue(cx, body, s, idx, "accv_", s.store_value);
+  c += body.render(4) + "  }\n}\n";
+  ShaderStage st;
+  st.what = "conv_transpose";
+  st.groups = ceil_div(total, t.local_size);
+  st.function = c;
+  return st;
+}
+
 // ---- pooling windows: one invocation per output element ----------------------------------
 
 ShaderStage emit_pool(EmitContext& cx, const Stage& s, const std::string& fn, const Target& t) {
@@ -487,6 +559,7 @@ ShaderStage emit_shader_stage(EmitContext& cx, const Stage& s, const std::string
     case StageKind::Pointwise: return emit_pointwise(cx, s, name, target);
     case StageKind::Gemm: return emit_gemm(cx, s, name, target);
     case StageKind::Conv: return emit_conv(cx, s, name, target);
+    case StageKind::ConvTranspose: return emit_conv_transpose(cx, s, name, target);
     case StageKind::Reduce: return emit_reduce(cx, s, name, target);
     case StageKind::Pool: return emit_pool(cx, s, name, target);
     case StageKind::Attention: break;

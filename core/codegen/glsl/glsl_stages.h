@@ -4,7 +4,7 @@
 // element), a GEMM (shared-memory tiles, per-invocation register tile, epilogue), a
 // reduction / softmax / normalisation (one work group per row with a shared-memory tree,
 // or one invocation per row when rows are short), a pooling window or a direct
-// convolution (one invocation per output element). Values are pulled through the same
+// (transposed) convolution (one invocation per output element). Values are pulled through the same
 // data-flow walk (EmitContext::value_at) as the C++ kernels.
 #pragma once
 
