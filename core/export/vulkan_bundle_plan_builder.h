@@ -25,7 +25,8 @@
 namespace dnnf::exporter {
 
 struct VulkanBundleLimits {
-  int local_size = 64;                         // a power of two <= 128 (the guaranteed minimum)
+  int local_size = 32;                         // a power of two <= 128 (the guaranteed minimum);
+                                               // 32: see VulkanBundleOptions::local_size
   int64_t shared_bytes = 16384;                // maxComputeSharedMemorySize minimum
   uint64_t max_buffer_range = uint64_t(1) << 27;  // maxStorageBufferRange minimum
   uint32_t max_group_count = 65535;            // maxComputeWorkGroupCount minimum

@@ -10,13 +10,18 @@
 #
 # REFUSED: models a bundle cannot carry, whose export must fail with one line naming the
 # reason and leave nothing: faster/mask_rcnn's outputs have data-dependent shapes (every
-# bundle's C API has fixed shapes); unet's ConvTranspose has no shader (dnnf's Vulkan
-# backend runs it on the host).
+# bundle's C API has fixed shapes). unet_small's ConvTranspose has a shader and is checked
+# like the others.
+#
+# VALIDATE: models whose runner also runs under the Khronos validation layer
+# (VK_INSTANCE_LAYERS, as a bundle user would enable it; a settings file has it log
+# errors, warnings and infos to the runner's output): the layer must say it is active,
+# report no "Validation Error", and the outputs must match again.
 #
 # Skips (exit 77) where there is no Vulkan device, no host C++ compiler or no numpy.
 set -u
-declare -A REFUSED=([faster_rcnn_small]="output 'boxes' has no fixed shape" [mask_rcnn_small]="output 'boxes' has no fixed shape"
-  [unet_small]="operator ConvTranspose")
+declare -A REFUSED=([faster_rcnn_small]="output 'boxes' has no fixed shape" [mask_rcnn_small]="output 'boxes' has no fixed shape")
+declare -A VALIDATE=([tinybert_small]=1 [unet_small]=1 [efficientnet_b0_small]=1 [light_squeezenet]=1)
 if ! out=$("$DNNF" devices 2>&1); then
   echo "no Vulkan device: $(echo "$out" | tail -1)"
   exit 77
@@ -25,6 +30,14 @@ command -v c++ >/dev/null || { echo "no host C++ compiler (c++): bundles cannot 
 /usr/bin/python3 -c 'import numpy' 2>/dev/null || { echo "Debian python3-numpy is missing (/usr/bin/python3 makes the inputs and compares)"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+have_layer=
+if [ -f /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json ]; then
+  have_layer=1
+  printf '%s\n' "khronos_validation.report_flags = error,warn,info" \
+    "khronos_validation.debug_action = VK_DBG_LAYER_ACTION_LOG_MSG" >"$tmp/vk_layer_settings.txt"
+else
+  echo "skip the validation-layer runs: VK_LAYER_KHRONOS_validation is not installed (Debian: vulkan-validationlayers)"
+fi
 failed=0
 fail() {
   echo "FAIL $*"
@@ -115,6 +128,30 @@ check_model() {  # MODEL BUNDLE
     echo "ok   $name: $out; $summary"
   else
     fail "$name: $out"
+  fi
+  [ -n "${VALIDATE[$name]:-}" ] && validate_model "$name" "$b" "${inputs[@]}"
+  return 0
+}
+
+# The runner of BUNDLE under the validation layer: active, no errors, same outputs.
+validate_model() {  # NAME BUNDLE INPUT-ARGS...
+  local name=$1 b=$2 out errors status
+  shift 2
+  [ -n "$have_layer" ] || return 0
+  VK_LAYER_SETTINGS_PATH="$tmp/vk_layer_settings.txt" VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation \
+    "$b/bin/runner" "$b" "$@" --output "$tmp/val_$name" >"$tmp/val_$name.log" 2>&1
+  status=$?
+  errors=$(grep -c "Validation Error" "$tmp/val_$name.log")
+  if [ $status -ne 0 ]; then
+    fail "$name under validation: runner exit $status: $(grep -v '^ ' "$tmp/val_$name.log" | tail -1)"
+  elif ! grep -q "Khronos Validation Layer Active" "$tmp/val_$name.log"; then
+    fail "$name under validation: the layer did not report itself active"
+  elif [ "$errors" -ne 0 ]; then
+    fail "$name under validation: $errors validation errors, first: $(grep -m1 "Validation Error" "$tmp/val_$name.log" | cut -c1-300)"
+  elif ! out=$(compare "$tmp/ref_$name" "$tmp/val_$name" 2>&1); then
+    fail "$name under validation: $out"
+  else
+    echo "ok   $name under VK_LAYER_KHRONOS_validation: layer active, 0 validation errors, outputs equal"
   fi
 }
 
