@@ -89,6 +89,10 @@ BENCHMARK(BM_Conv2d)
     ->Args({3, 224, 64, 7, 2, 1})     // stem
     ->Args({32, 112, 32, 3, 1, 32})   // MobileNet depthwise
     ->Args({96, 56, 96, 3, 2, 96})    // depthwise, stride 2
+    ->Args({672, 14, 672, 5, 1, 672})  // EfficientNet-B0 depthwise 5x5, small plane
+    ->Args({1152, 7, 1152, 5, 1, 1152})  // EfficientNet-B0 depthwise 5x5, 7x7 plane
+    ->Args({144, 56, 144, 5, 2, 144})  // EfficientNet-B0 depthwise 5x5, stride 2
+    ->Args({16, 112, 96, 1, 1, 1})     // EfficientNet-B0 expand 1x1, K = 16
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -1,10 +1,17 @@
-// Depthwise convolution, one output row at a time: interior columns are vectorised with
-// every tap accumulated in registers, border columns run scalar with bounds checks.
+// Depthwise convolution, one (image, channel) plane per task.
+//
+// Each plane is first copied into a zero-bordered scratch plane wide enough that every
+// output column, rounded up to whole vectors, reads inside it. The compute loop then has
+// no bounds checks and no scalar border columns, which matters most on the small planes
+// of late layers (7x7 and 14x14 with 5x5 taps), where borders are most of the row. The
+// common 3x3 and 5x5 windows at stride 1 and 2 are compiled with constant trip counts so
+// the taps unroll and the weight broadcasts stay in registers.
 // Instantiated per instruction set like the GEMM micro-kernel.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "kernels/cpu/conv2d_internal.h"
 #include "kernels/cpu/gemm_microkernel.h"
@@ -12,148 +19,120 @@
 namespace dnnf_kernels {
 namespace {
 
-template <int W> struct Vec {
-  typedef float type __attribute__((vector_size(W * 4)));
-};
-template <int W> struct IntVec {
-  typedef int32_t type __attribute__((vector_size(W * 4)));
-};
+// The zero-bordered copy of an input plane: padded row r is input row r - pad_top and
+// padded column q is input column q - pad_left. Sized for output columns rounded up to a
+// multiple of `lanes`, plus the one extra column a stride-2 load reads.
+struct PaddedPlane {
+  int64_t rows = 0, cols = 0;
 
-// x[l] = src[l * stride] for the W lanes: one load for stride 1, two loads and an
-// even-lane shuffle for stride 2, single lanes otherwise.
-template <int W>
-__attribute__((always_inline)) inline void load_strided(const float* src, int64_t stride,
-                                                       typename Vec<W>::type* x) {
-  typedef typename Vec<W>::type V;
-  typedef typename IntVec<W>::type I;
-  if (stride == 1) {
-    std::memcpy(x, src, sizeof(V));
-  } else if (stride == 2) {
-    V lo, hi;
-    std::memcpy(&lo, src, sizeof(V));
-    std::memcpy(&hi, src + W, sizeof(V));  // reads src[2W - 1]: row_body keeps it in the row
-    if constexpr (W == 4) {
-      *x = __builtin_shuffle(lo, hi, I{0, 2, 4, 6});
-    } else if constexpr (W == 8) {
-      *x = __builtin_shuffle(lo, hi, I{0, 2, 4, 6, 8, 10, 12, 14});
-    } else {
-      *x = __builtin_shuffle(lo, hi, I{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30});
-    }
-  } else {
-    for (int l = 0; l < W; ++l) (*x)[l] = src[l * stride];
+  PaddedPlane(const dnnf_conv2d_desc& d, int lanes) {
+    const int64_t ow_rounded = (d.OW + lanes - 1) / lanes * lanes;
+    rows = (d.OH - 1) * d.stride_h + (d.KH - 1) * d.dil_h + 1;
+    cols = (ow_rounded - 1) * d.stride_w + (d.KW - 1) * d.dil_w + 1 + (d.stride_w == 2 ? 1 : 0);
   }
-}
 
-// One output row. Columns whose every tap is inside the image ("interior") accumulate all
-// taps in registers, W (then 4) columns at a time; the few border columns go scalar.
-template <int W>
-__attribute__((always_inline)) inline void row_body(const dnnf_conv2d_desc& d, const float* in,
-                                                   const float* w, float bias, int64_t oh,
-                                                   float* orow) {
-  typedef typename Vec<W>::type V;
-  typedef typename Vec<4>::type V4;
-  const int64_t sw = d.stride_w, dw = d.dil_w, pl = d.pad_left;
-  // Taps rows inside the image.
-  int64_t kh_lo = 0, kh_hi = d.KH;
-  const int64_t ih0 = oh * d.stride_h - d.pad_top;
-  while (kh_lo < kh_hi && ih0 + kh_lo * d.dil_h < 0) ++kh_lo;
-  while (kh_hi > kh_lo && ih0 + (kh_hi - 1) * d.dil_h >= d.H) --kh_hi;
-  // Interior columns: ow * sw - pl >= 0 and ow * sw - pl + (KW - 1) * dw < W.
-  const int64_t first = (pl + sw - 1) / sw;
-  // The stride-2 loads read one float past their last lane: keep that one in the row too.
-  const int64_t span = d.W - (d.KW - 1) * dw + pl - (sw == 2 ? 1 : 0);  // ow * sw < span
-  const int64_t last = span <= 0 ? 0 : std::min(d.OW, (span - 1) / sw + 1);
-  const int64_t in_lo = std::min(first, d.OW), in_hi = std::max(in_lo, last);
-
-  auto scalar_column = [&](int64_t ow) {
-    float acc = bias;
-    for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
-      const float* irow = in + (ih0 + kh * d.dil_h) * d.W;
-      for (int64_t kw = 0; kw < d.KW; ++kw) {
-        const int64_t iw = ow * sw - pl + kw * dw;
-        if (iw >= 0 && iw < d.W) acc += w[kh * d.KW + kw] * irow[iw];
+  // Copies the plane's interior. The border is never written, so it stays zero from
+  // clear() for every plane of the same geometry.
+  void clear(float* dst) const { std::fill(dst, dst + rows * cols, 0.0f); }
+  void fill(const dnnf_conv2d_desc& d, const float* in, float* dst) const {
+    const int64_t lo = std::min<int64_t>(d.pad_left, cols);
+    const int64_t copied = std::clamp<int64_t>(cols - d.pad_left, 0, d.W);
+    const int64_t ih_end = std::min<int64_t>(d.H, rows - d.pad_top);
+    for (int64_t ih = std::max<int64_t>(0, -d.pad_top); ih < ih_end; ++ih) {
+      const float* src = in + ih * d.W;
+      float* row = dst + (ih + d.pad_top) * cols + lo;
+      if (copied >= 32) {
+        std::memcpy(row, src, size_t(copied) * sizeof(float));
+      } else {  // short rows of late layers: a call per row would cost more than the copy
+        for (int64_t i = 0; i < copied; ++i) row[i] = src[i];
       }
     }
-    orow[ow] = acc;
-  };
-  for (int64_t ow = 0; ow < in_lo; ++ow) scalar_column(ow);
-  int64_t ow = in_lo;
-  for (; ow + W <= in_hi; ow += W) {
-    V acc = bias - V{};
-    for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
-      const float* src = in + (ih0 + kh * d.dil_h) * d.W + ow * sw - pl;
-      const float* wk = w + kh * d.KW;
-      for (int64_t kw = 0; kw < d.KW; ++kw) {
-        V x;
-        load_strided<W>(src + kw * dw, sw, &x);
-        acc += (wk[kw] - V{}) * x;
-      }
-    }
-    std::memcpy(orow + ow, &acc, sizeof(V));
   }
-  if (W > 4)
-    for (; ow + 4 <= in_hi; ow += 4) {
-      V4 acc = bias - V4{};
-      for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
-        const float* src = in + (ih0 + kh * d.dil_h) * d.W + ow * sw - pl;
-        const float* wk = w + kh * d.KW;
-        for (int64_t kw = 0; kw < d.KW; ++kw) {
-          V4 x;
-          load_strided<4>(src + kw * dw, sw, &x);
-          acc += (wk[kw] - V4{}) * x;
-        }
-      }
-      std::memcpy(orow + ow, &acc, sizeof(V4));
+};
+
+using PlaneFn = void (*)(const dnnf_conv2d_desc&, const float* pad, int64_t pad_cols,
+                         const float* weights, float bias, float* out);
+
+// The plane functions of one vector width.
+struct PlaneSet {
+  int lanes;
+  PlaneFn k3s1, k3s2, k5s1, k5s2, any;
+
+  PlaneFn pick(const dnnf_conv2d_desc& d) const {
+    // Only the window, the stride along the row and the row dilation 1 are compiled in.
+    if (d.dil_w != 1) return any;
+    if (d.KH == 3 && d.KW == 3) {
+      if (d.stride_w == 1) return k3s1;
+      if (d.stride_w == 2) return k3s2;
     }
-  for (; ow < d.OW; ++ow) scalar_column(ow);
-}
-
-template <int W>
-__attribute__((always_inline)) inline void plane_body(const dnnf_conv2d_desc& d, const float* in,
-                                                     const float* w, float bias, float* out) {
-  for (int64_t oh = 0; oh < d.OH; ++oh) row_body<W>(d, in, w, bias, oh, out + oh * d.OW);
-}
-
-using PlaneFn = void (*)(const dnnf_conv2d_desc&, const float*, const float*, float, float*);
+    if (d.KH == 5 && d.KW == 5) {
+      if (d.stride_w == 1) return k5s1;
+      if (d.stride_w == 2) return k5s2;
+    }
+    return any;
+  }
+};
 
 #if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("avx512f,fma"))) void plane_avx512(const dnnf_conv2d_desc& d, const float* in,
-                                                         const float* w, float bias, float* out) {
-  plane_body<16>(d, in, w, bias, out);
-}
-__attribute__((target("avx2,fma"))) void plane_avx2(const dnnf_conv2d_desc& d, const float* in,
-                                                    const float* w, float bias, float* out) {
-  plane_body<8>(d, in, w, bias, out);
-}
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512vl,fma")
+namespace avx512 {
+#define DNNF_DW_LANES 16
+#include "kernels/cpu/conv2d_depthwise_planes.inc"
+}  // namespace avx512
+#undef DNNF_DW_LANES
+namespace avx512_narrow {  // rows of 8 or fewer outputs
+#define DNNF_DW_LANES 8
+#include "kernels/cpu/conv2d_depthwise_planes.inc"
+}  // namespace avx512_narrow
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+namespace avx2 {
+#include "kernels/cpu/conv2d_depthwise_planes.inc"
+}  // namespace avx2
+#pragma GCC pop_options
+#undef DNNF_DW_LANES
 #endif
-void plane_base(const dnnf_conv2d_desc& d, const float* in, const float* w, float bias, float* out) {
-  plane_body<4>(d, in, w, bias, out);
-}
+namespace base {  // SSE2 on x86, NEON on aarch64
+#define DNNF_DW_LANES 4
+#include "kernels/cpu/conv2d_depthwise_planes.inc"
+#undef DNNF_DW_LANES
+}  // namespace base
 
-// Same instruction set as the GEMM kernel (which honours DNNF_KERNEL_ISA).
-PlaneFn choose_plane_fn() {
-  const std::string isa = micro_kernel().isa;
+// The plane set for this geometry on the instruction set the GEMM kernel uses (which
+// honours DNNF_KERNEL_ISA): the widest vectors that are not mostly padding.
+const PlaneSet& choose_planes(const dnnf_conv2d_desc& d) {
+  static const std::string isa = micro_kernel().isa;
 #if defined(__x86_64__) || defined(__i386__)
-  if (isa == "avx512") return plane_avx512;
-  if (isa == "avx2") return plane_avx2;
+  if (isa == "avx512") return d.OW <= 8 ? avx512_narrow::kPlanes : avx512::kPlanes;
+  if (isa == "avx2") return avx2::kPlanes;
 #endif
-  return plane_base;
+  (void)d;
+  return base::kPlanes;
 }
 
 struct DepthwiseTask {
   const dnnf_conv2d_desc* d;
   const float* weights;
   PlaneFn plane;
+  PaddedPlane padded;
 };
 
 void run_planes(void* ctx, int64_t begin, int64_t end) {
   const auto& t = *static_cast<const DepthwiseTask*>(ctx);
   const dnnf_conv2d_desc& d = *t.d;
   const int64_t positions = d.OH * d.OW, khw = d.KH * d.KW;
+  thread_local std::vector<float> scratch;
+  const size_t need = size_t(t.padded.rows * t.padded.cols);
+  if (scratch.size() < need) scratch.resize(need);
+  t.padded.clear(scratch.data());
   for (int64_t task = begin; task < end; ++task) {
     const int64_t n = task / d.C, c = task % d.C;
     float* out = d.output + task * positions;
-    t.plane(d, d.input + task * d.H * d.W, t.weights + c * khw, d.bias ? d.bias[c] : 0.0f, out);
+    t.padded.fill(d, d.input + task * d.H * d.W, scratch.data());
+    t.plane(d, scratch.data(), t.padded.cols, t.weights + c * khw, d.bias ? d.bias[c] : 0.0f,
+            out);
     if (d.epilogue) d.epilogue(d.epilogue_ctx, out, positions, n, c, 0, 1, positions);
   }
 }
@@ -161,8 +140,9 @@ void run_planes(void* ctx, int64_t begin, int64_t end) {
 }  // namespace
 
 void depthwise_conv2d(const dnnf_conv2d_desc* d, const float* weights, const dnnf_api* api) {
-  static const PlaneFn plane = choose_plane_fn();
-  DepthwiseTask t{d, weights, plane};
+  if (d->OH <= 0 || d->OW <= 0) return;
+  const PlaneSet& set = choose_planes(*d);
+  DepthwiseTask t{d, weights, set.pick(*d), PaddedPlane(*d, set.lanes)};
   const int64_t planes = d->N * d->C;
   const double macs = double(planes) * double(d->OH * d->OW) * double(d->KH * d->KW);
   if (api && api->parallel_for && api->num_threads > 1 && planes > 1 && macs >= (1 << 16))

@@ -125,6 +125,12 @@ std::vector<ConvCase> cases() {
       {1, 5, 12, 40, 5, 5, 5, 1, 1, 4, 3, 2, 5, 2, 2, 5, false},  // depthwise dilated, big pads
       {1, 4, 9, 70, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 4},      // depthwise stride 2, wide rows
       {1, 3, 8, 64, 3, 3, 3, 1, 3, 1, 1, 1, 1, 1, 1, 3},      // depthwise stride 3
+      {1, 7, 14, 14, 7, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 7},     // depthwise 5x5, small plane
+      {2, 9, 7, 7, 9, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 9},       // 7x7 plane: narrow vectors
+      {1, 6, 17, 17, 6, 5, 5, 2, 2, 1, 2, 2, 1, 1, 1, 6},     // depthwise 5x5 stride 2, asymmetric
+      {1, 5, 6, 1, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5},       // one column: no store past the plane
+      {1, 3, 5, 17, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3},      // 17 columns: partial vectors
+      {1, 4, 6, 33, 4, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1, 4},      // stride 1 down, 2 across
       {1, 4, 8, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4},       // depth multiplier 2: im2col path
       {1, 3, 4, 4, 2, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1},       // kernel larger than input: 0x0 output
       {1, 40, 30, 30, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // several GEMM blocks
