@@ -6,7 +6,8 @@
 # one model with separate caches are byte-identical (SPIR-V, plan, weights, the compiled
 # library and runner, manifest); the bundle builds with its own CMakeLists.txt in a
 # temporary folder and that runner gives the same outputs; bad requests are one-line
-# errors that leave nothing behind.
+# errors that leave nothing behind. tinybert_small's runner also runs with
+# --owned-outputs (C API version 2: outputs the model allocates, read after the run).
 #
 # REFUSED: models a bundle cannot carry, whose export must fail with one line naming the
 # reason and leave nothing: faster/mask_rcnn's outputs have data-dependent shapes (every
@@ -130,6 +131,15 @@ check_model() {  # MODEL BUNDLE
     fail "$name: $out"
   fi
   [ -n "${VALIDATE[$name]:-}" ] && validate_model "$name" "$b" "${inputs[@]}"
+  # C API version 2: outputs the model allocates (dnnf_model_run_owned).
+  if [ "$name" = tinybert_small ]; then
+    if "$b/bin/runner" "$b" "${inputs[@]}" --owned-outputs --output "$tmp/owned_$name" >/dev/null 2>"$tmp/err" &&
+      out=$(compare "$tmp/ref_$name" "$tmp/owned_$name" 2>&1); then
+      echo "ok   $name with --owned-outputs (dnnf_model_run_owned): $out"
+    else
+      fail "$name with --owned-outputs: $(tail -1 "$tmp/err") $out"
+    fi
+  fi
   return 0
 }
 

@@ -2,7 +2,8 @@
 // (plan_table.h). dnnf_model_create reads weights.bin once, allocates the arena, starts
 // the thread pool (DNNF_THREADS threads, default: the hardware's) and lets every kernel
 // pack its constant weights; dnnf_model_run binds the inputs, calls the block kernels in
-// order and copies the outputs out. Every failure (a missing or foreign weights file, a
+// order and copies the outputs out (to the caller's buffers, or with
+// dnnf_model_run_owned to buffers the model keeps). Every failure (a missing or foreign weights file, a
 // null pointer, an exception from a micro-kernel) becomes an error message and a null or
 // non-zero result: nothing is thrown across the C API.
 #include <algorithm>
@@ -63,6 +64,10 @@ struct dnnf_model {
   AlignedBlock arena;
   std::vector<void*> bufs;     // one per slot; input slots bound per run
   std::vector<void*> states;   // what each step's _prepare returned
+  // Outputs of dnnf_model_run_owned (allocated at its first call); valid after a
+  // successful one until the next run.
+  std::vector<std::vector<unsigned char>> owned;
+  bool owned_valid = false;
 
   explicit dnnf_model(const std::string& dir)
       : pool(0), weights(size_t(dnnf_bundle_plan.weights_bytes)), arena(size_t(dnnf_bundle_plan.arena_bytes)) {
@@ -134,6 +139,18 @@ struct dnnf_model {
     for (int32_t o = 0; o < plan.num_outputs; ++o)
       if (plan.outputs[o].bytes) std::memcpy(outputs[o], address(plan.outputs[o].source, in), size_t(plan.outputs[o].bytes));
   }
+
+  // Every output of this plan has a fixed shape (the exporter refuses data-dependent
+  // ones), so the owned buffers are sized once.
+  void run_owned(const float* const* inputs) {
+    owned_valid = false;
+    if (owned.empty())
+      for (int32_t o = 0; o < plan.num_outputs; ++o) owned.emplace_back(size_t(plan.outputs[o].bytes));
+    std::vector<float*> out;
+    for (std::vector<unsigned char>& b : owned) out.push_back(reinterpret_cast<float*>(b.data()));
+    run(inputs, out.data());
+    owned_valid = true;
+  }
 };
 
 namespace {
@@ -175,11 +192,29 @@ DNNF_PUBLIC int dnnf_model_run(dnnf_model* model, const float* const* inputs, fl
   return guarded(
       [&]() -> int {
         if (!model) throw Failure("dnnf_model_run: model is null");
+        model->owned_valid = false;
         model->run(inputs, outputs);
         return 0;
       },
       1);
 }
+
+DNNF_PUBLIC int dnnf_model_run_owned(dnnf_model* model, const float* const* inputs) {
+  return guarded(
+      [&]() -> int {
+        if (!model) throw Failure("dnnf_model_run_owned: model is null");
+        model->run_owned(inputs);
+        return 0;
+      },
+      1);
+}
+
+DNNF_PUBLIC const void* dnnf_model_output_data(const dnnf_model* m, int o) {
+  if (!port(m, o, false) || !m->owned_valid) return nullptr;
+  return m->owned[size_t(o)].data();
+}
+
+DNNF_PUBLIC int dnnf_model_output_shape_is_fixed(const dnnf_model* m, int o) { return port(m, o, false) ? 1 : -1; }
 
 DNNF_PUBLIC void dnnf_model_destroy(dnnf_model* model) { delete model; }
 DNNF_PUBLIC const char* dnnf_model_last_error(void) { return last_error.c_str(); }

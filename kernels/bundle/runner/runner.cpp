@@ -1,13 +1,15 @@
 // The command-line runner of a dnnf model bundle (every target), written against the
 // bundle's C API (include/dnnf_model.h) only:
 //
-//   runner BUNDLE_DIR --input NAME=FILE.npy ... --output OUTDIR [--runs N]
+//   runner BUNDLE_DIR --input NAME=FILE.npy ... --output OUTDIR [--runs N] [--owned-outputs]
 //   runner BUNDLE_DIR --info
 //
 // Same .npy conventions as `dnnf run --input/--output`: little-endian, C order, the
 // input's element type and exact shape; one OUTDIR/<output name>.npy per output, the
 // name with every character other than [A-Za-z0-9_.-] replaced by '_'. --runs N runs N
-// inferences and prints the median and minimum wall time. Errors: one line on stderr,
+// inferences and prints the median and minimum wall time. --owned-outputs runs with
+// dnnf_model_run_owned (outputs the model allocates, shapes read after the run), which
+// the runner also uses whenever an output's shape is not fixed. Errors: one line on stderr,
 // exit 1 (exit 2 for a malformed command line); an output file is written whole or not
 // at all.
 #include <algorithm>
@@ -186,7 +188,9 @@ std::vector<Port> ports(const dnnf_model* m, bool inputs) {
     const int rank = inputs ? dnnf_model_input_rank(m, i) : dnnf_model_output_rank(m, i);
     const int64_t* dims = inputs ? dnnf_model_input_shape(m, i) : dnnf_model_output_shape(m, i);
     p.shape.assign(dims, dims + rank);
-    p.bytes = size_t(inputs ? dnnf_model_input_size(m, i) : dnnf_model_output_size(m, i)) * npy_type(p.dtype).size;
+    // -1 for an output whose size depends on the data, before a run.
+    const int64_t n = inputs ? dnnf_model_input_size(m, i) : dnnf_model_output_size(m, i);
+    p.bytes = n > 0 ? size_t(n) * npy_type(p.dtype).size : 0;
     out.push_back(p);
   }
   return out;
@@ -199,12 +203,13 @@ struct ModelHandle {
 
 int run(int argc, char** argv) {
   if (argc < 2 || argv[1][0] == '-')
-    throw UsageError("usage: runner BUNDLE_DIR --input NAME=FILE.npy ... --output OUTDIR [--runs N] | --info");
+    throw UsageError("usage: runner BUNDLE_DIR --input NAME=FILE.npy ... --output OUTDIR [--runs N] [--owned-outputs] "
+                     "| --info");
   const std::string bundle = argv[1];
   std::map<std::string, std::string> given;
   std::string outdir;
   int runs = 1;
-  bool info = false;
+  bool info = false, owned = false;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -227,6 +232,8 @@ int run(int argc, char** argv) {
       runs = int(n);
     } else if (a == "--info") {
       info = true;
+    } else if (a == "--owned-outputs") {
+      owned = true;
     } else {
       throw UsageError("unknown option '" + a + "'");
     }
@@ -255,16 +262,32 @@ int run(int argc, char** argv) {
 
   std::vector<const float*> in_ptrs;
   for (const std::string& d : in_data) in_ptrs.push_back(reinterpret_cast<const float*>(d.data()));
+  // Outputs whose shape depends on the data can only be run into buffers the model
+  // owns (API version 2); --owned-outputs runs every model that way.
+  for (size_t o = 0; o < outs.size(); ++o)
+    if (dnnf_model_output_shape_is_fixed(h.m, int(o)) != 1) owned = true;
   std::vector<std::string> out_data;
-  for (const Port& p : outs) out_data.emplace_back(p.bytes, '\0');
+  if (!owned)
+    for (const Port& p : outs) out_data.emplace_back(p.bytes, '\0');
   std::vector<float*> out_ptrs;
   for (std::string& d : out_data) out_ptrs.push_back(reinterpret_cast<float*>(&d[0]));
 
   std::vector<double> ms;
   for (int r = 0; r < runs; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
-    if (dnnf_model_run(h.m, in_ptrs.data(), out_ptrs.data()) != 0) throw Failure(dnnf_model_last_error());
+    const int status = owned ? dnnf_model_run_owned(h.m, in_ptrs.data())
+                             : dnnf_model_run(h.m, in_ptrs.data(), out_ptrs.data());
+    if (status != 0) throw Failure(dnnf_model_last_error());
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::vector<Port> got = outs;
+  if (owned) {
+    got = ports(h.m, false);  // this run's shapes
+    for (size_t o = 0; o < got.size(); ++o) {
+      const char* data = static_cast<const char*>(dnnf_model_output_data(h.m, int(o)));
+      if (!data && got[o].bytes) throw Failure("output '" + got[o].name + "' has no data after the run");
+      out_data.emplace_back(data ? data : "", got[o].bytes);
+    }
   }
   if (runs > 1) {
     std::sort(ms.begin(), ms.end());
@@ -275,8 +298,8 @@ int run(int argc, char** argv) {
   std::filesystem::create_directories(outdir, ec);
   if (ec) throw Failure("cannot create '" + outdir + "': " + ec.message());
   for (size_t o = 0; o < outs.size(); ++o)
-    write_npy((std::filesystem::path(outdir) / (safe_file_name(outs[o].name) + ".npy")).string(), outs[o].dtype,
-              outs[o].shape, out_data[o]);
+    write_npy((std::filesystem::path(outdir) / (safe_file_name(got[o].name) + ".npy")).string(), got[o].dtype,
+              got[o].shape, out_data[o]);
   return 0;
 }
 

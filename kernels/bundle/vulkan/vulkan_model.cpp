@@ -400,6 +400,11 @@ class VulkanModel {
 
 struct dnnf_model {
   std::unique_ptr<dnnf_bundle::VulkanModel> impl;
+  // Outputs of dnnf_model_run_owned (allocated at its first call); valid after a
+  // successful one until the next run. Every output of a plan has a fixed shape (the
+  // exporter refuses data-dependent ones), so they are sized once.
+  std::vector<std::vector<unsigned char>> owned;
+  bool owned_valid = false;
 };
 
 namespace {
@@ -442,6 +447,7 @@ int dnnf_model_run(dnnf_model* model, const float* const* inputs, float* const* 
     g_last_error = "dnnf_model_run: model is null";
     return 1;
   }
+  model->owned_valid = false;
   try {
     model->impl->run(inputs, outputs);
     return 0;
@@ -450,6 +456,36 @@ int dnnf_model_run(dnnf_model* model, const float* const* inputs, float* const* 
     return 1;
   }
 }
+
+int dnnf_model_run_owned(dnnf_model* model, const float* const* inputs) {
+  g_last_error.clear();
+  if (!model) {
+    g_last_error = "dnnf_model_run_owned: model is null";
+    return 1;
+  }
+  model->owned_valid = false;
+  try {
+    const auto& outs = model->impl->plan().outputs;
+    if (model->owned.empty())
+      for (const dnnf_bundle::PlanTensor& t : outs)
+        model->owned.emplace_back(size_t(t.elements()) * dnnf_bundle::plan_dtype_size(t.dtype));
+    std::vector<float*> ptrs;
+    for (auto& b : model->owned) ptrs.push_back(reinterpret_cast<float*>(b.data()));
+    model->impl->run(inputs, ptrs.data());
+    model->owned_valid = true;
+    return 0;
+  } catch (const std::exception& e) {
+    g_last_error = e.what();
+    return 1;
+  }
+}
+
+const void* dnnf_model_output_data(const dnnf_model* m, int o) {
+  if (!output_at(m, o) || !m->owned_valid) return nullptr;
+  return m->owned[size_t(o)].data();
+}
+
+int dnnf_model_output_shape_is_fixed(const dnnf_model* m, int o) { return output_at(m, o) ? 1 : -1; }
 
 void dnnf_model_destroy(dnnf_model* model) { delete model; }
 
