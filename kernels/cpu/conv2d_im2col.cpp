@@ -1,6 +1,59 @@
+#include <algorithm>
+
 #include "kernels/cpu/conv2d_internal.h"
 
 namespace dnnf_kernels {
+namespace {
+
+// Writes one row (of kc) across consecutive GEMM B panels of width nr: column j goes to
+// panel j / nr, slot j % nr. Contiguous pieces are copied a panel's remainder at a time.
+class PanelRowWriter {
+ public:
+  PanelRowWriter(float* first, int nr, int64_t panel_stride)
+      : out_(first), nr_(nr), panel_stride_(panel_stride) {}
+
+  void put(float v) {
+    out_[jj_] = v;
+    if (++jj_ == nr_) next_panel();
+  }
+  void copy(const float* src, int64_t n) {
+    while (n > 0) {
+      const int64_t piece = std::min<int64_t>(n, nr_ - jj_);
+      std::copy(src, src + piece, out_ + jj_);
+      advance(piece);
+      src += piece;
+      n -= piece;
+    }
+  }
+  void zeros(int64_t n) {
+    while (n > 0) {
+      const int64_t piece = std::min<int64_t>(n, nr_ - jj_);
+      std::fill(out_ + jj_, out_ + jj_ + piece, 0.0f);
+      advance(piece);
+      n -= piece;
+    }
+  }
+  void finish() {
+    if (jj_ != 0) zeros(nr_ - jj_);
+  }
+
+ private:
+  void advance(int64_t n) {
+    jj_ += int(n);
+    if (jj_ == nr_) next_panel();
+  }
+  void next_panel() {
+    jj_ = 0;
+    out_ += panel_stride_;
+  }
+
+  float* out_;
+  int nr_;
+  int64_t panel_stride_;
+  int jj_ = 0;
+};
+
+}  // namespace
 
 void pack_im2col_panels(const void* ctx, int64_t image, int64_t k0, int64_t kc, int64_t n0,
                         int64_t nc, int nr, float* dst) {
@@ -13,29 +66,30 @@ void pack_im2col_panels(const void* ctx, int64_t image, int64_t k0, int64_t kc, 
     const int64_t k = k0 + kk, c = k / khw, kh = (k % khw) / d.KW, kw = k % d.KW;
     const float* plane = first_plane + c * plane_size;
     const int64_t ih_base = kh * d.dil_h - d.pad_top, iw_base = kw * d.dil_w - d.pad_left;
-    float* out = dst + kk * nr;  // row kk of the current panel
-    int jj = 0;                  // column within the current panel
-    auto put = [&](float v) {
-      out[jj] = v;
-      if (++jj == nr) {
-        jj = 0;
-        out += panel_stride;
-      }
-    };
+    PanelRowWriter out{dst + kk * nr, nr, panel_stride};  // row kk of the current panel
     int64_t oh = n0 / d.OW, ow = n0 % d.OW;
     for (int64_t j = 0; j < nc; ++oh, ow = 0) {  // one run per output row
       const int64_t run = d.OW - ow < nc - j ? d.OW - ow : nc - j;
       const int64_t ih = oh * d.stride_h + ih_base;
       if (ih < 0 || ih >= d.H) {
-        for (int64_t t = 0; t < run; ++t) put(0.0f);
+        out.zeros(run);
       } else {
         const float* row = plane + ih * d.W;
-        int64_t iw = ow * d.stride_w + iw_base;
-        for (int64_t t = 0; t < run; ++t, iw += d.stride_w) put(iw >= 0 && iw < d.W ? row[iw] : 0.0f);
+        const int64_t iw0 = ow * d.stride_w + iw_base;
+        if (d.stride_w == 1) {  // the run is a contiguous slice of the row, padded with zeros
+          const int64_t lo = std::clamp<int64_t>(-iw0, 0, run);
+          const int64_t hi = std::clamp<int64_t>(d.W - iw0, lo, run);
+          out.zeros(lo);
+          out.copy(row + iw0 + lo, hi - lo);
+          out.zeros(run - hi);
+        } else {
+          int64_t iw = iw0;
+          for (int64_t t = 0; t < run; ++t, iw += d.stride_w) out.put(iw >= 0 && iw < d.W ? row[iw] : 0.0f);
+        }
       }
       j += run;
     }
-    while (jj != 0) put(0.0f);  // pad the last panel
+    out.finish();  // pad the last panel
   }
 }
 

@@ -13,7 +13,7 @@ namespace {
 
 // Block limits: an A block (mc x kc) stays in L2 while one B panel (kc x nr) sits in L1.
 constexpr int64_t kMaxKc = 256;
-constexpr int64_t kMaxMcRows = 144;
+constexpr int64_t kMaxMcRows = 480;
 constexpr int64_t kMaxNc = 1024;
 // Below this many multiply-adds, threading costs more than it saves.
 constexpr double kParallelMinMacs = 1 << 18;
@@ -135,19 +135,23 @@ void run_task(const TaskContext& t, int64_t task) {
     for (int64_t j0 = 0; j0 < nlen; j0 += nr) {
       const float* bp = b_panels + (j0 / nr) * b_stride;
       const int cols = int(std::min<int64_t>(nr, nlen - j0));
+      // The first row tile of a column panel prefetches the next column panel, which the
+      // row tiles then find in L2 (packed weights are read once per run, from L3 or memory).
+      const float* b_after = j0 + nr < nlen ? bp + b_stride : nullptr;
       for (int64_t i0 = 0; i0 < mlen; i0 += mr) {
         const float* ap = a_panels + (i0 / mr) * a_stride;
         const int rows = int(std::min<int64_t>(mr, mlen - i0));
         float* ct = c + i0 * p.ldc + j0;
+        const float* b_next = i0 == 0 ? b_after : nullptr;
         if (rows == mr && cols == nr) {
-          mk.fn(kc, ap, bp, ct, p.ldc, p.alpha, accumulate);
+          mk.fn(kc, ap, bp, ct, p.ldc, p.alpha, accumulate, b_next);
           continue;
         }
         // Edge tile: compute the full register tile into a buffer, keep the valid part.
         alignas(64) float tile[kMaxTileFloats];
         if (accumulate)
           for (int i = 0; i < rows; ++i) std::memcpy(tile + i * nr, ct + i * p.ldc, cols * 4);
-        mk.fn(kc, ap, bp, tile, nr, p.alpha, accumulate);
+        mk.fn(kc, ap, bp, tile, nr, p.alpha, accumulate, b_next);
         for (int i = 0; i < rows; ++i) std::memcpy(ct + i * p.ldc, tile + i * nr, cols * 4);
       }
     }

@@ -19,15 +19,24 @@ template <int W> struct Vec {
 template <int W, int MR, int NV>
 __attribute__((always_inline)) inline void micro_body(int64_t kc, const float* __restrict a,
                                                      const float* __restrict b, float* c,
-                                                     int64_t ldc, float alpha, bool accumulate) {
+                                                     int64_t ldc, float alpha, bool accumulate,
+                                                     const float* b_next) {
   typedef typename Vec<W>::type V;
   constexpr int NR = W * NV;
+  // The C tile is read at the end: start fetching its rows now.
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) __builtin_prefetch(c + i * ldc, 1, 3);
   V acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) acc[i][j] = V{};
   for (int64_t k = 0; k < kc; ++k) {
+    if (b_next) {  // one k step of the next panel: NR floats, one or two cache lines
+      __builtin_prefetch(b_next, 0, 2);
+      if constexpr (NR * 4 > 64) __builtin_prefetch(b_next + 16, 0, 2);
+      b_next += NR;
+    }
     V bv[NV];
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) std::memcpy(&bv[j], b + j * W, sizeof(V));
@@ -59,13 +68,13 @@ __attribute__((always_inline)) inline void micro_body(int64_t kc, const float* _
 constexpr int kAvx512Mr = 12, kAvx2Mr = 6;
 __attribute__((target("avx512f,fma"))) void micro_avx512(int64_t kc, const float* a,
                                                          const float* b, float* c, int64_t ldc,
-                                                         float alpha, bool accumulate) {
-  micro_body<16, kAvx512Mr, 2>(kc, a, b, c, ldc, alpha, accumulate);
+                                                         float alpha, bool accumulate, const float* b_next) {
+  micro_body<16, kAvx512Mr, 2>(kc, a, b, c, ldc, alpha, accumulate, b_next);
 }
 __attribute__((target("avx2,fma"))) void micro_avx2(int64_t kc, const float* a, const float* b,
                                                     float* c, int64_t ldc, float alpha,
-                                                    bool accumulate) {
-  micro_body<8, kAvx2Mr, 2>(kc, a, b, c, ldc, alpha, accumulate);
+                                                    bool accumulate, const float* b_next) {
+  micro_body<8, kAvx2Mr, 2>(kc, a, b, c, ldc, alpha, accumulate, b_next);
 }
 #endif
 
@@ -77,8 +86,8 @@ constexpr int kBaseMr = 6, kBaseNv = 2;  // 12 of the 16 SSE registers accumulat
 const char* const kBaseIsa = "sse2";
 #endif
 void micro_base(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
-                bool accumulate) {
-  micro_body<4, kBaseMr, kBaseNv>(kc, a, b, c, ldc, alpha, accumulate);
+                bool accumulate, const float* b_next) {
+  micro_body<4, kBaseMr, kBaseNv>(kc, a, b, c, ldc, alpha, accumulate, b_next);
 }
 
 // DNNF_KERNEL_ISA=avx2 / base caps the choice, so tests can cover every kernel on one

@@ -9,9 +9,11 @@
 namespace dnnf_kernels {
 
 // c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + alpha * sum_k a[k * mr + i] * b[k * nr + j]
-// for a full mr x nr tile.
+// for a full mr x nr tile. When b_next is not null the kernel also prefetches the kc x nr
+// panel there into L2, a step of it per step of k: the driver passes the B panel it needs
+// next, which otherwise arrives from L3 or memory while the FMA units wait.
 using MicroKernelFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                               float alpha, bool accumulate);
+                               float alpha, bool accumulate, const float* b_next);
 
 struct MicroKernel {
   int mr;
