@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/codegen/block_codegen.h"
+#include "core/runtime/host_fast_kernels.h"
 #include "core/runtime/load_time_values.h"
 #include "core/runtime/memory_plan.h"
 #include "core/runtime/thread_pool.h"
@@ -225,6 +226,22 @@ struct CpuProgram::Impl {
     return out;
   }
 
+  // A node outside generated code: the fast host kernel for heavy operators (their
+  // shapes were unknown when the plan was compiled), else the reference kernel.
+  template <class Lookup>
+  std::vector<Tensor> run_interpreted(const Node& n, const Lookup& lookup) {
+    std::vector<const Tensor*> ins;
+    bool complete = true;  // a missing value is the reference kernel's error to report
+    for (const std::string& v : n.inputs) {
+      const Tensor* t = v.empty() ? nullptr : lookup(v);
+      complete = complete && (v.empty() || t != nullptr);
+      ins.push_back(t);
+    }
+    if (complete)
+      if (auto outs = run_host_fast(n, ins, api)) return std::move(*outs);
+    return run_node(g, n, lookup);
+  }
+
   TensorMap run(const TensorMap& inputs, std::vector<double>* block_us = nullptr) {
     check_model_inputs(g, inputs);
     if (block_us) block_us->assign(steps.size(), 0.0);
@@ -249,7 +266,7 @@ struct CpuProgram::Impl {
         s.fn(&args);
       } else {
         for (const Node* n : s.nodes) {
-          std::vector<Tensor> outs = run_node(g, *n, lookup);
+          std::vector<Tensor> outs = run_interpreted(*n, lookup);
           for (size_t k = 0; k < n->outputs.size(); ++k)
             if (!n->outputs[k].empty()) env[n->outputs[k]] = std::move(outs[k]);
         }
