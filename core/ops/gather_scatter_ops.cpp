@@ -211,7 +211,14 @@ Tensor apply_scatter(const Tensor& data, const Tensor& updates, const std::vecto
         " differs from data type ", dtype_name(data.dtype()));
   if (red == Reduction::None) {
     Tensor out = data.clone();
-    for (size_t i = 0; i < dst.size(); ++i) copy_block(updates, int64_t(i), out, dst[i], 1);
+    // Runs of consecutive destinations (an axis-0 scatter of whole rows, as R-CNN's RoI
+    // pooler does) are copied as one block; later updates still win over earlier ones.
+    for (size_t i = 0; i < dst.size();) {
+      size_t j = i + 1;
+      while (j < dst.size() && dst[j] == dst[j - 1] + 1) ++j;
+      copy_block(updates, int64_t(i), out, dst[i], int64_t(j - i));
+      i = j;
+    }
     return out;
   }
   check(data.dtype() != DType::String, node.label(), ": reductions need a numeric type");
@@ -276,10 +283,11 @@ Tensor scatter_elements(KernelContext& ctx, Reduction red) {
   const int64_t n = data.shape()[size_t(axis)];
   std::vector<int64_t> dst(static_cast<size_t>(idx.numel()));
   std::vector<int64_t> c(static_cast<size_t>(r), 0);
+  const std::vector<int64_t> index = idx.to_i64_vector();
   for (int64_t i = 0; i < idx.numel(); ++i) {
     int64_t off = 0;
     for (int64_t d = 0; d < r; ++d)
-      off += (d == axis ? checked_index(idx.get_i64(i), n, ctx.node) : c[size_t(d)]) * ds[size_t(d)];
+      off += (d == axis ? checked_index(index[size_t(i)], n, ctx.node) : c[size_t(d)]) * ds[size_t(d)];
     dst[size_t(i)] = off;
     for (int64_t d = r - 1; d >= 0; --d) {
       if (++c[size_t(d)] < idx.shape()[size_t(d)]) break;
