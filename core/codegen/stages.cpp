@@ -83,23 +83,35 @@ void store_epilogue(EmitContext& cx, Body& body, const Stage& s, const Idx& idx,
 
 // ---- pointwise ------------------------------------------------------------------------
 
+// Rows shorter than this run mostly in the scalar tail of the vector loop (7x7 and 14x14
+// planes of late CNN layers, with 16 floats per AVX-512 vector): loops fold trailing
+// dims into one variable up to kFoldedRowMax elements. The index simplifier turns
+// unravel-then-ravel back into the folded variable, so contiguous reads stay vector loads.
+constexpr int64_t kShortRow = 64, kFoldedRowMax = 4096;
+
 StageCode emit_pointwise(EmitContext& cx, const Stage& s, const std::string& fn) {
   std::vector<int64_t> shape = cx.shape_of(s.value);
   if (shape.empty()) shape = {1};
   cx.reset_vars();
+  size_t fold = shape.size() - 1;  // dims [fold, rank) form the inner loop
+  int64_t inner = shape.back();
+  while (fold > 0 && inner < kShortRow && inner * shape[fold - 1] <= kFoldedRowMax) inner *= shape[--fold];
   std::vector<std::string> outer_names;
   std::vector<int64_t> outer_ext;
   Idx idx;
-  for (size_t d = 0; d < shape.size(); ++d) {
+  for (size_t d = 0; d < fold; ++d) {
     const std::string name = "i" + std::to_string(d);
     idx.push_back(cx.var(cx.new_var(name, shape[d])));
-    if (d + 1 < shape.size()) {
-      outer_names.push_back(name);
-      outer_ext.push_back(shape[d]);
-    }
+    outer_names.push_back(name);
+    outer_ext.push_back(shape[d]);
   }
-  const bool vectorise = shape.back() >= 4;
-  cx.set_inner(int(shape.size()) - 1, vectorise);
+  const std::string inner_name = "i" + std::to_string(fold);
+  const int inner_var = cx.new_var(inner_name, inner);
+  const std::vector<Ix> inner_idx =
+      ix_unravel(cx.var(inner_var), std::vector<int64_t>(shape.begin() + int64_t(fold), shape.end()));
+  idx.insert(idx.end(), inner_idx.begin(), inner_idx.end());
+  const bool vectorise = inner >= 4;
+  cx.set_inner(inner_var, vectorise);
   Body body;
   std::vector<int64_t> vshape = cx.shape_of(s.value);
   Idx vidx = vshape.empty() ? Idx{} : idx;
@@ -109,8 +121,7 @@ StageCode emit_pointwise(EmitContext& cx, const Stage& s, const std::string& fn)
   const int64_t tasks = product(outer_ext);
   c.functions = "static void " + fn + "(void* p, int64_t begin, int64_t end) {\n" + decls(cx) +
                 "  for (int64_t task = begin; task < end; ++task) {\n" + decode(outer_names, outer_ext, "task") +
-                vector_loop("i" + std::to_string(shape.size() - 1), "0", std::to_string(shape.back()), body, vectorise) +
-                "  }\n}\n";
+                vector_loop(inner_name, "0", std::to_string(inner), body, vectorise) + "  }\n}\n";
   c.run = parallel_call(fn, tasks);
   return c;
 }
@@ -274,6 +285,18 @@ std::string conv_epilogue_function(const EmitContext& cx, const std::string& fn,
          vector_loop("ow", "ow0", "ow0 + seg", body, true) + "    pos += seg;\n    }\n  }\n}\n";
 }
 
+// The same over the tile's positions in one loop, for planes with short rows: the body
+// indexes through (pos / OW, pos % OW), which the simplifier folds back to pos wherever
+// the layout is the output's own.
+std::string conv_epilogue_flat_function(const EmitContext& cx, const std::string& fn, const std::string& bind,
+                                        const Body& body) {
+  return "static void " + fn + "_e(void* p, float* tile, int64_t ldt, int64_t batch, int64_t row0, "
+         "int64_t col0, int64_t rows, int64_t cols) {\n" + decls(cx) + bind +
+         "  for (int64_t ch = row0; ch < row0 + rows; ++ch) {\n"
+         "    const float* trow = tile + (ch - row0) * ldt - col0;\n" +
+         vector_loop("pos", "col0", "col0 + cols", body, true) + "  }\n}\n";
+}
+
 StageCode emit_conv3d(EmitContext& cx, const Stage& s, const std::string& fn, int pack);
 
 StageCode emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
@@ -296,14 +319,24 @@ StageCode emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, int 
   if (epilogue) {
     cx.reset_vars();
     Idx idx = {cx.var(cx.new_var("img", ys[0])), cx.var(cx.new_var("ch", ys[1]))};
-    if (two) idx.push_back(cx.var(cx.new_var("oh", OH)));
-    const int ow = cx.new_var("ow", OW);
-    idx.push_back(cx.var(ow));
-    cx.set_inner(ow, true);
+    const bool flat = two && OW < kShortRow;  // short rows: one loop over the tile's positions
     Body body;
-    const std::string av = cx.bind(body, "load<T>(trow + ow)");
+    if (flat) {
+      const int pos = cx.new_var("pos", OH * OW);
+      const std::vector<Ix> hw = ix_unravel(cx.var(pos), {OH, OW});
+      idx.insert(idx.end(), hw.begin(), hw.end());
+      cx.set_inner(pos, true);
+    } else {
+      if (two) idx.push_back(cx.var(cx.new_var("oh", OH)));
+      const int ow = cx.new_var("ow", OW);
+      idx.push_back(cx.var(ow));
+      cx.set_inner(ow, true);
+    }
+    const std::string av = cx.bind(body, flat ? "load<T>(trow + pos)" : "load<T>(trow + ow)");
     store_epilogue(cx, body, s, idx, av, s.store_value && s.result_buffer != s.value);
-    c.functions += conv_epilogue_function(cx, fn, "", "  const int64_t img = batch; (void)img;\n", OW, body);
+    const std::string bind = "  const int64_t img = batch; (void)img;\n";
+    c.functions += flat ? conv_epilogue_flat_function(cx, fn, bind, body)
+                        : conv_epilogue_function(cx, fn, "", bind, OW, body);
   }
   const int x_slot = cx.buffer_slot(n.inputs[0]), w_slot = cx.buffer_slot(n.inputs[1]);
   const int b_slot = n.has_input(2) ? cx.buffer_slot(n.inputs[2]) : -1;
@@ -930,7 +963,7 @@ StageKind anchor_kind(const Graph& g, const Node& n, std::string* why) {
     }
     return true;
   };
-  if (n.op_type == "MatMul" && n.domain.empty() || (n.op_type == "MatMul" && n.domain == "dnnf")) {
+  if (n.op_type == "MatMul" && (n.domain.empty() || n.domain == "dnnf")) {
     if (!all_float({0, 1})) { *why = "non-float MatMul"; return StageKind::Pointwise; }
     return StageKind::Gemm;
   }
