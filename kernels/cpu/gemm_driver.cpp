@@ -143,11 +143,11 @@ void run_task(const TaskContext& t, int64_t task) {
         const int rows = int(std::min<int64_t>(mr, mlen - i0));
         float* ct = c + i0 * p.ldc + j0;
         const float* b_next = i0 == 0 ? b_after : nullptr;
-        if (rows == mr && cols == nr) {
-          mk.fn(kc, ap, bp, ct, p.ldc, p.alpha, accumulate, b_next);
+        if (cols == nr) {
+          mk.rows[rows](kc, ap, bp, ct, p.ldc, p.alpha, accumulate, b_next);
           continue;
         }
-        // Edge tile: compute the full register tile into a buffer, keep the valid part.
+        // Column edge: compute the full register tile into a buffer, keep the valid part.
         alignas(64) float tile[kMaxTileFloats];
         if (accumulate)
           for (int i = 0; i < rows; ++i) std::memcpy(tile + i * nr, ct + i * p.ldc, cols * 4);

@@ -14,9 +14,10 @@ template <int W> struct Vec {
   typedef float type __attribute__((vector_size(W * 4)));
 };
 
-// MR rows x NV vectors of W floats. Accumulators live in registers once GCC unrolls the
-// constant-trip loops and scalarises `acc`.
-template <int W, int MR, int NV>
+// MR rows x NV vectors of W floats, from A panels of AS rows (AS > MR: the first MR
+// rows of a panel, for the last rows of a matrix). Accumulators live in registers once
+// GCC unrolls the constant-trip loops and scalarises `acc`.
+template <int W, int MR, int NV, int AS = MR>
 __attribute__((always_inline)) inline void micro_body(int64_t kc, const float* __restrict a,
                                                      const float* __restrict b, float* c,
                                                      int64_t ldc, float alpha, bool accumulate,
@@ -46,7 +47,7 @@ __attribute__((always_inline)) inline void micro_body(int64_t kc, const float* _
 #pragma GCC unroll 4
       for (int j = 0; j < NV; ++j) acc[i][j] += av * bv[j];
     }
-    a += MR;
+    a += AS;
     b += NR;
   }
 #pragma GCC unroll 16
@@ -64,18 +65,34 @@ __attribute__((always_inline)) inline void micro_body(int64_t kc, const float* _
     }
 }
 
+// Kernels for the first R rows of a panel, R = 1..MR, indexed by R: the last row panel of
+// a matrix whose row count is not a multiple of MR (64, 128, 256 channels against 12)
+// computes only its rows instead of a full tile into a buffer.
+template <class Fn, Fn... F> struct RowKernels {
+  static constexpr MicroKernelFn table[] = {nullptr, F...};
+};
+
 #if defined(__x86_64__) || defined(__i386__)
 constexpr int kAvx512Mr = 12, kAvx2Mr = 6;
-__attribute__((target("avx512f,fma"))) void micro_avx512(int64_t kc, const float* a,
-                                                         const float* b, float* c, int64_t ldc,
-                                                         float alpha, bool accumulate, const float* b_next) {
-  micro_body<16, kAvx512Mr, 2>(kc, a, b, c, ldc, alpha, accumulate, b_next);
+template <int R>
+__attribute__((target("avx512f,fma"))) void micro_avx512(int64_t kc, const float* a, const float* b, float* c,
+                                                         int64_t ldc, float alpha, bool accumulate,
+                                                         const float* b_next) {
+  micro_body<16, R, 2, kAvx512Mr>(kc, a, b, c, ldc, alpha, accumulate, b_next);
 }
-__attribute__((target("avx2,fma"))) void micro_avx2(int64_t kc, const float* a, const float* b,
-                                                    float* c, int64_t ldc, float alpha,
-                                                    bool accumulate, const float* b_next) {
-  micro_body<8, kAvx2Mr, 2>(kc, a, b, c, ldc, alpha, accumulate, b_next);
+template <int R>
+__attribute__((target("avx2,fma"))) void micro_avx2(int64_t kc, const float* a, const float* b, float* c,
+                                                    int64_t ldc, float alpha, bool accumulate,
+                                                    const float* b_next) {
+  micro_body<8, R, 2, kAvx2Mr>(kc, a, b, c, ldc, alpha, accumulate, b_next);
 }
+using Avx512Rows = RowKernels<MicroKernelFn, micro_avx512<1>, micro_avx512<2>, micro_avx512<3>, micro_avx512<4>,
+                              micro_avx512<5>, micro_avx512<6>, micro_avx512<7>, micro_avx512<8>,
+                              micro_avx512<9>, micro_avx512<10>, micro_avx512<11>, micro_avx512<12>>;
+using Avx2Rows = RowKernels<MicroKernelFn, micro_avx2<1>, micro_avx2<2>, micro_avx2<3>, micro_avx2<4>,
+                            micro_avx2<5>, micro_avx2<6>>;
+static_assert(sizeof(Avx512Rows::table) / sizeof(MicroKernelFn) == kAvx512Mr + 1);
+static_assert(sizeof(Avx2Rows::table) / sizeof(MicroKernelFn) == kAvx2Mr + 1);
 #endif
 
 #if defined(__aarch64__)
@@ -85,10 +102,19 @@ const char* const kBaseIsa = "neon";
 constexpr int kBaseMr = 6, kBaseNv = 2;  // 12 of the 16 SSE registers accumulate
 const char* const kBaseIsa = "sse2";
 #endif
-void micro_base(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
-                bool accumulate, const float* b_next) {
-  micro_body<4, kBaseMr, kBaseNv>(kc, a, b, c, ldc, alpha, accumulate, b_next);
+template <int R>
+void micro_base(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, bool accumulate,
+                const float* b_next) {
+  micro_body<4, R, kBaseNv, kBaseMr>(kc, a, b, c, ldc, alpha, accumulate, b_next);
 }
+#if defined(__aarch64__)
+using BaseRows = RowKernels<MicroKernelFn, micro_base<1>, micro_base<2>, micro_base<3>, micro_base<4>,
+                            micro_base<5>, micro_base<6>, micro_base<7>, micro_base<8>>;
+#else
+using BaseRows = RowKernels<MicroKernelFn, micro_base<1>, micro_base<2>, micro_base<3>, micro_base<4>,
+                            micro_base<5>, micro_base<6>>;
+#endif
+static_assert(sizeof(BaseRows::table) / sizeof(MicroKernelFn) == kBaseMr + 1);
 
 // DNNF_KERNEL_ISA=avx2 / base caps the choice, so tests can cover every kernel on one
 // machine.
@@ -98,12 +124,12 @@ MicroKernel choose() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
   if (limit.empty() && __builtin_cpu_supports("avx512f"))
-    return {kAvx512Mr, 32, micro_avx512, "avx512"};
+    return {kAvx512Mr, 32, micro_avx512<kAvx512Mr>, "avx512", Avx512Rows::table};
   if ((limit.empty() || limit == "avx2") && __builtin_cpu_supports("avx2") &&
       __builtin_cpu_supports("fma"))
-    return {kAvx2Mr, 16, micro_avx2, "avx2"};
+    return {kAvx2Mr, 16, micro_avx2<kAvx2Mr>, "avx2", Avx2Rows::table};
 #endif
-  return {kBaseMr, 4 * kBaseNv, micro_base, kBaseIsa};
+  return {kBaseMr, 4 * kBaseNv, micro_base<kBaseMr>, kBaseIsa, BaseRows::table};
 }
 
 }  // namespace

@@ -20,6 +20,9 @@ struct MicroKernel {
   int nr;
   MicroKernelFn fn;
   const char* isa;  // "avx512", "avx2", "sse2", "neon": for benchmarks and logs
+  // rows[r], r = 1..mr: the same for the first r rows of an A panel (still mr wide), full
+  // nr columns; for the last rows of a matrix whose row count is not a multiple of mr.
+  const MicroKernelFn* rows;
 };
 
 // The widest kernel this CPU supports (decided on first call).
