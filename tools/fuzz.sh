@@ -106,7 +106,9 @@ seed() {  # seed TARGET
     journal)
       # The journal of optimizing the graph the target replays on (its node ids match),
       # and journals of real models when a dnnf binary is around.
-      DNNF_FUZZ_WRITE_SEED="$tmp/target.json" "$build_dir/bin/fuzz_journal" -runs=1 >/dev/null 2>&1 &&
+      # (libFuzzer reports the seed writer's exit() as a crash: its artifact goes to $tmp.)
+      DNNF_FUZZ_WRITE_SEED="$tmp/target.json" "$build_dir/bin/fuzz_journal" -runs=1 -artifact_prefix="$tmp/" >/dev/null 2>&1 || true
+      [ -s "$tmp/target.json" ] &&
         add_seed "$t" "$tmp/target.json"
       local dnnf=${DNNF:-$here/build/bin/dnnf}
       if [ -x "$dnnf" ]; then

@@ -123,6 +123,7 @@ VkDeviceSize BufferPool::reserved_bytes() const {
 
 void upload(const DeviceBuffer& dst, const Tensor& src) {
   check(src.numel() <= dst.elements(), "upload of ", src.numel(), " elements into a buffer of ", dst.elements());
+  if (src.numel() == 0) return;  // an empty tensor has no storage: raw() is null
   if (src.dtype() == DType::F32) {
     std::memcpy(dst.mapped, src.raw(), size_t(src.numel()) * sizeof(float));
     return;
@@ -133,6 +134,7 @@ void upload(const DeviceBuffer& dst, const Tensor& src) {
 Tensor download(const DeviceBuffer& src, DType dtype, const Shape& shape) {
   Tensor t(dtype, shape);
   check(t.numel() <= src.elements(), "download of ", t.numel(), " elements from a buffer of ", src.elements());
+  if (t.numel() == 0) return t;  // no storage to copy into (raw() is null)
   if (dtype == DType::F32) {
     std::memcpy(t.raw(), src.mapped, size_t(t.numel()) * sizeof(float));
   } else if (dtype == DType::Bool) {
