@@ -857,12 +857,38 @@ Idx batched_index(const EmitContext& cx, const std::string& v, const Idx& batch,
   return idx;
 }
 
-// A nested scalar loop inside a generated body: the child scope's statements go
-// between the braces; values computed inside stay inside.
-void nested_loop(Body& outer, const std::string& var, int64_t extent, Body& inner) {
-  outer.lines.push_back("for (int64_t " + var + " = 0; " + var + " < " + std::to_string(extent) + "LL; ++" + var + ") {");
-  for (const std::string& l : inner.lines) outer.lines.push_back("  " + l);
+// A reduction into `acc_` (declared here, T) over var = 0 .. extent-1. `inner` adds to
+// acc_; it is emitted kPartialSums times per step into separate partial sums combined at
+// the end, so consecutive adds do not wait on each other (a chain of 64 to 128 dependent
+// vector adds made the attention kernel latency-bound). Reassociates the float sum.
+void reduction_loop(Body& outer, const std::string& var, int64_t extent, const Body& inner) {
+  constexpr int kPartialSums = 4;
+  auto renamed = [&](int k) {
+    std::vector<std::string> lines;
+    for (std::string l : inner.lines) {
+      for (size_t at = l.find("acc_"); at != std::string::npos; at = l.find("acc_", at + 5))
+        l.replace(at, 4, "acc" + std::to_string(k) + "_");
+      lines.push_back(l);
+    }
+    return lines;
+  };
+  const std::string n = std::to_string(extent) + "LL";
+  std::string decl = "T acc0_ = splat<T>(0.0f)";
+  for (int k = 1; k < kPartialSums; ++k) decl += ", acc" + std::to_string(k) + "_ = splat<T>(0.0f)";
+  outer.lines.push_back(decl + ";");
+  outer.lines.push_back("for (int64_t " + var + "_u = 0; " + var + "_u + " + std::to_string(kPartialSums) + " <= " + n +
+                        "; " + var + "_u += " + std::to_string(kPartialSums) + ") {");
+  for (int k = 0; k < kPartialSums; ++k) {
+    outer.lines.push_back("  { const int64_t " + var + " = " + var + "_u + " + std::to_string(k) + ";");
+    for (const std::string& l : renamed(k)) outer.lines.push_back("    " + l);
+    outer.lines.push_back("  }");
+  }
   outer.lines.push_back("}");
+  outer.lines.push_back("for (int64_t " + var + " = " + std::to_string(extent / kPartialSums * kPartialSums) + "LL; " +
+                        var + " < " + n + "; ++" + var + ") {");
+  for (const std::string& l : renamed(0)) outer.lines.push_back("  " + l);
+  outer.lines.push_back("}");
+  outer.lines.push_back("T acc_ = (acc0_ + acc1_) + (acc2_ + acc3_);");
 }
 
 StageCode emit_attention(EmitContext& cx, const Stage& s, const std::string& fn) {
@@ -897,12 +923,11 @@ StageCode emit_attention(EmitContext& cx, const Stage& s, const std::string& fn)
   // Pass 1: scores over key positions (vectorised over kj), reduced over dd.
   cx.set_inner(jv, true);
   Body scores;
-  scores.lines.push_back("T acc_ = splat<T>(0.0f);");
   Body dot(&scores);
   const std::string qv = cx.value_at(dot, n.inputs[0], batched_index(cx, n.inputs[0], batch, qi, dd));
   const std::string kv = cx.value_at(dot, n.inputs[1], batched_index(cx, n.inputs[1], batch, dd, kj));
   dot.lines.push_back("acc_ = acc_ + " + qv + " * " + kv + ";");
-  nested_loop(scores, "dd", D, dot);
+  reduction_loop(scores, "dd", D, dot);
   std::string sc = cx.bind(scores, "acc_ * splat<T>(" + float_literal(scale) + ")");
   auto bcast_scores = [&](const std::string& v) {
     const std::vector<int64_t> ms = cx.shape_of(v);
@@ -922,11 +947,10 @@ StageCode emit_attention(EmitContext& cx, const Stage& s, const std::string& fn)
   // Pass 3: output row (vectorised over vo), reduced over kj with the probabilities.
   cx.set_inner(ov, true);
   Body out;
-  out.lines.push_back("T acc_ = splat<T>(0.0f);");
   Body wsum(&out);
   const std::string vv = cx.value_at(wsum, n.inputs[2], batched_index(cx, n.inputs[2], batch, kj, vo));
   wsum.lines.push_back("acc_ = acc_ + splat<T>(srow_[kj]) * " + vv + ";");
-  nested_loop(out, "kj", Sk, wsum);
+  reduction_loop(out, "kj", Sk, wsum);
   Idx yidx = batch;
   yidx.push_back(qi);
   yidx.push_back(vo);
@@ -936,13 +960,19 @@ StageCode emit_attention(EmitContext& cx, const Stage& s, const std::string& fn)
                      "  float srow_[" + std::to_string(Sk) + "];\n"
                      "  for (int64_t task = begin; task < end; ++task) {\n" + decode(names, task_ext, "task");
   code += vector_loop("kj", "0", std::to_string(Sk) + "LL", scores, true);
+  // Softmax over the row: maximum and sum kept in vectors, one horizontal step each.
+  const std::string sk = std::to_string(Sk) + "LL";
   code += "    float mx_ = -__builtin_inff();\n"
-          "    for (int64_t j = 0; j < " + std::to_string(Sk) + "LL; ++j) mx_ = srow_[j] > mx_ ? srow_[j] : mx_;\n"
-          "    if (mx_ == -__builtin_inff() || mx_ == __builtin_inff()) mx_ = 0.0f;\n"
+          "    { vf m = splat<vf>(-__builtin_inff()); int64_t j = 0;\n"
+          "      for (; j + VL <= " + sk + "; j += VL) m = vmax(m, load<vf>(srow_ + j));\n"
+          "      if (j > 0) mx_ = hmax(m);\n"
+          "      for (; j < " + sk + "; ++j) mx_ = srow_[j] > mx_ ? srow_[j] : mx_; }\n"
+          "    if (mx_ != mx_ || mx_ == -__builtin_inff() || mx_ == __builtin_inff()) mx_ = 0.0f;\n"
           "    float sum_ = 0.0f;\n"
-          "    { int64_t j = 0;\n"
-          "      for (; j + VL <= " + std::to_string(Sk) + "LL; j += VL) { vf e = vexp(load<vf>(srow_ + j) - splat<vf>(mx_)); store(srow_ + j, e); sum_ += hsum(e); }\n"
-          "      for (; j < " + std::to_string(Sk) + "LL; ++j) { float e = vexp(srow_[j] - mx_); srow_[j] = e; sum_ += e; } }\n"
+          "    { vf sv = splat<vf>(0.0f); int64_t j = 0;\n"
+          "      for (; j + VL <= " + sk + "; j += VL) { vf e = vexp(load<vf>(srow_ + j) - splat<vf>(mx_)); store(srow_ + j, e); sv = sv + e; }\n"
+          "      sum_ = hsum(sv);\n"
+          "      for (; j < " + sk + "; ++j) { float e = vexp(srow_[j] - mx_); srow_[j] = e; sum_ += e; } }\n"
           "    const float inv_ = 1.0f / sum_;\n";
   code += vector_loop("vo", "0", std::to_string(Dv) + "LL", out, true);
   code += "  }\n}\n";

@@ -319,9 +319,10 @@ template <class T, class F> DNNF_SIMD_INLINE void scatter(T v, F f) {
 
 DNNF_SIMD_INLINE float hsum(float v) { return v; }
 DNNF_SIMD_INLINE float hsum(vf v) {
-  float s = 0.0f;
-  for (int i = 0; i < VL; ++i) s += v[i];
-  return s;
+  // Pairwise halves: log2(VL) dependent adds instead of VL - 1 (and a smaller error).
+  for (int w = VL / 2; w >= 1; w /= 2)
+    for (int i = 0; i < w; ++i) v[i] += v[i + w];
+  return v[0];
 }
 DNNF_SIMD_INLINE float hmax(float v) { return v; }
 DNNF_SIMD_INLINE float hmax(vf v) {
