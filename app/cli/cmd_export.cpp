@@ -51,6 +51,9 @@ int export_neon(const Args& args, const std::string& output) {
               "%lld -> %lld nodes after rewriting, %zu blocks as %zu generated kernels\n",
               request.model_path.c_str(), output.c_str(), r.files, r.bundle_bytes, r.weights_bytes, r.arena_bytes,
               (long long)r.plan.nodes_before, (long long)r.plan.nodes_after, r.plan.blocks, r.plan.unique_kernels);
+  if (r.interpreted_steps)
+    std::printf("%zu blocks (shapes known only at run time) are interpreted steps on dnnf's reference kernels "
+                "(interp.txt)\n", r.interpreted_steps);
   if (r.compiled)
     std::printf("built lib/libmodel.so and bin/runner with %s (%zu objects, %zu from the cache)\n", r.compiler.c_str(),
                 r.build.objects, r.build.cached);

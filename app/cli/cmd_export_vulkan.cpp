@@ -42,6 +42,9 @@ int cmd_export_vulkan(const Args& args) {
               request.model_path.c_str(), output->c_str(), r.bundle_bytes, (long long)r.nodes_before,
               (long long)r.nodes_after, r.fused_layers, r.blocks, r.split_blocks, r.shaders, r.dispatches, r.barriers,
               (unsigned long long)r.arena_bytes, (unsigned long long)r.weights_bytes);
+  if (r.host_steps)
+    std::printf("  %zu host steps: operators without a shader (shapes known only at run time) run on dnnf's "
+                "reference kernels (interp.txt)\n", r.host_steps);
   if (r.built)
     std::printf("  built lib/libmodel.so and bin/runner%s\n", r.binaries_cached ? " (from the cache)" : "");
   else

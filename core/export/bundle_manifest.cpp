@@ -12,19 +12,23 @@ nlohmann::json ports_json(const std::vector<BundlePort>& ports) {
   return out;
 }
 
+// Inputs need fixed shapes; an output may have dimensions that depend on the data
+// (-1: detections after NMS, ...), which the C API's owned outputs carry, but a known rank.
 std::vector<BundlePort> ports_of(const Graph& g, const std::vector<ValueInfo>& values, const char* what) {
+  const bool output = std::string(what) == "output";
   std::vector<BundlePort> out;
   for (const ValueInfo& v : values) {
     const TensorType* t = g.type_of(v.name);
     if (!t) t = &v.type;
     const std::optional<Shape> shape = t->static_shape();
-    check(shape.has_value(), what, " '", v.name, "' has no fixed shape (",
-          std::string(what) == "input" ? "bind its symbolic dimensions with --dim NAME=SIZE"
-                                       : "its size depends on the data or on unbound input dimensions (--dim NAME=SIZE)",
-          "); a bundle's C API has fixed shapes");
+    check(shape.has_value() || (output && t->has_shape), what, " '", v.name, "' has no fixed shape (",
+          output ? "not even a known rank" : "bind its symbolic dimensions with --dim NAME=SIZE",
+          "); a bundle's C API needs ", output ? "the rank of every output" : "fixed input shapes");
     check(t->dtype != DType::String && t->dtype != DType::Undefined, what, " '", v.name, "' is of type ",
           dtype_name(t->dtype), ", which a bundle cannot carry");
-    out.push_back({v.name, t->dtype, *shape});
+    std::vector<int64_t> dims;
+    for (const Dim& d : t->dims) dims.push_back(d.known() ? d.value : -1);
+    out.push_back({v.name, t->dtype, dims});
   }
   return out;
 }
@@ -33,7 +37,10 @@ std::vector<BundlePort> ports_of(const Graph& g, const std::vector<ValueInfo>& v
 
 int64_t BundlePort::numel() const {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape) {
+    if (d < 0) return -1;
+    n *= d;
+  }
   return n;
 }
 

@@ -15,12 +15,14 @@
 
 namespace dnnf::exporter {
 
-// One input or output of the bundle's C API, with its fixed shape.
+// One input or output of the bundle's C API, with its shape: fixed for inputs; an output's
+// dimensions that depend on the data are -1.
 struct BundlePort {
   std::string name;
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
-  int64_t numel() const;
+  int64_t numel() const;  // -1 when a dimension depends on the data
+  bool fixed() const { return numel() >= 0; }
 };
 
 struct BundlePlanSummary {
@@ -43,9 +45,9 @@ struct BundleManifest {
   nlohmann::json to_json() const;
 };
 
-// The graph's inputs and outputs with static shapes. Throws dnnf::Error naming the
-// first one whose shape is not fixed (bind it with --dim) or whose type a bundle
-// cannot carry (strings).
+// The graph's inputs (static shapes) and outputs (known ranks; -1 for dimensions that
+// depend on the data). Throws dnnf::Error naming the first one whose shape is not fixed
+// (inputs: bind it with --dim) or whose type a bundle cannot carry (strings).
 std::vector<BundlePort> bundle_inputs(const Graph& graph);
 std::vector<BundlePort> bundle_outputs(const Graph& graph);
 

@@ -29,4 +29,14 @@ std::string_view bundle_source(const std::string& path);
 // Paths of the embedded files under `folder` ("kernels/cpu/"), sorted.
 std::vector<std::string> bundle_sources_under(const std::string& folder);
 
+// What a bundle with interpreted steps adds (kernels/bundle/interp/host_interpreter.h says
+// why): the interpreter, dnnf's IR and reference kernels (core/ir, core/ops,
+// core/util/{error,limits}, core/runtime/reference_executor), sorted. All C++20,
+// standard library only.
+std::vector<std::string> interpreter_bundle_sources();
+
+// Whether a bundle source needs -std=c++20 (the interpreter's files) rather than the
+// C++17 the rest of a bundle is written in.
+bool bundle_source_needs_cxx20(const std::string& bundle_path);
+
 }  // namespace dnnf::exporter

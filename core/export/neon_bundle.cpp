@@ -20,6 +20,7 @@ void add_runtime_sources(BundleWriter& w, std::vector<std::string>& library_sour
     w.add_file(std::string("src/") + path, bundle_source(path));
   library_sources.push_back("src/core/runtime/thread_pool.cpp");
   w.add_file("src/runtime/plan_table.h", bundle_source("kernels/bundle/neon/plan_table.h"));
+  w.add_file("src/kernels/bundle/interp/host_interpreter.h", bundle_source("kernels/bundle/interp/host_interpreter.h"));
   w.add_file("src/runtime/neon_runtime.cpp", bundle_source("kernels/bundle/neon/neon_runtime.cpp"));
   library_sources.push_back("src/runtime/neon_runtime.cpp");
   w.add_file("CMakeLists.txt", bundle_source("kernels/bundle/neon/CMakeLists.txt"));
@@ -51,6 +52,13 @@ NeonExportReport export_neon_bundle(const BundleRequest& request, const NeonExpo
   }
   w.add_file("src/runtime/plan.cpp", neon_plan_source(program, pm.manifest.model_file));
   library_sources.push_back("src/runtime/plan.cpp");
+  if (program.interp) {
+    for (const std::string& path : interpreter_bundle_sources()) {
+      w.add_file("src/" + path, bundle_source(path));
+      if (path.ends_with(".cpp")) library_sources.push_back("src/" + path);
+    }
+    w.add_file("interp.txt", dnnf_bundle::write_interp_plan(*program.interp));
+  }
   w.add_file("weights.bin", program.weights.bytes());
   report("writing", 1, 1);
 
@@ -74,6 +82,8 @@ NeonExportReport export_neon_bundle(const BundleRequest& request, const NeonExpo
 
   BundleManifest& m = pm.manifest;
   m.plan.blocks = program.steps.size();
+  size_t interpreted = 0;
+  for (const NeonStep& st : program.steps) interpreted += st.host_step >= 0 ? 1 : 0;
   m.plan.unique_kernels = program.kernels.size();
   m.weights = program.weights.table();
   nlohmann::json flags = nlohmann::json::array();
@@ -82,12 +92,14 @@ NeonExportReport export_neon_bundle(const BundleRequest& request, const NeonExpo
                       {"arena_bytes", program.arena_bytes},
                       {"arena_bytes_without_reuse", program.unplanned_bytes},
                       {"weights_bytes", program.weights.bytes().size()},
+                      {"interpreted_steps", interpreted},
                       {"binaries", out.compiled},
                       {"compiler", out.compiled ? nlohmann::json(out.compiler) : nlohmann::json()},
                       {"compile_flags", flags}};
   out.files = w.files().size() + 1;
   out.bundle_bytes = w.commit(m.to_json());
   out.plan = m.plan;
+  out.interpreted_steps = interpreted;
   out.weights_bytes = program.weights.bytes().size();
   out.arena_bytes = program.arena_bytes;
   return out;

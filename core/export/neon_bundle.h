@@ -30,6 +30,7 @@ struct NeonExportReport {
   BundlePlanSummary plan;
   size_t bundle_bytes = 0, weights_bytes = 0, arena_bytes = 0;
   size_t files = 0;
+  size_t interpreted_steps = 0;   // blocks run on the bundle's interpreter (interp.txt)
   bool compiled = false;
   std::string compiler;           // the cross compiler used, or ""
   std::string not_compiled_why;   // when !compiled

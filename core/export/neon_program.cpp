@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/codegen/block_codegen.h"
+#include "core/export/interp_plan_builder.h"
 #include "core/runtime/load_time_values.h"
 #include "core/runtime/memory_plan.h"
 #include "core/runtime/reference_executor.h"
@@ -118,21 +119,26 @@ NeonProgram build_neon_program(const Graph& g, const fusion::FusionPlan& plan,
   p.outputs = bundle_outputs(g);
   const std::map<std::string, Tensor> constants = compute_load_time_values(g);
 
-  // 1. One generated kernel per block; the first block without one ends the export.
-  std::vector<codegen::BlockKernel> kernels;
+  // 1. One generated kernel per block; a block without one is an interpreted step.
+  std::vector<codegen::BlockKernel> kernels;  // empty for interpreted steps
   std::set<std::string> seen;
+  InterpPlanBuilder interp(g, constants, p.weights);
   for (size_t i = 0; i < plan.blocks.size(); ++i) {
     const fusion::FusedBlock& b = plan.blocks[i];
     std::string why;
     std::optional<codegen::BlockKernel> k = codegen::generate_block(g, b, &why);
     if (!k) k = view_copy_kernel(g, b);
-    if (!k)
-      fail("block ", b.id, ": ", why,
-           "; a NEON bundle runs generated kernels only (no reference kernels), so it cannot hold this block");
     NeonStep s;
     s.block_id = b.id;
-    s.symbol = k->symbol;
     s.label = block_label(g, b);
+    if (!k) {
+      s.host_step = int(interp.add_step(b.nodes));
+      p.steps.push_back(std::move(s));
+      kernels.emplace_back();
+      if (progress) progress(i + 1, plan.blocks.size());
+      continue;
+    }
+    s.symbol = k->symbol;
     p.steps.push_back(std::move(s));
     if (seen.insert(k->symbol).second) p.kernels.push_back({k->symbol, k->code});
     k->code.clear();
@@ -172,7 +178,9 @@ NeonProgram build_neon_program(const Graph& g, const fusion::FusionPlan& plan,
   // 3. Bind every kernel argument: arena, weights.bin or a model input.
   std::map<std::string, int64_t> input_index;
   for (size_t i = 0; i < g.inputs.size(); ++i) input_index[g.inputs[i].name] = int64_t(i);
-  auto bind = [&](const std::string& v, bool constant, const std::string& user) -> NeonSlot {
+  std::map<std::string, size_t> host_index;
+  // `bytes`: what the reader expects of a value an interpreted node computes (-1: any).
+  auto bind = [&](const std::string& v, bool constant, const std::string& user, int64_t bytes) -> NeonSlot {
     NeonSlot s;
     s.value = v;
     s.constant = constant;
@@ -188,6 +196,13 @@ NeonProgram build_neon_program(const Graph& g, const fusion::FusionPlan& plan,
     } else if (auto in = input_index.find(v); in != input_index.end()) {
       s.kind = NeonSlotKind::Input;
       s.offset = in->second;
+    } else if (interp.computes(v)) {
+      s.kind = NeonSlotKind::Host;
+      s.constant = false;
+      auto [it, fresh] = host_index.emplace(v, p.host_values.size());
+      if (fresh) p.host_values.push_back({v, bytes});
+      check(p.host_values[it->second].second == bytes, "value '", v, "' is read with different sizes");
+      s.offset = int64_t(it->second);
     } else {
       fail(user, " reads value '", v, "', which no kernel, constant or input provides");
     }
@@ -195,8 +210,23 @@ NeonProgram build_neon_program(const Graph& g, const fusion::FusionPlan& plan,
   };
   for (size_t i = 0; i < kernels.size(); ++i)
     for (const codegen::KernelBuffer& b : kernels[i].buffers)
-      p.steps[i].slots.push_back(bind(b.value, b.constant, "block " + std::to_string(p.steps[i].block_id)));
-  for (const ValueInfo& o : g.outputs) p.output_sources.push_back(bind(o.name, false, "output '" + o.name + "'"));
+      p.steps[i].slots.push_back(bind(b.value, b.constant, "block " + std::to_string(p.steps[i].block_id), b.bytes()));
+  for (size_t o = 0; o < g.outputs.size(); ++o) {
+    const BundlePort& port = p.outputs[o];
+    const int64_t n = port.numel();
+    p.output_sources.push_back(bind(port.name, false, "output '" + port.name + "'",
+                                    n < 0 ? -1 : n * int64_t(dtype_size(port.dtype))));
+  }
+  if (!interp.empty()) {
+    for (const dnnf_bundle::InterpImport& im : interp.imports()) {
+      const int64_t bytes = shape_numel(im.shape) * int64_t(dtype_size(im.dtype));
+      NeonSlot s = bind(im.name, false, "an interpreted node", bytes);
+      check(s.kind == NeonSlotKind::Arena || s.kind == NeonSlotKind::Input, "value '", im.name,
+            "' read by an interpreted node is neither a generated kernel's output nor a model input");
+      p.imports.push_back({im.name, s});
+    }
+    p.interp = interp.finish();  // after every weight is added: it records weights.bin's size
+  }
   return p;
 }
 
@@ -216,13 +246,15 @@ std::string neon_plan_source(const NeonProgram& p, const std::string& model_file
   for (const NeonKernel& k : p.kernels)
     s += "void " + k.symbol + "(const dnnf_kernel_args*);\nvoid* " + k.symbol + "_prepare(const dnnf_kernel_args*);\nvoid " +
          k.symbol + "_release(void*, const dnnf_api*);\n";
-  s += "}\n\n// Kernel arguments of every step, in kernel order: {kind (0 arena, 1 weights, 2 input), constant, offset}.\n";
+  s += "}\n\n// Kernel arguments of every step, in kernel order: {kind (0 arena, 1 weights, 2 input, 3 host value), "
+       "constant, offset}.\n";
   s += "static const dnnf_slot kSlots[] = {\n";
   std::vector<int32_t> first;
   int32_t count = 0;
   for (const NeonStep& st : p.steps) {
     first.push_back(count);
-    s += "    /* block " + std::to_string(st.block_id) + ": " + comment_text(st.label) + " */\n";
+    s += "    /* block " + std::to_string(st.block_id) + (st.host_step >= 0 ? " (interpreted)" : "") + ": " +
+         comment_text(st.label) + " */\n";
     for (const NeonSlot& sl : st.slots) s += "    " + slot_literal(sl) + ",  /* " + comment_text(sl.value) + " */\n";
     count += int32_t(st.slots.size());
   }
@@ -230,11 +262,25 @@ std::string neon_plan_source(const NeonProgram& p, const std::string& model_file
   s += "};\n\nstatic const dnnf_step kSteps[] = {\n";
   for (size_t i = 0; i < p.steps.size(); ++i) {
     const NeonStep& st = p.steps[i];
-    s += "    {" + st.symbol + ", " + st.symbol + "_prepare, " + st.symbol + "_release, " + std::to_string(first[i]) + ", " +
-         std::to_string(st.slots.size()) + "},\n";
+    if (st.host_step >= 0)
+      s += "    {0, 0, 0, " + std::to_string(first[i]) + ", 0, " + std::to_string(st.host_step) + "},\n";
+    else
+      s += "    {" + st.symbol + ", " + st.symbol + "_prepare, " + st.symbol + "_release, " + std::to_string(first[i]) +
+           ", " + std::to_string(st.slots.size()) + ", -1},\n";
   }
-  if (p.steps.empty()) s += "    {0, 0, 0, 0, 0},\n";
+  if (p.steps.empty()) s += "    {0, 0, 0, 0, 0, -1},\n";
   s += "};\n\n";
+  if (p.interp) {
+    s += "// Values generated kernels and outputs read from the interpreter: {name, bytes (-1: any)}.\n"
+         "static const dnnf_host_value kHostValues[] = {\n";
+    for (const auto& [name, bytes] : p.host_values) s += "    {" + c_string(name) + ", " + std::to_string(bytes) + "},\n";
+    if (p.host_values.empty()) s += "    {\"\", 0},\n";
+    s += "};\n\n// Values the interpreter reads from the arena or the inputs: {name, slot}.\n"
+         "static const dnnf_import kImports[] = {\n";
+    for (const auto& [name, slot] : p.imports) s += "    {" + c_string(name) + ", " + slot_literal(slot) + "},\n";
+    if (p.imports.empty()) s += "    {\"\", {0, 0, 0}},\n";
+    s += "};\n\n";
+  }
   auto ports = [&](const std::vector<BundlePort>& ps, const std::vector<NeonSlot>* sources, const std::string& tag) {
     std::string shapes, table = "static const dnnf_port k" + tag + "[] = {\n";
     for (size_t i = 0; i < ps.size(); ++i) {
@@ -246,7 +292,7 @@ std::string neon_plan_source(const NeonProgram& p, const std::string& model_file
         for (size_t d = 0; d < port.shape.size(); ++d) shapes += (d ? ", " : "") + std::to_string(port.shape[d]);
         shapes += "};\n";
       }
-      const int64_t nbytes = port.numel() * int64_t(dtype_size(port.dtype));
+      const int64_t nbytes = port.numel() < 0 ? -1 : port.numel() * int64_t(dtype_size(port.dtype));
       table += "    {" + c_string(port.name) + ", \"" + dtype_name(port.dtype) + "\", " + std::to_string(port.shape.size()) +
                ", " + shape_name + ", " + std::to_string(port.numel()) + ", " + std::to_string(nbytes) + ", " +
                (sources ? slot_literal((*sources)[i]) : "{2, 0, " + std::to_string(i) + "}") + "},\n";
@@ -261,7 +307,11 @@ std::string neon_plan_source(const NeonProgram& p, const std::string& model_file
   s += "\nextern \"C\" const dnnf_plan dnnf_bundle_plan = {\n    " + c_string(model_file) + ",\n    " +
        std::to_string(p.steps.size()) + ", kSteps, kSlots,\n    " + std::to_string(p.inputs.size()) + ", " +
        std::to_string(p.outputs.size()) + ", kInputs, kOutputs,\n    " + std::to_string(p.arena_bytes) + ", " +
-       std::to_string(p.weights.bytes().size()) + ", " + checksum + "};\n";
+       std::to_string(p.weights.bytes().size()) + ", " + checksum + ",\n    " +
+       (p.interp ? "dnnf_bundle::make_host_interpreter, " + std::to_string(p.host_values.size()) + ", " +
+                       std::to_string(p.imports.size()) + ", kHostValues, kImports"
+                 : std::string("nullptr, 0, 0, nullptr, nullptr")) +
+       "};\n";
   return s;
 }
 

@@ -2,7 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 #include <fstream>
 #include <sstream>
 
@@ -32,15 +36,25 @@ constexpr const char* kHeader = "kernels/bundle/include/dnnf_model.h";
 // folder), the C API exported as it is. The bundle's CMakeLists.txt uses the same.
 const std::vector<std::string> kCompileFlags = {"-std=c++17", "-O2", "-fPIC", "-g0", "-s", "-Wall"};
 
-std::string bundle_cmakelists(const std::vector<std::string>& runtime, const std::vector<std::string>& runner) {
+// A bundle with host steps ships the interpreter (dnnf's IR and reference kernels), which
+// is C++20: the whole library is compiled so.
+std::vector<std::string> compile_flags(bool interpreter) {
+  std::vector<std::string> flags = kCompileFlags;
+  if (interpreter) flags[0] = "-std=c++20";
+  return flags;
+}
+
+std::string bundle_cmakelists(const std::vector<std::string>& runtime, const std::vector<std::string>& runner,
+                              bool interpreter) {
   std::string s =
       "# Builds this dnnf Vulkan bundle: lib/libmodel.so (the C API of include/dnnf_model.h) and\n"
-      "# bin/runner. Needs a C++17 compiler and the Vulkan headers (libvulkan-dev); the library\n"
+      "# bin/runner. Needs a C++" + std::string(interpreter ? "20" : "17") +
+      " compiler and the Vulkan headers (libvulkan-dev); the library\n"
       "# opens the Vulkan loader (libvulkan.so.1) when a model is created.\n"
       "#   cmake -S . -B build && cmake --build build   ->  build/lib/libmodel.so, build/bin/runner\n"
       "cmake_minimum_required(VERSION 3.16)\n"
       "project(dnnf_vulkan_bundle CXX)\n"
-      "set(CMAKE_CXX_STANDARD 17)\n"
+      "set(CMAKE_CXX_STANDARD " + std::string(interpreter ? "20" : "17") + ")\n"
       "set(CMAKE_CXX_STANDARD_REQUIRED ON)\n"
       "if(NOT CMAKE_BUILD_TYPE)\n  set(CMAKE_BUILD_TYPE Release)\nendif()\n"
       "find_path(DNNF_VULKAN_INCLUDE_DIR vulkan/vulkan.h)\n"
@@ -51,7 +65,7 @@ std::string bundle_cmakelists(const std::vector<std::string>& runtime, const std
   for (const std::string& f : runtime)
     if (f.size() > 4 && f.compare(f.size() - 4, 4, ".cpp") == 0) s += "\n  src/" + f;
   s += ")\n"
-       "target_include_directories(model PRIVATE include ${DNNF_VULKAN_INCLUDE_DIR})\n"
+       "target_include_directories(model PRIVATE include src ${DNNF_VULKAN_INCLUDE_DIR})\n"
        "target_link_libraries(model PRIVATE ${CMAKE_DL_LIBS})\n"
        "set_target_properties(model PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib)\n"
        "add_executable(runner";
@@ -87,7 +101,9 @@ bool have_vulkan_headers() {
 
 // Runs the compiler; on failure throws its first error line.
 void compile(const std::vector<std::string>& argv, const std::string& what) {
-  const fs::path log = fs::temp_directory_path() / ("dnnf-vulkan-bundle-" + std::to_string(::getpid()) + ".log");
+  static std::atomic<int> calls{0};
+  const fs::path log = fs::temp_directory_path() / ("dnnf-vulkan-bundle-" + std::to_string(::getpid()) + "-" +
+                                                    std::to_string(calls++) + ".log");
   const codegen::ProcessResult r = codegen::run_process(argv, log.string());
   std::string first;
   {
@@ -103,6 +119,56 @@ void compile(const std::vector<std::string>& argv, const std::string& what) {
   fs::remove(log, ec);
   check(r.started, "cannot run ", argv[0], ": ", r.error);
   check(r.exit_code == 0, "building ", what, " failed: ", first.empty() ? r.error : first);
+}
+
+// `sources` compiled to objects with `base` (as many compilers at once as there are
+// hardware threads: a bundle with host steps has some 45 sources, mostly the
+// interpreter's), then linked with `link` in source order. The objects live in a
+// temporary folder; stripped, the library does not name them.
+void compile_and_link(const std::vector<std::string>& base, const std::vector<std::string>& sources,
+                      std::vector<std::string> link, const std::string& what) {
+  static std::atomic<int> builds{0};
+  const fs::path objects = fs::temp_directory_path() / ("dnnf-vulkan-objects-" + std::to_string(::getpid()) + "-" +
+                                                        std::to_string(builds++));
+  std::error_code ec;
+  fs::create_directories(objects, ec);
+  check(!ec, "cannot create '", objects.string(), "': ", ec.message());
+  std::vector<std::string> outs;
+  for (size_t i = 0; i < sources.size(); ++i) outs.push_back((objects / (std::to_string(i) + ".o")).string());
+  std::atomic<size_t> next{0};
+  std::mutex mutex;
+  std::string first_error;
+  auto worker = [&] {
+    for (size_t i; (i = next++) < sources.size();) {
+      {
+        std::lock_guard lock(mutex);
+        if (!first_error.empty()) return;
+      }
+      try {
+        std::vector<std::string> argv = base;
+        argv.insert(argv.end(), {"-c", sources[i], "-o", outs[i]});
+        compile(argv, what);
+      } catch (const std::exception& e) {
+        std::lock_guard lock(mutex);
+        if (first_error.empty()) first_error = e.what();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  const size_t jobs = std::max(1u, std::thread::hardware_concurrency());
+  for (size_t t = 1; t < std::min(jobs, sources.size()); ++t) threads.emplace_back(worker);
+  worker();
+  for (std::thread& t : threads) t.join();
+  if (first_error.empty()) {
+    link.insert(link.end() - 1, outs.begin(), outs.end());  // before the trailing library (-ldl)
+    try {
+      compile(link, what);
+    } catch (const std::exception& e) {
+      first_error = e.what();
+    }
+  }
+  fs::remove_all(objects, ec);
+  if (!first_error.empty()) throw Error(first_error);
 }
 
 // What identifies the compiler binary: its resolved path, size and modification time.
@@ -121,10 +187,11 @@ std::string compiler_identity(const std::string& compiler) {
 // ($DNNF_KERNEL_CACHE, ...): after the first export, others copy them. Returns whether
 // they came from the cache.
 bool build_binaries(BundleWriter& w, const std::string& compiler, const std::vector<std::string>& runtime,
-                    const std::vector<std::string>& runner) {
+                    const std::vector<std::string>& runner, bool interpreter) {
+  const std::vector<std::string> flags = compile_flags(interpreter);
   codegen::ContentHash key;
-  key.add("dnnf vulkan bundle binaries 1").add(compiler_identity(compiler));
-  for (const std::string& f : kCompileFlags) key.add(f);
+  key.add("dnnf vulkan bundle binaries 2").add(compiler_identity(compiler));
+  for (const std::string& f : flags) key.add(f);
   for (const std::string& f : runtime) key.add(f).add(bundle_source(f));
   for (const std::string& f : runner) key.add(f).add(bundle_source(f));
   key.add(bundle_source(kHeader));
@@ -139,15 +206,16 @@ bool build_binaries(BundleWriter& w, const std::string& compiler, const std::vec
 
   const std::string root = w.staging_dir();
   std::vector<std::string> base = {compiler};
-  base.insert(base.end(), kCompileFlags.begin(), kCompileFlags.end());
+  base.insert(base.end(), flags.begin(), flags.end());
   base.push_back("-ffile-prefix-map=" + root + "/=");
   base.push_back("-I" + root + "/include");
-  std::vector<std::string> lib = base;
-  lib.insert(lib.end(), {"-shared", "-Wl,-soname,libmodel.so", "-o", w.staging_path("lib/libmodel.so")});
+  base.push_back("-I" + root + "/src");
+  std::vector<std::string> lib_sources;
   for (const std::string& f : runtime)
-    if (f.ends_with(".cpp")) lib.push_back(root + "/src/" + f);
-  lib.push_back("-ldl");
-  compile(lib, "lib/libmodel.so");
+    if (f.ends_with(".cpp")) lib_sources.push_back(root + "/src/" + f);
+  std::vector<std::string> lib = base;
+  lib.insert(lib.end(), {"-shared", "-Wl,-soname,libmodel.so", "-o", w.staging_path("lib/libmodel.so"), "-ldl"});
+  compile_and_link(base, lib_sources, lib, "lib/libmodel.so");
   w.adopt_file("lib/libmodel.so");
   std::vector<std::string> exe = base;
   exe.insert(exe.end(), {"-o", w.staging_path("bin/runner")});
@@ -209,12 +277,19 @@ VulkanBundleReport export_vulkan_bundle(const BundleRequest& request, const Vulk
   writer.add_file("plan.txt", write_vulkan_plan(c.plan));
   writer.add_file("weights.bin", c.weights.bytes());
   writer.add_file("include/dnnf_model.h", bundle_source(kHeader));
-  const std::vector<std::string> runtime = bundle_sources_under(kRuntimeFolder);
+  const bool interpreter = c.interp.has_value();
+  std::vector<std::string> runtime = bundle_sources_under(kRuntimeFolder);
+  runtime.push_back("kernels/bundle/interp/host_interpreter.h");
+  if (interpreter) {
+    writer.add_file("interp.txt", dnnf_bundle::write_interp_plan(*c.interp));
+    for (const std::string& f : interpreter_bundle_sources()) runtime.push_back(f);
+  }
+  std::sort(runtime.begin(), runtime.end());
   const std::vector<std::string> runner = bundle_sources_under(kRunnerFolder);
   check(!runtime.empty() && !runner.empty(), "this dnnf build embeds no Vulkan bundle runtime");
   for (const std::string& f : runtime) writer.add_file("src/" + f, bundle_source(f));
   for (const std::string& f : runner) writer.add_file("src/" + f, bundle_source(f));
-  writer.add_file("CMakeLists.txt", bundle_cmakelists(runtime, runner));
+  writer.add_file("CMakeLists.txt", bundle_cmakelists(runtime, runner, interpreter));
 
   VulkanBundleReport r;
   if (options.build) {
@@ -225,7 +300,7 @@ VulkanBundleReport export_vulkan_bundle(const BundleRequest& request, const Vulk
       r.build_note = "no Vulkan headers (vulkan/vulkan.h; Debian: libvulkan-dev): sources only";
     } else {
       report("building", 0, 1);
-      r.binaries_cached = build_binaries(writer, compiler, runtime, runner);
+      r.binaries_cached = build_binaries(writer, compiler, runtime, runner, interpreter);
       report("building", 1, 1);
       r.built = true;
     }
@@ -236,6 +311,7 @@ VulkanBundleReport export_vulkan_bundle(const BundleRequest& request, const Vulk
   r.blocks = c.blocks;
   r.split_blocks = c.split_blocks;
   r.shaders = c.plan.shaders.size();
+  r.host_steps = c.plan.host_step_count();
   r.dispatches = c.plan.dispatch_count();
   r.barriers = c.plan.barrier_count();
   r.arena_bytes = c.plan.arena_bytes;
@@ -259,7 +335,8 @@ VulkanBundleReport export_vulkan_bundle(const BundleRequest& request, const Vulk
                       {"load_time_values", c.load_time_values},
                       {"element_type", "every value is float32 on the device"},
                       {"built", r.built}};
-  if (r.built) m.target_details["compile_flags"] = kCompileFlags;
+  m.target_details["host_steps"] = c.plan.host_step_count();
+  if (r.built) m.target_details["compile_flags"] = compile_flags(interpreter);
   else m.target_details["build_note"] = r.build_note;
   r.bundle_bytes = writer.commit(m.to_json());
   report("writing", 1, 1);

@@ -30,6 +30,7 @@ struct VulkanBundleOptions {
 
 struct VulkanBundleReport {
   size_t blocks = 0, split_blocks = 0, shaders = 0, dispatches = 0, barriers = 0;
+  size_t host_steps = 0;  // stretches of operators run on the host (interp.txt)
   uint64_t arena_bytes = 0, weights_bytes = 0;
   size_t bundle_bytes = 0;
   bool built = false;          // lib/libmodel.so and bin/runner were built

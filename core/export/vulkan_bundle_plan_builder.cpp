@@ -7,6 +7,7 @@
 
 #include "core/codegen/content_hash.h"
 #include "core/codegen/glsl/glsl_block.h"
+#include "core/export/interp_plan_builder.h"
 #include "core/runtime/load_time_values.h"
 #include "core/runtime/reference_executor.h"
 #include "core/util/error.h"
@@ -35,7 +36,7 @@ std::string shader_problem(const Graph& g, const fusion::FusedBlock& block, cons
 }
 
 // Multi-operator blocks without a shader are split into their operators (as dnnf's
-// Vulkan backend does); a single operator without one cannot be exported.
+// Vulkan backend does); a single operator without one runs on the host.
 fusion::FusionPlan split_plan(const Graph& g, const fusion::FusionPlan& plan, const codegen::glsl::Target& target,
                               const VulkanBundleLimits& limits, size_t* split) {
   fusion::FusionPlan out = plan;
@@ -58,15 +59,18 @@ fusion::FusionPlan split_plan(const Graph& g, const fusion::FusionPlan& plan, co
   return out;
 }
 
-dnnf_bundle::PlanTensor plan_tensor(const Graph& g, const std::string& name, const char* kind) {
+// `on_host`: an output the interpreter computes, whose dims may depend on the data (-1).
+dnnf_bundle::PlanTensor plan_tensor(const Graph& g, const std::string& name, const char* kind, bool on_host = false) {
   const TensorType* t = g.type_of(name);
-  check(t && t->is_static(), "model ", kind, " '", name, "' has no static shape (bind its dims with --dim NAME=N)");
+  check(t && (t->is_static() || (on_host && t->has_shape)), "model ", kind, " '", name,
+        "' has no static shape (bind its dims with --dim NAME=N)");
   dnnf_bundle::PlanTensor p;
   p.dtype = dtype_name(t->dtype);
   check(dnnf_bundle::plan_dtype_size(p.dtype) != 0, "model ", kind, " '", name, "' has dtype ", p.dtype,
         ", which a Vulkan bundle does not carry (it takes float32/64, integers and bool)");
-  p.dims = *t->static_shape();
+  for (const Dim& d : t->dims) p.dims.push_back(d.known() ? d.value : -1);
   p.name = name;
+  p.on_host = on_host;
   return p;
 }
 
@@ -82,6 +86,7 @@ class Builder {
 
   VulkanBundleContent build(const fusion::FusionPlan& input_plan) {
     compute_load_time_values();
+    interp_.emplace(g_, constants_, c_.weights, "host:");
     const fusion::FusionPlan plan = split_plan(g_, input_plan, target_, limits_, &c_.split_blocks);
     std::map<std::string, uint32_t> shader_ids;  // by source hash
     for (const fusion::FusedBlock& b : plan.blocks) {
@@ -89,16 +94,32 @@ class Builder {
       const std::string why = shader_problem(g_, b, target_, limits_, &k);
       if (!why.empty()) {
         const Node* n = g_.find_node(b.nodes.front());
-        if (b.nodes.size() == 1 && renames_memory(*n)) {
+        // A copy needs its input in the arena; one the host computes stays on the host.
+        const std::string& in = n->inputs.empty() ? std::string() : n->inputs[0];
+        if (b.nodes.size() == 1 && renames_memory(*n) &&
+            (written_.count(in) || constant_value(in) || g_.is_graph_input(in))) {
+          flush_host_nodes();
           add_copy(*n);
           continue;
         }
-        fail("operator ", n->op_type, " (node '", n->name, "') has no Vulkan shader a bundle can run: ", why);
+        // No shader: the host runs it (consecutive ones as one host step).
+        host_nodes_.insert(host_nodes_.end(), b.nodes.begin(), b.nodes.end());
+        continue;
       }
+      flush_host_nodes();
       add_step(*k, b, shader_ids);
     }
+    flush_host_nodes();
     c_.blocks = plan.blocks.size();
     add_model_tensors();
+    if (!interp_->empty()) {
+      for (const dnnf_bundle::InterpImport& im : interp_->imports()) {
+        check(written_.count(im.name) || g_.is_graph_input(im.name), "value '", im.name,
+              "' read on the host is produced by no shader");
+        value_id(im.name, shape_numel(im.shape));
+      }
+      c_.interp = interp_->finish();  // after every weight: it records weights.bin's size
+    }
     c_.plan.weights_bytes = c_.weights.bytes().size();
     return std::move(c_);
   }
@@ -163,6 +184,28 @@ class Builder {
                                                           out->dtype == DType::F64);
   }
 
+  // The host nodes collected since the last device step, as one host step.
+  void flush_host_nodes() {
+    if (host_nodes_.empty()) return;
+    dnnf_bundle::PlanStep step;
+    step.is_host = true;
+    step.host_step = uint32_t(interp_->add_step(host_nodes_));
+    host_nodes_.clear();
+    c_.plan.steps.push_back(step);
+    last_host_step_ = c_.plan.steps.size() - 1;
+    // A new command buffer starts after it: nothing recorded before is pending.
+    dirty_written_.clear();
+    dirty_read_.clear();
+  }
+
+  // A device step reads `name`, which a host step computed: the last host step (which ran
+  // after it was computed, and right before this command buffer) writes it to the arena.
+  void upload_if_host_value(const std::string& name, uint32_t id, int64_t elements) {
+    if (!interp_->computes(name) || uploaded_.count(name)) return;
+    uploaded_.insert(name);
+    c_.plan.steps[last_host_step_].uploads.push_back({id, uint64_t(elements)});
+  }
+
   void add_copy(const Node& n) {
     const std::string& from = n.inputs[0];
     const std::string& to = n.outputs[0];
@@ -209,11 +252,12 @@ class Builder {
     std::set<uint32_t> reads, writes;
     for (const codegen::KernelBuffer& kb : k.buffers) {
       if (kb.role == codegen::BufferRole::Input && !written_.count(kb.value) && !constant_value(kb.value) &&
-          !g_.is_graph_input(kb.value)) {
+          !g_.is_graph_input(kb.value) && !interp_->computes(kb.value)) {
         const Node* n = g_.find_node(b.nodes.front());
         fail("value '", kb.value, "' read by ", n->op_type, " (node '", n->name, "') is produced by no shader");
       }
       const uint32_t id = value_id(kb.value, kb.numel());
+      if (kb.role == codegen::BufferRole::Input) upload_if_host_value(kb.value, id, kb.numel());
       step.bindings.push_back(id);
       if (kb.role == codegen::BufferRole::Input) {
         reads.insert(id);
@@ -248,6 +292,10 @@ class Builder {
       c_.plan.inputs.push_back(t);
     }
     for (const ValueInfo& o : g_.outputs) {
+      if (interp_->computes(o.name)) {
+        c_.plan.outputs.push_back(plan_tensor(g_, o.name, "output", true));
+        continue;
+      }
       dnnf_bundle::PlanTensor t = plan_tensor(g_, o.name, "output");
       check(written_.count(o.name) || constant_value(o.name) || g_.is_graph_input(o.name), "model output '", o.name,
             "' is produced by no shader");
@@ -264,6 +312,10 @@ class Builder {
   std::map<std::string, uint32_t> value_ids_;
   std::set<std::string> written_;                // values some shader writes
   std::set<uint32_t> dirty_written_, dirty_read_;  // since the last barrier
+  std::optional<InterpPlanBuilder> interp_;      // nodes without a shader, run on the host
+  std::vector<NodeId> host_nodes_;               // not yet in a host step
+  size_t last_host_step_ = 0;                    // index in c_.plan.steps
+  std::set<std::string> uploaded_;
 };
 
 }  // namespace

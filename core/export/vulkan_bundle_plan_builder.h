@@ -6,20 +6,23 @@
 //
 // The bundle has to run on devices dnnf never saw, so shaders are generated for the
 // limits every Vulkan device guarantees (16 KB shared memory, 128 MB per storage-buffer
-// range, 65535 work groups per dimension) and a fixed work-group size. Operators the
-// shaders do not cover (dnnf's Vulkan backend runs those on the host) make the build
-// fail with an error naming the operator: a bundle runs shaders only, and buffer copies
-// for operators that only rename memory (an int64 Reshape, an integer Cast).
+// range, 65535 work groups per dimension) and a fixed work-group size. Operators that
+// only rename memory (an int64 Reshape, an integer Cast) become buffer copies; other
+// operators without a shader (shapes known only at run time: NonZero, TopK, If, Loop,
+// ...) run on the host, as in dnnf's Vulkan backend: host steps of the interpreter plan
+// (interp.txt), between the command buffers.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "kernels/bundle/vulkan/vulkan_plan.h"
+#include <optional>
+
 #include "core/export/bundle_weights.h"
 #include "core/fusion/fusion_plan.h"
 #include "core/ir/graph.h"
+#include "kernels/bundle/interp/interp_plan.h"
 #include "kernels/bundle/vulkan/vulkan_plan.h"
 
 namespace dnnf::exporter {
@@ -35,14 +38,16 @@ struct VulkanBundleLimits {
 struct VulkanBundleContent {
   dnnf_bundle::VulkanPlan plan;
   WeightsWriter weights;                    // weights.bin: every constant a shader reads, as float32
+                                            // (and, as "host:NAME", those host steps read, as they are)
+  std::optional<dnnf_bundle::InterpPlan> interp;  // the host steps' nodes, when there is one
   std::vector<std::string> shader_sources;  // GLSL, indexed like plan.shaders
   size_t blocks = 0;                        // steps (fused blocks after splitting)
   size_t split_blocks = 0;                  // fused blocks split into their operators
   size_t load_time_values = 0;              // values computed now and stored as weights
 };
 
-// Throws dnnf::Error naming the operator (or value) when a block cannot run as a shader
-// within `limits`, or a model input/output has a dtype or shape the bundle cannot carry.
+// Throws dnnf::Error naming the value when a model input/output has a dtype or shape the
+// bundle cannot carry.
 VulkanBundleContent build_vulkan_bundle_plan(const Graph& graph, const fusion::FusionPlan& plan,
                                              const VulkanBundleLimits& limits = {});
 

@@ -199,3 +199,17 @@ TEST(BundleManifest, PortsNeedFixedShapes) {
     EXPECT_NE(std::string(e.what()).find("'x' has no fixed shape"), std::string::npos) << e.what();
   }
 }
+
+// Outputs may have dimensions that depend on the data (-1, read after an owned run), but
+// not an unknown rank.
+TEST(BundleManifest, OutputsMayHaveDataDependentDimsButAKnownRank) {
+  Graph g;
+  g.outputs.push_back({"boxes", TensorType(DType::F32, {Dim::sym("n"), Dim(4)})});
+  const std::vector<BundlePort> ports = bundle_outputs(g);
+  ASSERT_EQ(ports.size(), 1u);
+  EXPECT_EQ(ports[0].shape, (std::vector<int64_t>{-1, 4}));
+  EXPECT_EQ(ports[0].numel(), -1);
+  EXPECT_FALSE(ports[0].fixed());
+  g.outputs[0].type = TensorType::unknown_shape(DType::F32);
+  EXPECT_THROW(bundle_outputs(g), Error);
+}

@@ -1,6 +1,6 @@
 // The NEON bundle's host side: the program (kernels, weights, arena bindings) of a small
-// fused graph, the plan table's C text, a block without a generated kernel refused with
-// its operator named, and the export job writing a complete, reproducible bundle (sources
+// fused graph, the plan table's C text, a block without a generated kernel becoming an
+// interpreted step, and the export job writing a complete, reproducible bundle (sources
 // only here: tests/cli/export_neon.sh builds and runs bundles under qemu) or nothing.
 #include <gtest/gtest.h>
 
@@ -111,20 +111,38 @@ TEST(NeonProgram, KernelFileKeepsIncludesFirstAndWrapsTheRest) {
   EXPECT_NE(f.find("}  // namespace dnnf_block_dnnf_k0123"), std::string::npos);
 }
 
-TEST(NeonProgram, RefusesABlockWithoutGeneratedKernelNamingTheOperator) {
+// ArgMax (int64 output) has no generated kernel: its block becomes an interpreted step,
+// its nodes go into the interpreter plan, and the output is read from the interpreter.
+TEST(NeonProgram, ABlockWithoutGeneratedKernelIsAnInterpretedStep) {
   GraphBuilder b;
   const std::string x = b.input("x", DType::F32, Shape{2, 5});
-  b.output(b.node("ArgMax", {b.node("Relu", {x})}, {{"axis", Attribute::from_int(1)}}));
+  const std::string y = b.node("ArgMax", {b.node("Relu", {x})}, {{"axis", Attribute::from_int(1)}});
+  b.output(y);
   Model m = b.finish();
-  try {
-    build_neon_program(m.graph, plan_of(m));
-    FAIL() << "a block without a generated kernel was accepted";
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("ArgMax"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("NEON bundle runs generated kernels only"), std::string::npos) << msg;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-  }
+  const NeonProgram p = build_neon_program(m.graph, plan_of(m));
+  ASSERT_TRUE(p.interp.has_value());
+  bool argmax_interpreted = false;
+  for (const NeonStep& st : p.steps)
+    if (st.host_step >= 0) {
+      EXPECT_TRUE(st.slots.empty());
+      for (uint32_t idx : p.interp->steps[size_t(st.host_step)])
+        argmax_interpreted = argmax_interpreted || p.interp->graph.nodes[idx].op_type == "ArgMax";
+    }
+  EXPECT_TRUE(argmax_interpreted);
+  ASSERT_EQ(p.output_sources.size(), 1u);
+  EXPECT_EQ(p.output_sources[0].kind, NeonSlotKind::Host);
+  ASSERT_EQ(p.host_values.size(), 1u);
+  EXPECT_EQ(p.host_values[0].first, y);
+  EXPECT_EQ(p.host_values[0].second, 2 * 8) << "int64[2,1] as the output port expects";
+  EXPECT_EQ(p.interp->weights_bytes, p.weights.bytes().size());
+  const std::string src = neon_plan_source(p, "argmax.onnx");
+  EXPECT_NE(src.find("dnnf_bundle::make_host_interpreter"), std::string::npos) << src;
+  EXPECT_NE(src.find("kHostValues"), std::string::npos) << src;
+  // A model without interpreted steps names no interpreter.
+  Model d = dense_model();
+  const NeonProgram q = build_neon_program(d.graph, plan_of(d));
+  EXPECT_FALSE(q.interp.has_value());
+  EXPECT_NE(neon_plan_source(q, "dense.onnx").find("nullptr, 0, 0, nullptr, nullptr"), std::string::npos);
 }
 
 TEST(NeonBundle, WritesACompleteReproducibleBundleWithoutACompiler) {

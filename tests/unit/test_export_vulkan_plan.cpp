@@ -9,6 +9,7 @@
 #include "core/export/vulkan_bundle_plan_builder.h"
 #include "core/pipeline/pipeline.h"
 #include "core/util/error.h"
+#include "kernels/bundle/interp/interp_plan.h"
 #include "kernels/bundle/vulkan/vulkan_plan.h"
 #include "tests/support/rule_test_util.h"
 
@@ -218,37 +219,76 @@ TEST(ExportVulkanPlan, Int64ReshapeBecomesABufferCopy) {
   EXPECT_EQ(write_vulkan_plan(read_vulkan_plan(text)), text);
 }
 
-TEST(ExportVulkanPlan, OperatorWithoutShaderIsRefusedByName) {
+// TopK has no shader: it runs on the host (a host step of interp.txt), and the Relu
+// shader after it reads its values through an upload after that step.
+TEST(ExportVulkanPlan, OperatorWithoutShaderRunsOnTheHost) {
   test::GraphBuilder b;
   const std::string x = b.input("x", DType::F32, Shape{2, 10});
   const std::string k = b.constant("k", Tensor::from_vector<int64_t>(DType::I64, {1}, {3}));
   const std::string v = b.node("TopK", {x, k}, {}, 2);
   b.output(b.node("Relu", {v}));
   Model m = b.finish();
-  try {
-    exporter::build_vulkan_bundle_plan(m.graph, plan_of(m, true));
-    ADD_FAILURE() << "TopK has no shader and must be refused";
-  } catch (const Error& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find("operator TopK"), std::string::npos) << what;
-    EXPECT_NE(what.find("no Vulkan shader"), std::string::npos) << what;
-    EXPECT_EQ(what.find('\n'), std::string::npos) << "one line";
-  }
+  const exporter::VulkanBundleContent c = exporter::build_vulkan_bundle_plan(m.graph, plan_of(m, true));
+  const VulkanPlan& p = c.plan;
+  ASSERT_TRUE(c.interp.has_value());
+  ASSERT_EQ(p.steps.size(), 2u);
+  ASSERT_TRUE(p.steps[0].is_host);
+  ASSERT_EQ(c.interp->steps.size(), 1u);
+  EXPECT_EQ(c.interp->graph.nodes[c.interp->steps[0][0]].op_type, "TopK");
+  ASSERT_EQ(p.steps[0].uploads.size(), 1u);
+  EXPECT_EQ(p.values[p.steps[0].uploads[0].value].name, v);
+  EXPECT_EQ(p.steps[0].uploads[0].elements, 6u);
+  EXPECT_FALSE(p.steps[1].is_host);
+  ASSERT_EQ(c.interp->imports.size(), 1u);  // x; k is a weight (int64, as it is)
+  EXPECT_EQ(c.interp->imports[0].name, x);
+  ASSERT_EQ(c.interp->weights.size(), 1u);
+  EXPECT_EQ(c.interp->weights[0].dtype, DType::I64);
+  const std::string text = write_vulkan_plan(p);
+  EXPECT_EQ(text.rfind("dnnf-vulkan-plan 2\n", 0), 0u) << "host steps need version 2";
+  EXPECT_EQ(write_vulkan_plan(read_vulkan_plan(text)), text);
+  EXPECT_EQ(dnnf_bundle::write_interp_plan(dnnf_bundle::read_interp_plan(dnnf_bundle::write_interp_plan(*c.interp))),
+            dnnf_bundle::write_interp_plan(*c.interp));
 }
 
-TEST(ExportVulkanPlan, BufferOverTheGuaranteedRangeIsRefused) {
+// A buffer over the storage-buffer range every device guarantees has no shader a bundle
+// can run: the operator runs on the host, and the output it computes comes from there.
+TEST(ExportVulkanPlan, BufferOverTheGuaranteedRangeRunsOnTheHost) {
   test::GraphBuilder b;
   const std::string x = b.input("x", DType::F32, Shape{1, 64});
   b.output(b.node("Relu", {x}));
   Model m = b.finish();
   exporter::VulkanBundleLimits limits;
   limits.max_buffer_range = 128;  // 64 floats are 256 bytes
+  const exporter::VulkanBundleContent c = exporter::build_vulkan_bundle_plan(m.graph, plan_of(m, true), limits);
+  EXPECT_TRUE(c.plan.shaders.empty());
+  ASSERT_EQ(c.plan.steps.size(), 1u);
+  EXPECT_TRUE(c.plan.steps[0].is_host);
+  ASSERT_EQ(c.plan.outputs.size(), 1u);
+  EXPECT_TRUE(c.plan.outputs[0].on_host);
+  EXPECT_EQ(c.plan.outputs[0].dims, (std::vector<int64_t>{1, 64}));
+}
+
+// Plans without host steps keep version 1, so fixed-shape bundles read as before; host
+// lines in a version-1 plan are unknown keywords.
+TEST(ExportVulkanPlan, HostLinesNeedVersion2) {
+  const std::string text = write_vulkan_plan(small_plan());
+  EXPECT_EQ(text.rfind("dnnf-vulkan-plan 1\n", 0), 0u);
   try {
-    exporter::build_vulkan_bundle_plan(m.graph, plan_of(m, true), limits);
-    ADD_FAILURE() << "a 256-byte buffer over a 128-byte range must be refused";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("storage-buffer range"), std::string::npos) << e.what();
+    read_vulkan_plan(text + "host 0\n");
+    ADD_FAILURE() << "a host step in a version-1 plan must be refused";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown keyword 'host'"), std::string::npos) << e.what();
   }
+  std::string v2 = text;
+  v2.replace(0, std::string("dnnf-vulkan-plan 1").size(), "dnnf-vulkan-plan 2");
+  const VulkanPlan q = read_vulkan_plan(v2 + "host 3\nupload 2 16\nhost_output int64 2 ? 4 boxes\n");
+  ASSERT_EQ(q.host_step_count(), 1u);
+  EXPECT_EQ(q.steps.back().host_step, 3u);
+  ASSERT_EQ(q.steps.back().uploads.size(), 1u);
+  EXPECT_EQ(q.outputs.back().elements(), -1);
+  EXPECT_EQ(q.outputs.back().dims, (std::vector<int64_t>{-1, 4}));
+  EXPECT_THROW(read_vulkan_plan(v2 + "upload 2 16\n"), std::runtime_error);  // not after a host step
+  EXPECT_THROW(read_vulkan_plan(v2 + "host 0\nupload 2 17\n"), std::runtime_error);  // larger than its value
 }
 
 }  // namespace

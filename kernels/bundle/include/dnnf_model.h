@@ -3,8 +3,8 @@
  * A bundle is a folder written by `dnnf export MODEL --target T -o DIR`; the library
  * built from it (lib/libmodel.so) exposes exactly these functions. Input shapes are fixed
  * at export time (symbolic dimensions were bound with --dim, others taken as 1); so are
- * output shapes, except where an output's size depends on the data (see "Outputs the
- * library allocates" below; the exporter refuses such models so far).
+ * output shapes, except where an output's size depends on the data (detections after
+ * non-maximum suppression in faster_rcnn, ...: see "Outputs the library allocates" below).
  *
  *   dnnf_model* m = dnnf_model_create("path/to/bundle");
  *   if (!m) { fprintf(stderr, "%s\n", dnnf_model_last_error()); return 1; }

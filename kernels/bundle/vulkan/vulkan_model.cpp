@@ -4,8 +4,13 @@
 // module, one descriptor set per step, and one command buffer recorded once with every
 // dispatch and the barriers the plan asks for. An inference converts the inputs into
 // the arena, submits that command buffer, waits on a fence and converts the outputs.
+// A plan with host steps (version 2) has one command buffer per stretch of device steps
+// between them; after each fence the interpreter (kernels/bundle/interp, interp.txt)
+// runs the host step, reading shader results from the mapped arena and writing back the
+// values later shaders read. Its outputs may have shapes known only after the run.
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -13,10 +18,17 @@
 #include <vector>
 
 #include "dnnf_model.h"
+#include "kernels/bundle/interp/host_interpreter.h"
 #include "vulkan_device.h"
 #include "vulkan_plan.h"
 
 namespace dnnf_bundle {
+
+// Defined only in bundles with host steps (they ship the interpreter's sources); weak, so
+// the other bundles link without it and never call it.
+__attribute__((weak)) std::unique_ptr<HostInterpreter> make_host_interpreter(const std::string& plan_text,
+                                                                           const char* weights,
+                                                                           size_t weights_bytes);
 
 namespace {
 
@@ -99,6 +111,7 @@ class VulkanModel {
       check_limits();
       create_arena();
       load_weights(dir);
+      if (plan_.host_step_count() > 0) load_interpreter(dir);
       create_pipelines(dir);
       create_descriptor_sets();
       record();
@@ -115,30 +128,61 @@ class VulkanModel {
 
   const VulkanPlan& plan() const { return plan_; }
 
-  void run(const float* const* inputs, float* const* outputs) {
+  // One inference. outputs[o] receives output o (caller-sized); with `owned`, outputs
+  // are instead resized to this run's data and `shapes` receives this run's shapes.
+  void run(const float* const* inputs, float* const* outputs, std::vector<std::vector<unsigned char>>* owned = nullptr,
+           std::vector<std::vector<int64_t>>* shapes = nullptr) {
     if (!inputs && !plan_.inputs.empty()) throw std::runtime_error("dnnf_model_run: inputs is null");
-    if (!outputs) throw std::runtime_error("dnnf_model_run: outputs is null");
+    if (!owned && !outputs) throw std::runtime_error("dnnf_model_run: outputs is null");
     for (size_t i = 0; i < plan_.inputs.size(); ++i) {
       const PlanTensor& t = plan_.inputs[i];
       if (!inputs[i]) throw std::runtime_error("dnnf_model_run: input " + std::to_string(i) + " ('" + t.name + "') is null");
       to_floats(t.dtype, inputs[i], arena_at(t.value), t.elements());
     }
-    for (size_t o = 0; o < plan_.outputs.size(); ++o)
-      if (!outputs[o])
-        throw std::runtime_error("dnnf_model_run: output " + std::to_string(o) + " ('" + plan_.outputs[o].name +
-                                 "') is null");
-    if (command_buffer_) {
-      const VulkanFunctions& f = dev_.vk();
-      auto si = info<VkSubmitInfo>(VK_STRUCTURE_TYPE_SUBMIT_INFO);
-      si.commandBufferCount = 1;
-      si.pCommandBuffers = &command_buffer_;
-      check_vk(f.vkResetFences(dev_.device(), 1, &fence_), "vkResetFences");
-      check_vk(f.vkQueueSubmit(dev_.queue(), 1, &si, fence_), "vkQueueSubmit");
-      check_vk(f.vkWaitForFences(dev_.device(), 1, &fence_, VK_TRUE, UINT64_MAX), "vkWaitForFences");
+    if (!owned)
+      for (size_t o = 0; o < plan_.outputs.size(); ++o) {
+        if (plan_.outputs[o].elements() < 0)
+          throw std::runtime_error("dnnf_model_run: output '" + plan_.outputs[o].name +
+                                   "' has a shape that depends on the data: run with dnnf_model_run_owned");
+        if (!outputs[o])
+          throw std::runtime_error("dnnf_model_run: output " + std::to_string(o) + " ('" + plan_.outputs[o].name +
+                                   "') is null");
+      }
+    if (interp_) begin_host_run();
+    for (const Segment& seg : segments_) {
+      if (seg.cmd) submit_and_wait(seg.cmd);
+      if (seg.host_step >= 0) run_host_step(plan_.steps[size_t(seg.host_step)]);
+    }
+    if (owned) {
+      owned->resize(plan_.outputs.size());
+      shapes->resize(plan_.outputs.size());
     }
     for (size_t o = 0; o < plan_.outputs.size(); ++o) {
       const PlanTensor& t = plan_.outputs[o];
-      from_floats(t.dtype, arena_at(t.value), outputs[o], t.elements());
+      const size_t esize = plan_dtype_size(t.dtype);
+      if (t.on_host) {
+        HostValue v;
+        if (!interp_ || !interp_->value(t.name, &v))
+          throw std::runtime_error("output '" + t.name + "' was not computed by the host steps");
+        if (v.dtype != t.dtype) throw std::runtime_error("output '" + t.name + "' is " + v.dtype + ", not " + t.dtype);
+        if (owned) {
+          (*shapes)[o] = v.shape;
+          (*owned)[o].assign(static_cast<const unsigned char*>(v.data), static_cast<const unsigned char*>(v.data) + v.bytes);
+        } else {
+          if (v.bytes != t.elements() * int64_t(esize))
+            throw std::runtime_error("output '" + t.name + "' has " + std::to_string(v.bytes) + " bytes, not " +
+                                     std::to_string(t.elements() * int64_t(esize)));
+          if (v.bytes) std::memcpy(outputs[o], v.data, size_t(v.bytes));
+        }
+        continue;
+      }
+      void* dst = outputs ? outputs[o] : nullptr;
+      if (owned) {
+        (*shapes)[o] = t.dims;
+        (*owned)[o].resize(size_t(t.elements()) * esize);
+        dst = (*owned)[o].data();
+      }
+      from_floats(t.dtype, arena_at(t.value), dst, t.elements());
     }
   }
 
@@ -161,6 +205,7 @@ class VulkanModel {
     fence_ = VK_NULL_HANDLE;
     command_pool_ = VK_NULL_HANDLE;
     command_buffer_ = VK_NULL_HANDLE;
+    segments_.clear();
     descriptor_pool_ = VK_NULL_HANDLE;
     pipelines_.clear();
     buffer_ = VK_NULL_HANDLE;
@@ -289,7 +334,7 @@ class VulkanModel {
     uint32_t descriptors = 0, sets = 0;
     for (const PlanStep& s : plan_.steps) {
       descriptors += uint32_t(s.bindings.size());
-      sets += s.is_copy ? 0 : 1;
+      sets += s.is_copy || s.is_host ? 0 : 1;
     }
     if (sets == 0) return;
     VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, std::max(descriptors, 1u)};
@@ -301,7 +346,7 @@ class VulkanModel {
     sets_.resize(plan_.steps.size());
     for (size_t i = 0; i < plan_.steps.size(); ++i) {
       const PlanStep& s = plan_.steps[i];
-      if (s.is_copy) continue;
+      if (s.is_copy || s.is_host) continue;
       auto ai = info<VkDescriptorSetAllocateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
       ai.descriptorPool = descriptor_pool_;
       ai.descriptorSetCount = 1;
@@ -339,7 +384,56 @@ class VulkanModel {
                 VK_ACCESS_TRANSFER_WRITE_BIT);
   }
 
-  // The whole inference as one command buffer, recorded once.
+  void submit_and_wait(VkCommandBuffer cmd) {
+    const VulkanFunctions& f = dev_.vk();
+    auto si = info<VkSubmitInfo>(VK_STRUCTURE_TYPE_SUBMIT_INFO);
+    si.commandBufferCount = 1;
+    si.pCommandBuffers = &cmd;
+    check_vk(f.vkResetFences(dev_.device(), 1, &fence_), "vkResetFences");
+    check_vk(f.vkQueueSubmit(dev_.queue(), 1, &si, fence_), "vkQueueSubmit");
+    check_vk(f.vkWaitForFences(dev_.device(), 1, &fence_, VK_TRUE, UINT64_MAX), "vkWaitForFences");
+  }
+
+  // The interpreter reads and writes the arena through the mapping, by value name.
+  void load_interpreter(const std::string& dir) {
+    if (!make_host_interpreter)
+      throw std::runtime_error("the plan has host steps, but this library was built without the interpreter");
+    const std::string weights = read_file(dir + "/weights.bin", "the weights");
+    interp_ = make_host_interpreter(read_file(dir + "/interp.txt", "the interpreter plan"), weights.data(),
+                                    weights.size());
+    for (size_t i = 0; i < plan_.values.size(); ++i) value_by_name_[plan_.values[i].name] = uint32_t(i);
+  }
+
+  void begin_host_run() {
+    interp_->begin_run([this](const std::string& name, const std::string& dtype, const std::vector<int64_t>& shape,
+                              void* dst) {
+      auto it = value_by_name_.find(name);
+      if (it == value_by_name_.end()) throw std::runtime_error("the host reads '" + name + "', which is not in the arena");
+      int64_t n = 1;
+      for (int64_t d : shape) n *= d;
+      if (uint64_t(n) * 4 > plan_.values[it->second].bytes)
+        throw std::runtime_error("value '" + name + "' is larger than its arena range");
+      from_floats(dtype, arena_at(it->second), dst, n);
+    });
+  }
+
+  void run_host_step(const PlanStep& st) {
+    interp_->run_step(st.host_step);
+    for (const PlanUpload& u : st.uploads) {
+      const PlanValue& pv = plan_.values[u.value];
+      HostValue v;
+      if (!interp_->value(pv.name, &v)) throw std::runtime_error("value '" + pv.name + "' was not computed on the host");
+      int64_t n = 1;
+      for (int64_t d : v.shape) n *= d;
+      if (uint64_t(n) != u.elements)
+        throw std::runtime_error("value '" + pv.name + "' has " + std::to_string(n) + " elements, the shaders read " +
+                                 std::to_string(u.elements));
+      to_floats(v.dtype, v.data, arena_at(u.value), n);
+    }
+  }
+
+  // Stretches of device steps between host steps, each recorded once as a command
+  // buffer (null when empty) followed by the host step (or -1 at the end).
   void record() {
     const VulkanFunctions& f = dev_.vk();
     VkDevice d = dev_.device();
@@ -349,39 +443,61 @@ class VulkanModel {
     auto ci = info<VkCommandPoolCreateInfo>(VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO);
     ci.queueFamilyIndex = dev_.queue_family();
     check_vk(f.vkCreateCommandPool(d, &ci, nullptr, &command_pool_), "vkCreateCommandPool");
+    size_t first = 0;
+    for (size_t i = 0; i <= plan_.steps.size(); ++i) {
+      if (i < plan_.steps.size() && !plan_.steps[i].is_host) continue;
+      Segment seg;
+      if (i > first) seg.cmd = record_steps(first, i);
+      seg.host_step = i < plan_.steps.size() ? int(i) : -1;
+      if (seg.cmd || seg.host_step >= 0) segments_.push_back(seg);
+      first = i + 1;
+    }
+  }
+
+  // Device steps [first, end) as one command buffer.
+  VkCommandBuffer record_steps(size_t first, size_t end) {
+    const VulkanFunctions& f = dev_.vk();
+    VkDevice d = dev_.device();
+    VkCommandBuffer cmd = VK_NULL_HANDLE;
     auto ai = info<VkCommandBufferAllocateInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO);
     ai.commandPool = command_pool_;
     ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
     ai.commandBufferCount = 1;
-    check_vk(f.vkAllocateCommandBuffers(d, &ai, &command_buffer_), "vkAllocateCommandBuffers");
+    check_vk(f.vkAllocateCommandBuffers(d, &ai, &cmd), "vkAllocateCommandBuffers");
+    command_buffer_ = cmd;  // barrier() records into it
     auto bi = info<VkCommandBufferBeginInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
-    check_vk(f.vkBeginCommandBuffer(command_buffer_, &bi), "vkBeginCommandBuffer");
+    check_vk(f.vkBeginCommandBuffer(cmd, &bi), "vkBeginCommandBuffer");
     int bound = -1;
-    for (size_t i = 0; i < plan_.steps.size(); ++i) {
+    for (size_t i = first; i < end; ++i) {
       const PlanStep& s = plan_.steps[i];
       if (s.is_copy) {
         if (s.copy.barrier) barrier_between_steps();
         const VkBufferCopy region{plan_.values[s.copy.src].offset, plan_.values[s.copy.dst].offset, s.copy.bytes};
-        if (region.size > 0) f.vkCmdCopyBuffer(command_buffer_, buffer_, buffer_, 1, &region);
+        if (region.size > 0) f.vkCmdCopyBuffer(cmd, buffer_, buffer_, 1, &region);
         continue;
       }
       const Pipeline& p = pipelines_[s.shader];
       if (int(s.shader) != bound) {
-        f.vkCmdBindPipeline(command_buffer_, VK_PIPELINE_BIND_POINT_COMPUTE, p.pipeline);
+        f.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p.pipeline);
         bound = int(s.shader);
       }
-      f.vkCmdBindDescriptorSets(command_buffer_, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout, 0, 1, &sets_[i], 0,
-                                nullptr);
+      f.vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout, 0, 1, &sets_[i], 0, nullptr);
       for (const PlanDispatch& dp : s.dispatches) {
         if (dp.barrier) barrier_between_steps();
         const int32_t push[kPushConstantBytes / 4] = {dp.stage, 0, 0, 0};
-        f.vkCmdPushConstants(command_buffer_, p.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, kPushConstantBytes, push);
-        f.vkCmdDispatch(command_buffer_, dp.groups[0], dp.groups[1], dp.groups[2]);
+        f.vkCmdPushConstants(cmd, p.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, kPushConstantBytes, push);
+        f.vkCmdDispatch(cmd, dp.groups[0], dp.groups[1], dp.groups[2]);
       }
     }
     barrier(VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);  // results visible after the fence
-    check_vk(f.vkEndCommandBuffer(command_buffer_), "vkEndCommandBuffer");
+    check_vk(f.vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
+    return cmd;
   }
+
+  struct Segment {
+    VkCommandBuffer cmd = VK_NULL_HANDLE;
+    int host_step = -1;  // index into plan_.steps
+  };
 
   VulkanPlan plan_;
   VulkanDevice dev_;
@@ -392,18 +508,21 @@ class VulkanModel {
   VkDescriptorPool descriptor_pool_ = VK_NULL_HANDLE;
   std::vector<VkDescriptorSet> sets_;
   VkCommandPool command_pool_ = VK_NULL_HANDLE;
-  VkCommandBuffer command_buffer_ = VK_NULL_HANDLE;
+  VkCommandBuffer command_buffer_ = VK_NULL_HANDLE;  // the one being recorded
+  std::vector<Segment> segments_;
   VkFence fence_ = VK_NULL_HANDLE;
+  std::unique_ptr<HostInterpreter> interp_;
+  std::map<std::string, uint32_t> value_by_name_;
 };
 
 }  // namespace dnnf_bundle
 
 struct dnnf_model {
   std::unique_ptr<dnnf_bundle::VulkanModel> impl;
-  // Outputs of dnnf_model_run_owned (allocated at its first call); valid after a
-  // successful one until the next run. Every output of a plan has a fixed shape (the
-  // exporter refuses data-dependent ones), so they are sized once.
+  // Outputs of dnnf_model_run_owned and their shapes in that run; valid after a
+  // successful one until the next run.
   std::vector<std::vector<unsigned char>> owned;
+  std::vector<std::vector<int64_t>> owned_shapes;
   bool owned_valid = false;
 };
 
@@ -465,13 +584,7 @@ int dnnf_model_run_owned(dnnf_model* model, const float* const* inputs) {
   }
   model->owned_valid = false;
   try {
-    const auto& outs = model->impl->plan().outputs;
-    if (model->owned.empty())
-      for (const dnnf_bundle::PlanTensor& t : outs)
-        model->owned.emplace_back(size_t(t.elements()) * dnnf_bundle::plan_dtype_size(t.dtype));
-    std::vector<float*> ptrs;
-    for (auto& b : model->owned) ptrs.push_back(reinterpret_cast<float*>(b.data()));
-    model->impl->run(inputs, ptrs.data());
+    model->impl->run(inputs, nullptr, &model->owned, &model->owned_shapes);
     model->owned_valid = true;
     return 0;
   } catch (const std::exception& e) {
@@ -485,7 +598,10 @@ const void* dnnf_model_output_data(const dnnf_model* m, int o) {
   return m->owned[size_t(o)].data();
 }
 
-int dnnf_model_output_shape_is_fixed(const dnnf_model* m, int o) { return output_at(m, o) ? 1 : -1; }
+int dnnf_model_output_shape_is_fixed(const dnnf_model* m, int o) {
+  const auto* t = output_at(m, o);
+  return t ? (t->elements() >= 0 ? 1 : 0) : -1;
+}
 
 void dnnf_model_destroy(dnnf_model* model) { delete model; }
 
@@ -521,8 +637,10 @@ const int64_t* dnnf_model_input_shape(const dnnf_model* m, int i) {
   const auto* t = input_at(m, i);
   return t ? t->dims.data() : nullptr;
 }
+// After a successful dnnf_model_run_owned: that run's shape (data-dependent outputs).
 const int64_t* dnnf_model_output_shape(const dnnf_model* m, int i) {
   const auto* t = output_at(m, i);
+  if (t && m->owned_valid && t->elements() < 0) return m->owned_shapes[size_t(i)].data();
   return t ? t->dims.data() : nullptr;
 }
 int64_t dnnf_model_input_size(const dnnf_model* m, int i) {
@@ -531,6 +649,11 @@ int64_t dnnf_model_input_size(const dnnf_model* m, int i) {
 }
 int64_t dnnf_model_output_size(const dnnf_model* m, int i) {
   const auto* t = output_at(m, i);
+  if (t && m->owned_valid && t->elements() < 0) {
+    int64_t n = 1;
+    for (int64_t d : m->owned_shapes[size_t(i)]) n *= d;
+    return n;
+  }
   return t ? t->elements() : -1;
 }
 const char* dnnf_model_target(void) { return "vulkan"; }

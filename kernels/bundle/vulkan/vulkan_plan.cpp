@@ -31,8 +31,10 @@ int hex_digit(char c) {
 }
 
 std::string tensor_line(const char* kind, const PlanTensor& t) {
-  std::string s = std::string(kind) + " " + std::to_string(t.value) + " " + t.dtype + " " + std::to_string(t.dims.size());
-  for (int64_t d : t.dims) s += " " + std::to_string(d);
+  std::string s = t.on_host ? "host_output " + t.dtype + " " + std::to_string(t.dims.size())
+                            : std::string(kind) + " " + std::to_string(t.value) + " " + t.dtype + " " +
+                                  std::to_string(t.dims.size());
+  for (int64_t d : t.dims) s += d < 0 ? std::string(" ?") : " " + std::to_string(d);
   return s + " " + plan_encode_name(t.name) + "\n";
 }
 
@@ -77,6 +79,7 @@ class Line {
       fail(e.what());
     }
   }
+  std::string peek() const { return next_ < words_.size() ? words_[next_] : std::string(); }
   void end() const {
     if (next_ != words_.size()) fail("unexpected '" + words_[next_] + "'");
   }
@@ -88,13 +91,21 @@ class Line {
   size_t number_;
 };
 
-PlanTensor read_tensor(Line& l, size_t values) {
+PlanTensor read_tensor(Line& l, size_t values, bool on_host = false) {
   PlanTensor t;
-  t.value = l.id(values, "value");
+  t.on_host = on_host;
+  if (!on_host) t.value = l.id(values, "value");
   t.dtype = l.word();
   if (plan_dtype_size(t.dtype) == 0) l.fail("dtype '" + t.dtype + "' is not one a bundle takes");
   const uint64_t rank = l.number(64);
-  for (uint64_t k = 0; k < rank; ++k) t.dims.push_back(int64_t(l.number(uint64_t(1) << 40)));
+  for (uint64_t k = 0; k < rank; ++k) {
+    if (on_host && l.peek() == "?") {
+      l.word();
+      t.dims.push_back(-1);
+      continue;
+    }
+    t.dims.push_back(int64_t(l.number(uint64_t(1) << 40)));
+  }
   t.name = l.name();
   return t;
 }
@@ -103,7 +114,16 @@ PlanTensor read_tensor(Line& l, size_t values) {
 
 int64_t PlanTensor::elements() const {
   int64_t n = 1;
-  for (int64_t d : dims) n *= d;
+  for (int64_t d : dims) {
+    if (d < 0) return -1;
+    n *= d;
+  }
+  return n;
+}
+
+size_t VulkanPlan::host_step_count() const {
+  size_t n = 0;
+  for (const PlanStep& s : steps) n += s.is_host ? 1 : 0;
   return n;
 }
 
@@ -168,7 +188,10 @@ std::string plan_decode_name(const std::string& text) {
 }
 
 std::string write_vulkan_plan(const VulkanPlan& p) {
-  std::string s = "dnnf-vulkan-plan " + std::to_string(kVulkanPlanVersion) + "\n";
+  bool host = p.host_step_count() > 0;
+  for (const PlanTensor& t : p.outputs) host = host || t.on_host;
+  std::string s =
+      "dnnf-vulkan-plan " + std::to_string(host ? kVulkanPlanVersionWithHostSteps : kVulkanPlanVersion) + "\n";
   s += "local_size " + std::to_string(p.local_size) + "\n";
   s += "shared_bytes " + std::to_string(p.shared_bytes) + "\n";
   s += "max_bindings " + std::to_string(p.max_bindings) + "\n";
@@ -185,6 +208,12 @@ std::string write_vulkan_plan(const VulkanPlan& p) {
   for (size_t i = 0; i < p.shaders.size(); ++i)
     s += "shader " + std::to_string(i) + " " + p.shaders[i].file + " " + std::to_string(p.shaders[i].bindings) + "\n";
   for (const PlanStep& st : p.steps) {
+    if (st.is_host) {
+      s += "host " + std::to_string(st.host_step) + "\n";
+      for (const PlanUpload& u : st.uploads)
+        s += "upload " + std::to_string(u.value) + " " + std::to_string(u.elements) + "\n";
+      continue;
+    }
     if (st.is_copy) {
       s += "copy " + std::to_string(st.copy.src) + " " + std::to_string(st.copy.dst) + " " +
            std::to_string(st.copy.bytes) + " " + (st.copy.barrier ? "1" : "0") + "\n";
@@ -205,7 +234,7 @@ VulkanPlan read_vulkan_plan(const std::string& text) {
   std::istringstream in(text);
   std::string raw;
   size_t number = 0;
-  bool header = false;
+  bool header = false, version2 = false;
   while (std::getline(in, raw)) {
     Line l(raw, ++number);
     if (l.empty()) continue;
@@ -213,9 +242,10 @@ VulkanPlan read_vulkan_plan(const std::string& text) {
     if (!header) {
       if (k != "dnnf-vulkan-plan") l.fail("not a dnnf Vulkan plan (expected 'dnnf-vulkan-plan')");
       const uint64_t version = l.number();
-      if (version != uint64_t(kVulkanPlanVersion))
-        l.fail("plan version " + std::to_string(version) + " (this runtime reads version " +
-               std::to_string(kVulkanPlanVersion) + ")");
+      if (version != uint64_t(kVulkanPlanVersion) && version != uint64_t(kVulkanPlanVersionWithHostSteps))
+        l.fail("plan version " + std::to_string(version) + " (this runtime reads versions " +
+               std::to_string(kVulkanPlanVersion) + " and " + std::to_string(kVulkanPlanVersionWithHostSteps) + ")");
+      version2 = version == uint64_t(kVulkanPlanVersionWithHostSteps);
       header = true;
     } else if (k == "local_size") {
       p.local_size = uint32_t(l.number(1024));
@@ -252,6 +282,20 @@ VulkanPlan read_vulkan_plan(const std::string& text) {
       if (uint64_t(t.elements()) * 4 > p.values[t.value].bytes)
         l.fail("tensor '" + t.name + "' does not fit its value");
       (k == "input" ? p.inputs : p.outputs).push_back(t);
+    } else if (version2 && k == "host_output") {
+      p.outputs.push_back(read_tensor(l, p.values.size(), true));
+    } else if (version2 && k == "host") {
+      PlanStep st;
+      st.is_host = true;
+      st.host_step = uint32_t(l.number(1u << 30));
+      p.steps.push_back(st);
+    } else if (version2 && k == "upload") {
+      if (p.steps.empty() || !p.steps.back().is_host) l.fail("upload outside a host step");
+      PlanUpload u;
+      u.value = l.id(p.values.size(), "value");
+      u.elements = l.number(uint64_t(1) << 40);
+      if (u.elements * 4 > p.values[u.value].bytes) l.fail("upload does not fit its value");
+      p.steps.back().uploads.push_back(u);
     } else if (k == "shader") {
       if (l.number() != p.shaders.size()) l.fail("shaders must be numbered 0, 1, 2, ... in order");
       PlanShader s;
@@ -281,7 +325,7 @@ VulkanPlan read_vulkan_plan(const std::string& text) {
       if (st.copy.bytes % 4 != 0) l.fail("copy bytes must be a multiple of 4");
       p.steps.push_back(st);
     } else if (k == "dispatch") {
-      if (p.steps.empty() || p.steps.back().is_copy) l.fail("dispatch before any step");
+      if (p.steps.empty() || p.steps.back().is_copy || p.steps.back().is_host) l.fail("dispatch before any step");
       PlanDispatch d;
       d.stage = int32_t(l.number(1u << 20));
       for (uint32_t& g : d.groups) g = uint32_t(l.number(0xffffffffu));

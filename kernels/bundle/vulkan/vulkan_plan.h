@@ -27,6 +27,18 @@
 //                                      operator that only renames memory (Reshape of an
 //                                      int64 tensor, an integer Cast, ...) and has no shader
 //
+// Version 2 (written only for plans that need it) adds host steps: operators without a
+// shader whose shapes are known only at run time (NonZero, TopK, If/Loop, RoiAlign, ...)
+// run on the host, on dnnf's reference kernels (kernels/bundle/interp, interp.txt), as
+// dnnf's Vulkan backend runs them. The device work between two host steps is one
+// command buffer; the host reads shader results (by value name, converted from float32)
+// after its fence, and writes what shaders read back into the arena:
+//   host K                             interpreted step K of interp.txt
+//   upload VALUE ELEMENTS              (after a host step) the interpreter's value of that
+//                                      name, ELEMENTS elements, converted to float32 into
+//                                      VALUE's range
+//   host_output DTYPE RANK DIMS... NAME  an output the interpreter computes; a DIM of "?"
+//                                      depends on the data
 // Names are percent-encoded (anything but [A-Za-z0-9_.:/-]) so every line splits on
 // spaces. Every element on the device is a float32; inputs and outputs of other dtypes
 // are converted by the runtime (as dnnf's Vulkan backend does).
@@ -39,6 +51,7 @@
 namespace dnnf_bundle {
 
 constexpr int kVulkanPlanVersion = 1;
+constexpr int kVulkanPlanVersionWithHostSteps = 2;
 // The largest minStorageBufferOffsetAlignment the Vulkan spec allows: offsets aligned
 // to it suit every device.
 constexpr uint64_t kArenaAlignment = 256;
@@ -58,9 +71,10 @@ struct PlanConstant {
 struct PlanTensor {  // a model input or output
   uint32_t value = 0;
   std::string dtype;  // "float32", "int64", "bool", ... (plan_dtype_size knows them)
-  std::vector<int64_t> dims;
+  std::vector<int64_t> dims;  // -1: depends on the data (host outputs only)
   std::string name;
-  int64_t elements() const;
+  bool on_host = false;  // computed by the interpreter (no value in the arena)
+  int64_t elements() const;  // -1 when a dim depends on the data
 };
 
 struct PlanShader {
@@ -80,7 +94,15 @@ struct PlanCopy {
   bool barrier = false;  // memory barrier before it
 };
 
+struct PlanUpload {
+  uint32_t value = 0;
+  uint64_t elements = 0;
+};
+
 struct PlanStep {
+  bool is_host = false;            // an interpreted step (`host`), with its uploads
+  uint32_t host_step = 0;
+  std::vector<PlanUpload> uploads;
   bool is_copy = false;            // a buffer copy (`copy`), else a shader's dispatches
   uint32_t shader = 0;
   std::vector<uint32_t> bindings;  // value ids, binding order
@@ -103,6 +125,7 @@ struct VulkanPlan {
   size_t dispatch_count() const;
   size_t copy_count() const;
   size_t barrier_count() const;  // before dispatches and copies
+  size_t host_step_count() const;
 };
 
 // Bytes of one element of a dtype the bundle accepts; 0 for any other name.
