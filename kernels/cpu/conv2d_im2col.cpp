@@ -21,16 +21,22 @@ class PanelRowWriter {
   PanelRowWriter(float* first, int nr, int64_t panel_stride)
       : out_(first), nr_(nr), panel_stride_(panel_stride) {}
 
-  void put(float v) {
-    out_[jj_] = v;
-    if (++jj_ == nr_) next_panel();
-  }
   void copy(const float* src, int64_t n) {
     while (n > 0) {
       const int64_t piece = std::min<int64_t>(n, nr_ - jj_);
       copy_short(src, piece, out_ + jj_);
       advance(piece);
       src += piece;
+      n -= piece;
+    }
+  }
+  void copy_strided(const float* src, int64_t stride, int64_t n) {
+    while (n > 0) {
+      const int64_t piece = std::min<int64_t>(n, nr_ - jj_);
+      float* dst = out_ + jj_;
+      for (int64_t i = 0; i < piece; ++i) dst[i] = src[i * stride];
+      advance(piece);
+      src += piece * stride;
       n -= piece;
     }
   }
@@ -85,16 +91,17 @@ void pack_im2col_panels(const void* ctx, int64_t image, int64_t k0, int64_t kc, 
       } else {
         const float* row = plane + ih * d.W;
         const int64_t iw0 = ow * d.stride_w + iw_base;
-        if (d.stride_w == 1) {  // the run is a contiguous slice of the row, padded with zeros
-          const int64_t lo = std::clamp<int64_t>(-iw0, 0, run);
-          const int64_t hi = std::clamp<int64_t>(d.W - iw0, lo, run);
-          out.zeros(lo);
+        // Positions t with 0 <= iw0 + t * stride < W form one range [lo, hi): zeros around a
+        // slice of the row (contiguous for stride 1, every stride-th value otherwise).
+        const int64_t sw = d.stride_w;
+        const int64_t lo = std::clamp<int64_t>(iw0 >= 0 ? 0 : (-iw0 + sw - 1) / sw, 0, run);
+        const int64_t hi = std::clamp<int64_t>(d.W - iw0 <= 0 ? 0 : (d.W - iw0 + sw - 1) / sw, lo, run);
+        out.zeros(lo);
+        if (sw == 1)
           out.copy(row + iw0 + lo, hi - lo);
-          out.zeros(run - hi);
-        } else {
-          int64_t iw = iw0;
-          for (int64_t t = 0; t < run; ++t, iw += d.stride_w) out.put(iw >= 0 && iw < d.W ? row[iw] : 0.0f);
-        }
+        else
+          out.copy_strided(row + iw0 + lo * sw, sw, hi - lo);
+        out.zeros(run - hi);
       }
       j += run;
     }
