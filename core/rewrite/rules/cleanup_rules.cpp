@@ -16,10 +16,12 @@ class RemoveIdentity : public NamedRule {
   std::optional<Rewrite> match(const RewriteEnv& env, const Node& n) const override {
     if (!n.has_input(0) || n.outputs.empty() || !only_first_output_used(env, n)) return std::nullopt;
     if (n.op_type == "Dropout") {
-      // Opset 12+: training_mode input; a known false (or absent) means inference.
+      // Opset 12+: training_mode input; a known false (or absent) means inference. A
+      // malformed one (empty, or not one value) is not read: it says nothing.
       if (n.has_input(2)) {
         const Tensor* t = env.constant(n.inputs[2]);
-        if (!t || t->get_f64(0) != 0) return std::nullopt;
+        const std::optional<double> training = t ? splat_value(*t) : std::nullopt;
+        if (!training || *training != 0) return std::nullopt;
       }
     }
     return bypass(n, n.inputs[0], description());
