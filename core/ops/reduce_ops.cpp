@@ -148,11 +148,16 @@ Tensor reduce_tensor(const Tensor& x, const AxesChoice& ax, bool keepdims, RKind
     const std::vector<int64_t> v = x.to_i64_vector();
     std::vector<int64_t> r(O);
     auto id = [](int64_t a) { return a; };
+    // Integer sums and products wrap around on overflow (two's complement, as numpy and
+    // ONNX Runtime do); computed in uint64_t because signed overflow is undefined in C++.
+    auto add = [](int64_t a, int64_t b) { return int64_t(uint64_t(a) + uint64_t(b)); };
+    auto mul = [](int64_t a, int64_t b) { return int64_t(uint64_t(a) * uint64_t(b)); };
+    auto abs = [](int64_t b) { return b < 0 ? int64_t(0 - uint64_t(b)) : b; };
     switch (kind) {
-      case RKind::Sum: reduce_loop(v, p, r, int64_t(0), [](int64_t a, int64_t b) { return a + b; }, id); break;
-      case RKind::Prod: reduce_loop(v, p, r, int64_t(1), [](int64_t a, int64_t b) { return a * b; }, id); break;
-      case RKind::L1: reduce_loop(v, p, r, int64_t(0), [](int64_t a, int64_t b) { return a + (b < 0 ? -b : b); }, id); break;
-      case RKind::SumSquare: reduce_loop(v, p, r, int64_t(0), [](int64_t a, int64_t b) { return a + b * b; }, id); break;
+      case RKind::Sum: reduce_loop(v, p, r, int64_t(0), add, id); break;
+      case RKind::Prod: reduce_loop(v, p, r, int64_t(1), mul, id); break;
+      case RKind::L1: reduce_loop(v, p, r, int64_t(0), [&](int64_t a, int64_t b) { return add(a, abs(b)); }, id); break;
+      case RKind::SumSquare: reduce_loop(v, p, r, int64_t(0), [&](int64_t a, int64_t b) { return add(a, mul(b, b)); }, id); break;
       case RKind::Max:
         reduce_loop(v, p, r, std::numeric_limits<int64_t>::lowest(), [](int64_t a, int64_t b) { return std::max(a, b); }, id);
         break;
