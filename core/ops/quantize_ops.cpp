@@ -182,6 +182,9 @@ std::vector<Tensor> dynamic_quantize(const KernelContext& c) {
   const float scale = (mx - mn) / 255.0f;
   float zpf = 0.0f;
   if (scale != 0.0f) zpf = std::nearbyint(std::clamp(0.0f - mn / scale, 0.0f, 255.0f));
+  // An infinite input makes the scale infinite and -inf / inf NaN, which clamp passes
+  // through and a float-to-uint8 conversion may not take: zero point 0 then.
+  if (std::isnan(zpf)) zpf = 0.0f;
   const uint8_t zp = uint8_t(zpf);
   Tensor y(DType::U8, x.shape());
   uint8_t* q = y.data<uint8_t>();
