@@ -441,13 +441,20 @@ FusionPlan plan_from_journal(const Graph& graph, const Journal& journal, const s
   FusionPlan plan;
   plan.target = target;
   std::map<int, FusedBlock> fused;
-  for (const JournalStep& s : journal.steps) {
+  for (size_t i = 0; i < journal.steps.size(); ++i) {
+    const JournalStep& s = journal.steps[i];
     if (s.stage != "fusion" || !s.accepted) continue;
-    FusedBlock& fb = fused[s.details.at("block").get<int>()];
-    const NodeId cand = s.details.at("candidate").get<NodeId>();
-    if (s.rule == "seed") fb.seed = cand;
-    fb.nodes.push_back(cand);
-    if (auto t = mapping_type_from_name(s.details.at("block_type").get<std::string>())) fb.type = *t;
+    // A journal is user input: a fusion step without its block, candidate and block_type
+    // (or with the wrong types) is refused with the step named, not a JSON exception.
+    try {
+      FusedBlock& fb = fused[s.details.at("block").get<int>()];
+      const NodeId cand = s.details.at("candidate").get<NodeId>();
+      if (s.rule == "seed") fb.seed = cand;
+      fb.nodes.push_back(cand);
+      if (auto t = mapping_type_from_name(s.details.at("block_type").get<std::string>())) fb.type = *t;
+    } catch (const nlohmann::json::exception& e) {
+      fail("journal step ", i, " (fusion, ", s.rule, "): ", e.what());
+    }
   }
   std::set<NodeId> covered;
   for (auto& [b, fb] : fused) {
