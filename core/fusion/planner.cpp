@@ -449,6 +449,8 @@ FusionPlan plan_from_journal(const Graph& graph, const Journal& journal, const s
     try {
       FusedBlock& fb = fused[s.details.at("block").get<int>()];
       const NodeId cand = s.details.at("candidate").get<NodeId>();
+      check(graph.find_node(cand) != nullptr, "journal step ", i, " (fusion, ", s.rule, "): node #", cand,
+            " is not in the graph");
       if (s.rule == "seed") fb.seed = cand;
       fb.nodes.push_back(cand);
       if (auto t = mapping_type_from_name(s.details.at("block_type").get<std::string>())) fb.type = *t;
