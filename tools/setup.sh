@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine:
 #   tools/setup.sh run    install what is missing, build, run the main job
-#   tools/setup.sh test   install what is missing, build and run the whole test suite, then
-#                         build and run it again under ASan+UBSan+LSan (what CI runs)
-#   tools/setup.sh test-normal     only the first half of `test` (build)
-#   tools/setup.sh test-sanitize   only the second half of `test` (build-asan)
+#   tools/setup.sh test   install what is missing, build and run the whole test suite
+#                         (what CI runs)
+#   tools/setup.sh test-sanitize   the same suite built and run under ASan+UBSan+LSan
+#                                  (build-asan)
+#   tools/setup.sh test-all        both, each timed; both run even if the first fails
 # Options via environment: BUILD_DIR (default build), SANITIZE_BUILD_DIR (default
 # build-asan).
 set -euo pipefail
@@ -102,19 +103,21 @@ case "$mode" in
     echo "journal of every rewrite and fusion decision: $build_dir/default.journal.json"
     ;;
   test)
-    # Both halves run even when the first fails, so one CI run shows every failure.
-    timed "build and test ($build_dir)" normal_suite
-    timed "build and test under the sanitizers ($asan_build_dir)" sanitized_suite
-    exit $status
-    ;;
-  test-normal)
+    # The sanitized half is not part of CI yet: its clean-clone time on 2 cores has not
+    # been measured against the 90-minute budget (README, Set-up).
     normal_suite
     ;;
   test-sanitize)
     sanitized_suite
     ;;
+  test-all)
+    # Both halves run even when the first fails, so one run shows every failure.
+    timed "build and test ($build_dir)" normal_suite
+    timed "build and test under the sanitizers ($asan_build_dir)" sanitized_suite
+    exit $status
+    ;;
   *)
-    echo "usage: tools/setup.sh run|test|test-normal|test-sanitize" >&2
+    echo "usage: tools/setup.sh run|test|test-sanitize|test-all" >&2
     exit 2
     ;;
 esac
