@@ -230,10 +230,11 @@ else
   echo "skip building with the bundle's CMakeLists.txt: no cmake"
 fi
 
-# 3. Every small zoo model and three shared ones: the bundle's runner equals the reference.
+# 3. Every small zoo model and the shared ones export_neon.sh checks (plus light_resnet50):
+# the bundle's runner equals the reference.
 models=("$zoo"/*.onnx)
 if [ -d "${DNNF_MODELS:-}" ]; then
-  for s in cnn/light_resnet50 cnn/light_squeezenet detect/ultraface-version-slim-320; do
+  for s in cnn/cnn_mnist_pytorch cnn/light_resnet50 cnn/light_squeezenet detect/ultraface-version-slim-320; do
     [ -f "$DNNF_MODELS/$s.onnx" ] && models+=("$DNNF_MODELS/$s.onnx") || fail "shared model $s.onnx missing"
   done
 else
