@@ -213,6 +213,40 @@ ShaderStage emit_gemm(EmitContext& cx, const Stage& s, const std::string& fn, co
 // Each invocation accumulates CB channels of one output pixel (CB = 4 when the channels
 // of a group allow it), so every input element it loads feeds CB multiply-adds.
 
+// The taps' innermost statement of a convolution shader (direct or transposed) and what
+// follows: the input load shared by the CB output channels, the closing braces of the tap
+// loops, then per output channel the bias and the merged epilogue.
+struct ConvShaderTaps {
+  int x_slot;
+  std::string xaddr;
+  int w_slot;
+  std::string waddr, close, cb;
+  int64_t nsp;
+};
+
+ShaderStage finish_conv_shader(EmitContext& cx, const Stage& s, std::string c, const ConvShaderTaps& taps,
+                               const Idx& idx, int64_t total, const Target& t, const char* label, const char* what) {
+  const Node& n = *s.anchor;
+  const std::string pad(size_t(4 + 2 * taps.nsp), ' ');
+  c += pad + "const float xv_ = " + cx.dialect().element(taps.x_slot, taps.xaddr) + ";\n";
+  c += pad + "for (int q_ = 0; q_ < " + taps.cb + "; ++q_) acc_[q_] += xv_ * " +
+       cx.dialect().element(taps.w_slot, taps.waddr) + ";\n" + taps.close + "  }\n";
+  c += "  for (int q_ = 0; q_ < " + taps.cb + "; ++q_) {\n    const int ch = ch0_ + q_;\n    float accv_ = acc_[q_];\n";
+  if (n.has_input(2)) {
+    const int b_slot = cx.buffer_slot(n.inputs[2]);
+    check(b_slot >= 0, label, " shader: bias not in memory");
+    c += "    accv_ += " + cx.dialect().element(b_slot, "ch") + ";\n";
+  }
+  Body body;
+  store_epilogue(cx, body, s, idx, "accv_", s.store_value);
+  c += body.render(4) + "  }\n}\n";
+  ShaderStage st;
+  st.what = what;
+  st.groups = ceil_div(total, t.local_size);
+  st.function = c;
+  return st;
+}
+
 ShaderStage emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, const Target& t) {
   const Node& n = *s.anchor;
   const std::vector<int64_t> xs = cx.shape_of(n.inputs[0]), ws = cx.shape_of(n.inputs[1]);
@@ -256,24 +290,8 @@ ShaderStage emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, co
     waddr = "(" + waddr + " * " + str(kernel[size_t(d)]) + " + " + kv + ")";
     close = std::string(size_t(4 + 2 * d), ' ') + "}\n" + close;
   }
-  const std::string pad(size_t(4 + 2 * nsp), ' ');
-  c += pad + "const float xv_ = " + cx.dialect().element(x_slot, xaddr) + ";\n";
-  c += pad + "for (int q_ = 0; q_ < " + cb + "; ++q_) acc_[q_] += xv_ * " + cx.dialect().element(w_slot, waddr) +
-       ";\n" + close + "  }\n";
-  c += "  for (int q_ = 0; q_ < " + cb + "; ++q_) {\n    const int ch = ch0_ + q_;\n    float accv_ = acc_[q_];\n";
-  if (n.has_input(2)) {
-    const int b_slot = cx.buffer_slot(n.inputs[2]);
-    check(b_slot >= 0, "conv shader: bias not in memory");
-    c += "    accv_ += " + cx.dialect().element(b_slot, "ch") + ";\n";
-  }
-  Body body;
-  store_epilogue(cx, body, s, idx, "accv_", s.store_value);
-  c += body.render(4) + "  }\n}\n";
-  ShaderStage st;
-  st.what = "conv";
-  st.groups = ceil_div(total, t.local_size);
-  st.function = c;
-  return st;
+  return finish_conv_shader(cx, s, std::move(c), {x_slot, xaddr, w_slot, waddr, close, cb, nsp}, idx, total, t,
+                            "conv", "conv");
 }
 
 // ---- transposed convolution: one invocation per output pixel and CB output channels ----
@@ -327,24 +345,8 @@ ShaderStage emit_conv_transpose(EmitContext& cx, const Stage& s, const std::stri
     waddr = "(" + waddr + " * " + str(g.k[j]) + " + " + kv + ")";
     close = std::string(size_t(4 + 2 * d), ' ') + "}\n" + close;
   }
-  const std::string pad(size_t(4 + 2 * nsp), ' ');
-  c += pad + "const float xv_ = " + cx.dialect().element(x_slot, xaddr) + ";\n";
-  c += pad + "for (int q_ = 0; q_ < " + cb + "; ++q_) acc_[q_] += xv_ * " + cx.dialect().element(w_slot, waddr) +
-       ";\n" + close + "  }\n";
-  c += "  for (int q_ = 0; q_ < " + cb + "; ++q_) {\n    const int ch = ch0_ + q_;\n    float accv_ = acc_[q_];\n";
-  if (n.has_input(2)) {
-    const int b_slot = cx.buffer_slot(n.inputs[2]);
-    check(b_slot >= 0, "conv-transpose shader: bias not in memory");
-    c += "    accv_ += " + cx.dialect().element(b_slot, "ch") + ";\n";
-  }
-  Body body;
-  store_epilogue(cx, body, s, idx, "accv_", s.store_value);
-  c += body.render(4) + "  }\n}\n";
-  ShaderStage st;
-  st.what = "conv_transpose";
-  st.groups = ceil_div(total, t.local_size);
-  st.function = c;
-  return st;
+  return finish_conv_shader(cx, s, std::move(c), {x_slot, xaddr, w_slot, waddr, close, cb, nsp}, idx, total, t,
+                            "conv-transpose", "conv_transpose");
 }
 
 // ---- pooling windows: one invocation per output element ----------------------------------
