@@ -35,4 +35,14 @@ void expect_same_graph(const Graph& a, const Graph& b) {
   EXPECT_EQ(ia, ib);
 }
 
+fusion::FusionPlan analytic_plan(Model& m, bool fusion, const std::string& target) {
+  PipelineOptions po;
+  po.rewrite = false;
+  po.fusion = fusion;
+  po.target = target;
+  po.use_db = false;
+  po.measure = false;
+  return run_pipeline(m, po).plan;
+}
+
 }  // namespace dnnf::test

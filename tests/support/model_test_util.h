@@ -1,5 +1,5 @@
 // Helpers for tests parameterised over model files: readable test names, loading with
-// shapes inferred, and comparing two graph states node by node.
+// shapes inferred, comparing two graph states node by node, and reproducible plans.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/ir/graph.h"
+#include "core/pipeline/pipeline.h"
 
 namespace dnnf::test {
 
@@ -16,5 +17,8 @@ std::string model_test_name(const testing::TestParamInfo<std::string>& info);
 Model load_inferred(const std::string& path);
 // Same node order, ids, op types and wiring, and the same initializer names.
 void expect_same_graph(const Graph& a, const Graph& b);
+// The plan of `m` as it stands (no rewriting), from the analytic estimate and no fusion
+// database: reproducible and the same on every machine.
+fusion::FusionPlan analytic_plan(Model& m, bool fusion = true, const std::string& target = "cpu");
 
 }  // namespace dnnf::test

@@ -25,6 +25,7 @@
 
 #ifdef DNNF_HAVE_VULKAN
 #include "core/vulkan/vk_program.h"
+#include "tests/support/model_test_util.h"
 #endif
 
 namespace dnnf {
@@ -109,14 +110,6 @@ Model all_cases_model() {
   return m;
 }
 
-fusion::FusionPlan plan_of(Model& m) {
-  PipelineOptions po;
-  po.rewrite = false;
-  po.use_db = false;
-  po.measure = false;
-  return run_pipeline(m, po).plan;
-}
-
 TensorMap seeded_inputs(const Graph& g) {
   RandomInputOptions ri;
   ri.seed = 11;
@@ -136,7 +129,7 @@ std::string mismatch(const Graph& g, const TensorMap& got, const TensorMap& want
 
 TEST(ConvTransposeCodegen, CasesGenerateOneKernelPerCaseWithTheReluInTheEpilogue) {
   Model m = all_cases_model();
-  const fusion::FusionPlan plan = plan_of(m);
+  const fusion::FusionPlan plan = dnnf::test::analytic_plan(m);
   CpuRuntimeOptions ro;
   ro.threads = 2;
   CpuProgram program(m.graph, plan, ro);
@@ -167,7 +160,7 @@ TEST(ConvTransposeCodegen, UnfusedPlanRunsEveryConvTransposeAsItsOwnGeneratedKer
 #ifdef DNNF_HAVE_VULKAN
 TEST(ConvTransposeVulkan, CasesRunAsShadersEqualToTheReference) {
   Model m = all_cases_model();
-  const fusion::FusionPlan plan = plan_of(m);
+  const fusion::FusionPlan plan = dnnf::test::analytic_plan(m);
   try {
     vk::choose_device(vk::list_devices(), -1);
   } catch (const Error& e) {

@@ -14,6 +14,7 @@
 #include "core/onnx_io/onnx_export.h"
 #include "core/pipeline/pipeline.h"
 #include "core/util/error.h"
+#include "tests/support/model_test_util.h"
 #include "tests/support/rule_test_util.h"
 #include "tests/support/test_util.h"
 
@@ -42,14 +43,6 @@ Model dense_model(const std::string& input_name = "x") {
   return b.finish();
 }
 
-fusion::FusionPlan plan_of(Model& m) {
-  PipelineOptions po;
-  po.rewrite = false;
-  po.use_db = false;
-  po.measure = false;
-  return run_pipeline(m, po).plan;
-}
-
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::ostringstream s;
@@ -61,7 +54,7 @@ std::string slurp(const fs::path& p) {
 
 TEST(NeonProgram, BindsInputsWeightsAndArena) {
   Model m = dense_model();
-  const fusion::FusionPlan plan = plan_of(m);
+  const fusion::FusionPlan plan = dnnf::test::analytic_plan(m);
   const NeonProgram p = build_neon_program(m.graph, plan);
   ASSERT_EQ(p.steps.size(), plan.blocks.size());
   ASSERT_FALSE(p.kernels.empty());
@@ -93,7 +86,7 @@ TEST(NeonProgram, BindsInputsWeightsAndArena) {
 
 TEST(NeonProgram, PlanSourceEscapesNames) {
   Model m = dense_model("in\"put\\x?");
-  const NeonProgram p = build_neon_program(m.graph, plan_of(m));
+  const NeonProgram p = build_neon_program(m.graph, dnnf::test::analytic_plan(m));
   const std::string src = neon_plan_source(p, "a*/b.onnx");
   EXPECT_NE(src.find("\"in\\\"put\\\\x\\077\""), std::string::npos) << src;
   // In the header comment "*/" would end it early; in the string literal it is harmless.
@@ -119,7 +112,7 @@ TEST(NeonProgram, ABlockWithoutGeneratedKernelIsAnInterpretedStep) {
   const std::string y = b.node("ArgMax", {b.node("Relu", {x})}, {{"axis", Attribute::from_int(1)}});
   b.output(y);
   Model m = b.finish();
-  const NeonProgram p = build_neon_program(m.graph, plan_of(m));
+  const NeonProgram p = build_neon_program(m.graph, dnnf::test::analytic_plan(m));
   ASSERT_TRUE(p.interp.has_value());
   bool argmax_interpreted = false;
   for (const NeonStep& st : p.steps)
@@ -140,7 +133,7 @@ TEST(NeonProgram, ABlockWithoutGeneratedKernelIsAnInterpretedStep) {
   EXPECT_NE(src.find("kHostValues"), std::string::npos) << src;
   // A model without interpreted steps names no interpreter.
   Model d = dense_model();
-  const NeonProgram q = build_neon_program(d.graph, plan_of(d));
+  const NeonProgram q = build_neon_program(d.graph, dnnf::test::analytic_plan(d));
   EXPECT_FALSE(q.interp.has_value());
   EXPECT_NE(neon_plan_source(q, "dense.onnx").find("nullptr, 0, 0, nullptr, nullptr"), std::string::npos);
 }

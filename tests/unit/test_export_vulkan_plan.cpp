@@ -9,6 +9,7 @@
 #include "core/export/vulkan_bundle_plan_builder.h"
 #include "core/pipeline/pipeline.h"
 #include "core/util/error.h"
+#include "tests/support/model_test_util.h"
 #include "kernels/bundle/interp/interp_plan.h"
 #include "kernels/bundle/vulkan/vulkan_plan.h"
 #include "tests/support/rule_test_util.h"
@@ -117,16 +118,6 @@ TEST(ExportVulkanPlan, ReaderRefusesMalformedPlansNamingTheLine) {
   expect_refused(edit(good, "local_size", "local_size 0"), "plan.txt line 2: local_size 0");
 }
 
-fusion::FusionPlan plan_of(Model& m, bool fusion) {
-  PipelineOptions po;
-  po.rewrite = false;
-  po.fusion = fusion;
-  po.use_db = false;
-  po.measure = false;
-  po.target = "vulkan";
-  return run_pipeline(m, po).plan;
-}
-
 Tensor weights(Shape shape) {
   Tensor w(DType::F32, shape);
   for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::sin(double(k)) * 0.3);
@@ -142,7 +133,7 @@ TEST(ExportVulkanPlan, BuilderBindsConstantsAndPlacesBarriersOnHazardsOnly) {
   const std::string y = b.node("MatMul", {sum, b.constant("w", weights({16, 8}))});
   b.output(y);
   Model m = b.finish();
-  const exporter::VulkanBundleContent c = exporter::build_vulkan_bundle_plan(m.graph, plan_of(m, false));
+  const exporter::VulkanBundleContent c = exporter::build_vulkan_bundle_plan(m.graph, dnnf::test::analytic_plan(m, false, "vulkan"));
   const VulkanPlan& p = c.plan;
   ASSERT_EQ(p.steps.size(), 4u);
   ASSERT_EQ(p.inputs.size(), 1u);
@@ -179,7 +170,7 @@ TEST(ExportVulkanPlan, IdenticalBlocksShareOneShaderAndBuildsAreDeterministic) {
   }
   b.output(y);
   Model m = b.finish();
-  const fusion::FusionPlan plan = plan_of(m, true);
+  const fusion::FusionPlan plan = dnnf::test::analytic_plan(m, true, "vulkan");
   const exporter::VulkanBundleContent c1 = exporter::build_vulkan_bundle_plan(m.graph, plan);
   const exporter::VulkanBundleContent c2 = exporter::build_vulkan_bundle_plan(m.graph, plan);
   EXPECT_EQ(c1.plan.steps.size(), 3u);
@@ -199,7 +190,7 @@ TEST(ExportVulkanPlan, Int64ReshapeBecomesABufferCopy) {
   const std::string x = b.input("x", DType::F32, Shape{4});
   b.output(b.node("Relu", {x}));
   Model m = b.finish();
-  const exporter::VulkanBundleContent c = exporter::build_vulkan_bundle_plan(m.graph, plan_of(m, false));
+  const exporter::VulkanBundleContent c = exporter::build_vulkan_bundle_plan(m.graph, dnnf::test::analytic_plan(m, false, "vulkan"));
   const VulkanPlan& p = c.plan;
   ASSERT_EQ(p.copy_count(), 1u) << write_vulkan_plan(p);
   const dnnf_bundle::PlanStep* copy = nullptr;
@@ -228,7 +219,7 @@ TEST(ExportVulkanPlan, OperatorWithoutShaderRunsOnTheHost) {
   const std::string v = b.node("TopK", {x, k}, {}, 2);
   b.output(b.node("Relu", {v}));
   Model m = b.finish();
-  const exporter::VulkanBundleContent c = exporter::build_vulkan_bundle_plan(m.graph, plan_of(m, true));
+  const exporter::VulkanBundleContent c = exporter::build_vulkan_bundle_plan(m.graph, dnnf::test::analytic_plan(m, true, "vulkan"));
   const VulkanPlan& p = c.plan;
   ASSERT_TRUE(c.interp.has_value());
   ASSERT_EQ(p.steps.size(), 2u);
@@ -259,7 +250,7 @@ TEST(ExportVulkanPlan, BufferOverTheGuaranteedRangeRunsOnTheHost) {
   Model m = b.finish();
   exporter::VulkanBundleLimits limits;
   limits.max_buffer_range = 128;  // 64 floats are 256 bytes
-  const exporter::VulkanBundleContent c = exporter::build_vulkan_bundle_plan(m.graph, plan_of(m, true), limits);
+  const exporter::VulkanBundleContent c = exporter::build_vulkan_bundle_plan(m.graph, dnnf::test::analytic_plan(m, true, "vulkan"), limits);
   EXPECT_TRUE(c.plan.shaders.empty());
   ASSERT_EQ(c.plan.steps.size(), 1u);
   EXPECT_TRUE(c.plan.steps[0].is_host);

@@ -16,6 +16,7 @@
 #ifdef DNNF_HAVE_VULKAN
 #include "core/vulkan/vk_pipeline.h"
 #include "core/vulkan/vk_program.h"
+#include "tests/support/model_test_util.h"
 #endif
 
 namespace dnnf {
@@ -25,15 +26,6 @@ using test::GraphBuilder;
 
 Attribute ints(std::vector<int64_t> v) { return Attribute::from_ints(std::move(v)); }
 Attribute i(int64_t v) { return Attribute::from_int(v); }
-
-fusion::FusionPlan plan_of(Model& m, bool fusion = true) {
-  PipelineOptions po;
-  po.rewrite = false;
-  po.fusion = fusion;
-  po.use_db = false;
-  po.measure = false;
-  return run_pipeline(m, po).plan;
-}
 
 // The GLSL emitter needs no device: every block of a small MLP becomes a shader.
 TEST(VulkanGlsl, MatMulBiasGeluBlockIsOneShaderWithAnEpilogue) {
@@ -46,7 +38,7 @@ TEST(VulkanGlsl, MatMulBiasGeluBlockIsOneShaderWithAnEpilogue) {
   y = b.node("Relu", {y});
   b.output(y);
   Model m = b.finish();
-  const fusion::FusionPlan plan = plan_of(m);
+  const fusion::FusionPlan plan = dnnf::test::analytic_plan(m);
   ASSERT_EQ(plan.blocks.size(), 1u);
   std::string why;
   auto k = codegen::glsl::generate_shader(m.graph, plan.blocks[0], {}, &why);
@@ -87,7 +79,7 @@ struct VkRun {
 
 VkRun run_vulkan(const Model& model, bool fusion = true, int validation = 0) {
   Model m = model;
-  const fusion::FusionPlan plan = plan_of(m, fusion);
+  const fusion::FusionPlan plan = dnnf::test::analytic_plan(m, fusion);
   vk::VulkanRuntimeOptions ro;
   ro.context.validation = validation;
   vk::VulkanProgram program(m.graph, plan, ro);
