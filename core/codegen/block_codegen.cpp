@@ -89,16 +89,31 @@ bool operand_in_memory(const Graph& g, const Node& consumer, const std::string& 
 
 namespace {
 
+// A Concat part computed in place: its elements are a contiguous run of the Concat's
+// output (every dim before the axis is 1), so the part's stage writes them there and the
+// Concat's stage skips them. The part then takes no memory of its own; without this a
+// fused anchor + Concat held the anchor's result beside the Concat's output (unet's
+// ConvTranspose + Concat, yolov4's Conv + Concat), more than the unfused plan holds.
+struct ConcatView {
+  std::string host;  // the Concat's output
+  int64_t axis = 0, lo = 0, hi = 0;  // the part's range of the axis
+  int64_t offset = 0;  // first element of the part in the host
+};
+
 struct Planned {
   std::vector<Stage> stages;
   std::vector<std::string> scratch;  // values kept in block-local memory
+  std::map<std::string, ConcatView> views;  // values placed inside another buffer
 };
 
 using Idx = std::vector<Ix>;
 
 class BlockCodegen {
  public:
-  BlockCodegen(const Graph& g, const fusion::FusedBlock& b) : g_(g), block_(b) {
+  // `concat_views`: Concat parts may be written inside the Concat's output (the C++
+  // kernels place them; the GLSL shaders bind one buffer per value).
+  BlockCodegen(const Graph& g, const fusion::FusedBlock& b, bool concat_views = false)
+      : g_(g), block_(b), concat_views_(concat_views) {
     for (NodeId id : b.nodes) nodes_.push_back(g.find_node(id));
     for (const Node* n : nodes_)
       for (const std::string& o : n->outputs)
@@ -125,6 +140,7 @@ class BlockCodegen {
     l.nodes = nodes_;
     l.aliases = aliases_;
     l.buffers = buffers_of(plan);
+    for (const auto& [v, view] : plan.views) l.views[v] = {view.host, view.offset};
     l.stages = std::move(plan.stages);
     return l;
   }
@@ -169,6 +185,9 @@ class BlockCodegen {
       out.push_back({o, g_.type_of(o)->dtype, *g_.type_of(o)->static_shape(), BufferRole::Output, false});
     for (const std::string& v : plan.scratch)
       out.push_back({v, g_.type_of(v)->dtype, *g_.type_of(v)->static_shape(), BufferRole::Scratch, false});
+    // Views last: the kernel arguments are the buffers before them.
+    for (const auto& [v, view] : plan.views)
+      out.push_back({v, g_.type_of(v)->dtype, *g_.type_of(v)->static_shape(), BufferRole::Scratch, false});
     return out;
   }
 
@@ -198,6 +217,9 @@ class BlockCodegen {
           }
     }
     for (const std::string& o : block_.outputs) memory.insert(o);
+    std::map<std::string, ConcatView> views;
+    if (concat_views_) views = concat_view_candidates(memory);
+    for (const auto& [v, view] : views) memory.insert(v);
     for (const Node* n : nodes_)
       for (const std::string& o : n->outputs)
         if (memory.count(o)) order.push_back(o);
@@ -221,10 +243,68 @@ class BlockCodegen {
     }
     for (const Stage& s : stages) {
       if (s.store_value || needed_in_memory.count(s.value))
-        if (!is_output(s.value)) p.scratch.push_back(s.value);
+        if (!is_output(s.value) && !views.count(s.value)) p.scratch.push_back(s.value);
     }
+    // The Concat stages skip the parts written in place.
+    for (const auto& [v, view] : views)
+      for (Stage& s : stages)
+        if (s.value == view.host) {
+          s.skip_axis = int(view.axis);
+          s.skip.push_back({view.lo, view.hi});
+        }
+    p.views = std::move(views);
     p.stages = std::move(stages);
     return p;
+  }
+
+  // Concat parts that can live inside the Concat's output: the output is in memory and
+  // written by a pointwise stage of its own (not an anchor's epilogue: no anchor of the
+  // block has its shape), every dim before the axis is 1 (the part is one contiguous
+  // run), and the part is computed in this block, read by nothing but this Concat (once)
+  // and is float like the output. A value holding parts is not itself a part.
+  std::map<std::string, ConcatView> concat_view_candidates(const std::set<std::string>& memory) const {
+    std::map<std::string, int> readers;  // in-block reads of each value
+    for (const Node* n : nodes_)
+      for (const std::string& in : n->inputs)
+        if (!in.empty()) ++readers[in];
+    std::set<std::vector<int64_t>> anchor_shapes;
+    for (const Node* n : nodes_) {
+      std::string why;
+      if (anchor_kind(g_, *n, &why) != StageKind::Pointwise)
+        anchor_shapes.insert(*g_.type_of(n->outputs[0])->static_shape());
+    }
+    std::set<std::string> alias_roots;
+    for (const auto& [v, root] : aliases_) alias_roots.insert(root);
+    std::map<std::string, ConcatView> views;
+    std::set<std::string> hosts;
+    for (const Node* n : nodes_) {
+      if (n->op_type != "Concat" || n->outputs.empty() || !memory.count(n->outputs[0])) continue;
+      const std::string& host = n->outputs[0];
+      const TensorType* ht = g_.type_of(host);
+      const std::vector<int64_t> shape = *ht->static_shape();
+      if (ht->dtype != DType::F32 || anchor_shapes.count(shape)) continue;
+      const int64_t rank = int64_t(shape.size());
+      int64_t axis = n->attr_int("axis", 0);
+      if (axis < 0) axis += rank;
+      if (axis < 0 || axis + 1 >= rank) continue;  // the axis must be an outer loop of the Concat's stage
+      bool contiguous = true;
+      for (int64_t d = 0; d < axis; ++d) contiguous = contiguous && shape[size_t(d)] == 1;
+      if (!contiguous) continue;
+      int64_t inner = 1;
+      for (int64_t d = axis + 1; d < rank; ++d) inner *= shape[size_t(d)];
+      int64_t at = 0;
+      for (const std::string& in : n->inputs) {
+        const int64_t len = g_.type_of(in)->static_shape()->at(size_t(axis));
+        if (producer_.count(in) && !is_output(in) && readers[in] == 1 && !alias_roots.count(in) &&
+            !aliases_.count(in) && g_.type_of(in)->dtype == DType::F32 && len > 0) {
+          views[in] = {host, axis, at, at + len, at * inner};
+          hosts.insert(host);
+        }
+        at += len;
+      }
+    }
+    for (const std::string& h : hosts) views.erase(h);
+    return views;
   }
 
   // Reads of in-block values that a dry run of `value` over its own index space makes.
@@ -337,6 +417,7 @@ class BlockCodegen {
 
   const Graph& g_;
   const fusion::FusedBlock& block_;
+  const bool concat_views_;
   std::vector<const Node*> nodes_;
   std::map<std::string, const Node*> producer_;  // in-block producer of each value
   std::set<std::string> produced_;
@@ -365,6 +446,20 @@ std::optional<BlockKernel> emit_cpp(const Graph& graph, const BlockLayout& layou
     if (s.store_value) cx.set_available(s.value, true);
     for (const std::string& e : s.epilogue) cx.set_available(e, true);
   }
+  // Views (the last buffers) are pointers into their hosts: the stages see them through
+  // a copy of the argument array with those slots filled in.
+  std::vector<KernelBuffer> args = cx.buffers();
+  std::string views;
+  while (!args.empty() && layout.views.count(args.back().value)) {
+    const auto& [host, offset] = layout.views.at(args.back().value);
+    views += "  bufs_[" + std::to_string(args.size() - 1) + "] = (float*)a->bufs[" +
+             std::to_string(cx.buffer_slot(host)) + "] + " + std::to_string(offset) + "LL;\n";
+    args.pop_back();
+  }
+  if (!views.empty())
+    run = "  void* bufs_[" + std::to_string(cx.buffers().size()) + "];\n  for (int i = 0; i < " +
+          std::to_string(args.size()) + "; ++i) bufs_[i] = a->bufs[i];\n" + views +
+          "  const dnnf_kernel_args va_ = {bufs_, a->api, a->state};\n  a = &va_;\n" + run;
   std::string src = kernel_prelude();
   if (packs > 1) src.replace(src.find("void* packs[1]"), 14, "void* packs[" + std::to_string(packs) + "]");
   src += cx.globals();
@@ -383,7 +478,7 @@ std::optional<BlockKernel> emit_cpp(const Graph& graph, const BlockLayout& layou
   k.symbol = "dnnf_k" + hex(fnv1a(src));
   for (size_t p; (p = src.find("@K@")) != std::string::npos;) src.replace(p, 3, k.symbol);
   k.code = std::move(src);
-  k.buffers = cx.buffers();
+  k.buffers = std::move(args);
   k.stages = int(layout.stages.size());
   k.merged_epilogues = merged;
   return k;
@@ -410,7 +505,7 @@ std::optional<BlockLayout> plan_block(const Graph& graph, const fusion::FusedBlo
 
 std::optional<BlockKernel> generate_block(const Graph& graph, const fusion::FusedBlock& block, std::string* why) {
   try {
-    std::optional<BlockLayout> layout = BlockCodegen(graph, block).layout(why);
+    std::optional<BlockLayout> layout = BlockCodegen(graph, block, /*concat_views=*/true).layout(why);
     if (!layout) return std::nullopt;
     return emit_cpp(graph, *layout, why);
   } catch (const Error& e) {

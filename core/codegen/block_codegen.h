@@ -40,6 +40,10 @@ struct BlockLayout {
   std::vector<Stage> stages;
   std::vector<KernelBuffer> buffers;
   std::map<std::string, std::string> aliases;   // value -> the value whose memory it views
+  // value -> (host value, element offset): scratch values the C++ kernel places inside
+  // another of its buffers. They are the last buffers and not kernel arguments, so
+  // whoever runs the kernel allocates nothing for them (see ConcatView).
+  std::map<std::string, std::pair<std::string, int64_t>> views;
 };
 
 // nullopt (with `why`) when some operator is unsupported.

@@ -95,7 +95,9 @@ StageCode emit_pointwise(EmitContext& cx, const Stage& s, const std::string& fn)
   cx.reset_vars();
   size_t fold = shape.size() - 1;  // dims [fold, rank) form the inner loop
   int64_t inner = shape.back();
-  while (fold > 0 && inner < kShortRow && inner * shape[fold - 1] <= kFoldedRowMax) inner *= shape[--fold];
+  // A skipped axis stays an outer (task) dim, so whole tasks can be skipped.
+  const size_t min_fold = s.skip.empty() ? 0 : size_t(s.skip_axis) + 1;
+  while (fold > min_fold && inner < kShortRow && inner * shape[fold - 1] <= kFoldedRowMax) inner *= shape[--fold];
   std::vector<std::string> outer_names;
   std::vector<int64_t> outer_ext;
   Idx idx;
@@ -119,9 +121,13 @@ StageCode emit_pointwise(EmitContext& cx, const Stage& s, const std::string& fn)
   body.lines.push_back(cx.store(s.value, ix_linear(vidx, row_major_strides(vshape)), v));
   StageCode c;
   const int64_t tasks = product(outer_ext);
+  std::string skip;  // tasks whose elements an earlier stage wrote in place
+  for (const auto& [lo, hi] : s.skip)
+    skip += "    if (" + outer_names[size_t(s.skip_axis)] + " >= " + std::to_string(lo) + "LL && " +
+            outer_names[size_t(s.skip_axis)] + " < " + std::to_string(hi) + "LL) continue;\n";
   c.functions = "static void " + fn + "(void* p, int64_t begin, int64_t end) {\n" + decls(cx) +
                 "  for (int64_t task = begin; task < end; ++task) {\n" + decode(outer_names, outer_ext, "task") +
-                vector_loop(inner_name, "0", std::to_string(inner), body, vectorise) + "  }\n}\n";
+                skip + vector_loop(inner_name, "0", std::to_string(inner), body, vectorise) + "  }\n}\n";
   c.run = parallel_call(fn, tasks);
   return c;
 }

@@ -28,6 +28,10 @@ struct Stage {
   std::vector<std::string> epilogue;  // pointwise values merged into an anchor stage
   bool store_value = true;            // whether `value` itself is written to memory
   std::string result_buffer;          // Gemm/Conv: where the product is written
+  // Pointwise (C++ only): ranges [lo, hi) of dim `skip_axis` of `value` that earlier
+  // stages already wrote in place (a Concat part computed inside its output).
+  int skip_axis = -1;
+  std::vector<std::pair<int64_t, int64_t>> skip;
 };
 
 // What a stage contributes to the kernel source.

@@ -274,5 +274,50 @@ TEST(CpuRuntime, MemoryPlanReusesBuffersOfAChain) {
   EXPECT_LT(r.stats.arena_bytes, r.stats.unplanned_bytes);
 }
 
+// Conv -> Relu -> Concat(parts) in one block; `parts` names the Concat inputs in order,
+// "r" for the Relu output and "y" for a model input of 3 channels.
+CpuRun concat_of_conv(int64_t batch, const std::vector<std::string>& parts, int64_t* concat_bytes) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{batch, 4, 8, 8});
+  const std::string y = b.input("y", DType::F32, Shape{batch, 3, 8, 8});
+  Tensor w(DType::F32, {6, 4, 3, 3});
+  for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::sin(double(k)) * 0.3);
+  const std::string r = b.node("Relu", {b.node("Conv", {x, b.constant("w", w)}, {{"pads", ints({1, 1, 1, 1})}})});
+  std::vector<std::string> ins;
+  int64_t channels = 0;
+  for (const std::string& p : parts) {
+    ins.push_back(p == "r" ? r : y);
+    channels += p == "r" ? 6 : 3;
+  }
+  b.output(b.node("Concat", ins, {{"axis", i(1)}}));
+  *concat_bytes = batch * channels * 64 * 4;
+  return run_cpu(b.finish());
+}
+
+// A Concat part computed in the Concat's block is written straight into its run of the
+// Concat's output, so the block holds no buffer for it: the arena is the output alone.
+TEST(CpuRuntime, ConcatPartIsWrittenInsideTheConcatOutput) {
+  int64_t bytes = 0;
+  const CpuRun r = concat_of_conv(1, {"y", "r"}, &bytes);
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
+  EXPECT_EQ(r.stats.blocks, 1u);
+  EXPECT_EQ(r.stats.arena_bytes, size_t(bytes));
+}
+
+// Not in place: with a batch the part is not one contiguous run of the output, and a
+// part read twice by the Concat would need two places. The part keeps its own buffer.
+TEST(CpuRuntime, ConcatPartKeepsItsBufferWhenNotOneRun) {
+  int64_t bytes = 0;
+  const CpuRun batched = concat_of_conv(2, {"y", "r"}, &bytes);
+  EXPECT_TRUE(batched.check.ok) << batched.check.message;
+  EXPECT_EQ(batched.stats.blocks, 1u);
+  EXPECT_GT(batched.stats.arena_bytes, size_t(bytes));
+  const CpuRun twice = concat_of_conv(1, {"r", "y", "r"}, &bytes);
+  EXPECT_TRUE(twice.check.ok) << twice.check.message;
+  EXPECT_EQ(twice.stats.blocks, 1u);
+  EXPECT_GT(twice.stats.arena_bytes, size_t(bytes));
+}
+
 }  // namespace
 }  // namespace dnnf
