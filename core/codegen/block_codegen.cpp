@@ -424,12 +424,86 @@ class BlockCodegen {
   std::map<std::string, std::string> aliases_;  // GEMM/conv operand -> the memory it views
 };
 
+// What one stage did to memory: its loads and stores in writing order, and the buffers
+// an anchor reads or writes whole through pointers (GEMM and convolution operands, every
+// anchor's inputs to be safe, the anchor's product).
+struct StageMemory {
+  std::vector<BufferAccess> accesses;
+  std::set<std::string> pointer_reads, pointer_writes;
+  bool single_nest = false;  // every load and store is in one loop nest
+};
+
+// The (output, input) pairs of BlockKernel::in_place, from what the stages did.
+std::vector<std::pair<std::string, std::string>> in_place_pairs(const BlockLayout& layout,
+                                                                const std::vector<StageMemory>& stages) {
+  auto root = [&](std::string v) {
+    for (auto it = layout.aliases.find(v); it != layout.aliases.end(); it = layout.aliases.find(v)) v = it->second;
+    return v;
+  };
+  std::set<std::string> hosts;  // outputs other values are written inside
+  for (const auto& [v, view] : layout.views) hosts.insert(view.first);
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::set<std::string> taken;
+  for (const KernelBuffer& out : layout.buffers) {
+    if (out.role != BufferRole::Output || hosts.count(out.value)) continue;
+    // The one stage that writes the output, through stores only (an anchor's product is
+    // written whole before its epilogue reads anything).
+    int writer = -1;
+    bool ok = true;
+    for (size_t k = 0; k < stages.size() && ok; ++k) {
+      if (stages[k].pointer_writes.count(out.value)) ok = false;
+      bool writes = false;
+      for (const BufferAccess& a : stages[k].accesses) writes = writes || (a.write && root(a.value) == out.value);
+      if (!writes) continue;
+      ok = ok && writer < 0;
+      writer = int(k);
+    }
+    // One loop nest writes the output: a pointwise stage, or a GEMM / convolution
+    // epilogue over product tiles held elsewhere (reductions and windows loop in passes).
+    if (!ok || writer < 0 || !stages[size_t(writer)].single_nest) continue;
+    for (const KernelBuffer& in : layout.buffers) {
+      if (in.role != BufferRole::Input || in.constant || taken.count(in.value) || in.dtype != out.dtype ||
+          in.shape != out.shape)
+        continue;
+      bool safe = true;
+      // No stage after the writer reads the input, and no anchor reads it through a pointer.
+      for (size_t k = 0; k < stages.size() && safe; ++k) {
+        for (const std::string& p : stages[k].pointer_reads) safe = safe && root(p) != in.value;
+        if (int(k) > writer)
+          for (const BufferAccess& a : stages[k].accesses) safe = safe && (a.write || root(a.value) != in.value);
+      }
+      // In the writer: every read of the input comes before the first store of the output
+      // and is at the address of the output element being stored.
+      std::optional<Affine> at;
+      bool stored = false;
+      for (const BufferAccess& a : stages[size_t(writer)].accesses) {
+        if (!safe) break;
+        const std::string v = root(a.value);
+        if (v != in.value && v != out.value) continue;
+        if (v == in.value && a.write) { safe = false; break; }
+        if (v == out.value && !a.write) continue;  // the output read back: its own bytes
+        const std::optional<Affine> af = affine_of(a.address);
+        if (!af || (at && !(*at == *af))) { safe = false; break; }
+        at = af;
+        if (v == out.value) stored = true;
+        else if (stored) safe = false;  // a read after the output's first store
+      }
+      if (!safe) continue;
+      pairs.push_back({out.value, in.value});
+      taken.insert(in.value);
+      break;
+    }
+  }
+  return pairs;
+}
+
 // The C++ kernel of a planned block.
 std::optional<BlockKernel> emit_cpp(const Graph& graph, const BlockLayout& layout, std::string* why) {
   EmitContext cx(graph, layout.nodes);
   bind_layout(cx, layout);
   std::string functions, run, prepare, release;
   int packs = 0, merged = 0;
+  std::vector<StageMemory> memory;
   for (size_t i = 0; i < layout.stages.size(); ++i) {
     const Stage& s = layout.stages[i];
     StageCode c = emit_stage(cx, s, int(i), packs);
@@ -437,6 +511,15 @@ std::optional<BlockKernel> emit_cpp(const Graph& graph, const BlockLayout& layou
       *why = cx.unsupported_reason();
       return std::nullopt;
     }
+    StageMemory m;
+    m.accesses = cx.take_accesses();
+    m.single_nest = s.kind == StageKind::Pointwise || s.kind == StageKind::Gemm || s.kind == StageKind::Conv;
+    if (s.kind != StageKind::Pointwise) {
+      for (const std::string& in : s.anchor->inputs)
+        if (!in.empty()) m.pointer_reads.insert(in);
+      m.pointer_writes.insert(s.result_buffer);
+    }
+    memory.push_back(std::move(m));
     functions += c.functions;
     run += c.run;
     prepare += c.prepare;
@@ -479,6 +562,7 @@ std::optional<BlockKernel> emit_cpp(const Graph& graph, const BlockLayout& layou
   for (size_t p; (p = src.find("@K@")) != std::string::npos;) src.replace(p, 3, k.symbol);
   k.code = std::move(src);
   k.buffers = std::move(args);
+  k.in_place = in_place_pairs(layout, memory);
   k.stages = int(layout.stages.size());
   k.merged_epilogues = merged;
   return k;

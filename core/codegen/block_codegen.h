@@ -21,6 +21,11 @@ struct BlockKernel {
   std::vector<KernelBuffer> buffers;   // kernel-argument order
   int stages = 0;
   int merged_epilogues = 0;
+  // (output, input) pairs the kernel may run with the output on the input's bytes: the
+  // only stage writing the output reads every element of the input before writing the
+  // output element at the same index and reads no other element of it, and no later
+  // stage reads the input. Whether the input's bytes are free is the memory plan's call.
+  std::vector<std::pair<std::string, std::string>> in_place;
 };
 
 // Whether one operator can be part of a generated kernel (static shapes, supported

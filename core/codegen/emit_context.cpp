@@ -204,6 +204,7 @@ std::string EmitContext::gather_lambda(const std::string& value, const Ix& addre
 
 std::string EmitContext::load(Body& body, const std::string& value, const Ix& address) {
   reads_.push_back({value, address});
+  accesses_.push_back({value, address, false});
   const int slot = buffer_slot(value);
   const std::string b = "b" + std::to_string(slot);
   const bool is_float = buffers_[size_t(slot)].dtype == DType::F32;
@@ -216,6 +217,7 @@ std::string EmitContext::load(Body& body, const std::string& value, const Ix& ad
 }
 
 std::string EmitContext::store(const std::string& value, const Ix& address, const std::string& expr) {
+  accesses_.push_back({value, address, true});
   const int slot = buffer_slot(value);
   const std::string b = "b" + std::to_string(slot);
   const bool is_float = buffers_[size_t(slot)].dtype == DType::F32;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/codegen/dialect.h"
@@ -46,6 +47,14 @@ struct Body {
 struct BufferRead {
   std::string value;
   Ix address;
+};
+
+// A load or store of a buffer element, in the order the statements are written: what
+// tells whether a block output may be written over a block input (codegen::in_place_pairs).
+struct BufferAccess {
+  std::string value;
+  Ix address;
+  bool write = false;
 };
 
 class EmitContext {
@@ -116,6 +125,10 @@ class EmitContext {
   const std::string& globals() const { return globals_; }
 
   std::vector<BufferRead>& reads() { return reads_; }
+  // Every load and store since the last call (reset_vars keeps them), in writing order.
+  std::vector<BufferAccess> take_accesses() { return std::exchange(accesses_, {}); }
+  // A read of a buffer made without load() (an index table read by a pull).
+  void note_read(const std::string& value, const Ix& address) { accesses_.push_back({value, address, false}); }
   bool unsupported() const { return !unsupported_.empty(); }
   const std::string& unsupported_reason() const { return unsupported_; }
   void mark_unsupported(const std::string& why) { if (unsupported_.empty()) unsupported_ = why; }
@@ -138,6 +151,7 @@ class EmitContext {
   bool vectorised_ = false;
   int counter_ = 0;
   std::vector<BufferRead> reads_;
+  std::vector<BufferAccess> accesses_;
   std::string unsupported_;
   std::string globals_;
 };

@@ -259,6 +259,7 @@ std::string gather_pull(EmitContext& cx, Body& b, const Node& n, size_t, const I
       return f(cx, 0);
     }
     const Ix addr = ix_linear(at, row_major_strides(ishape));
+    cx.note_read(n.inputs[1], addr);
     which = ix_opaque("ix_gidx(" + cx.dialect().index_element(slot, cx.ix_placeholder(addr)) + ", " +
                           cx.int_lit(dim) + ")",
                       vars_of(addr), 0, dim - 1);

@@ -23,6 +23,34 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// DNNF_DEBUG_MEMORY: the busiest step's live buffers (a lower bound for any arena);
+// "steps": also every step's live bytes. Buffers sharing bytes in place count once.
+void print_memory(const std::string& mode, const std::vector<BufferLifetime>& buffers,
+                  const std::vector<std::string>& names, const MemoryPlan& mp) {
+  int64_t end = 0;
+  for (const BufferLifetime& b : buffers) end = std::max(end, b.last_step);
+  auto live_at = [&](int64_t st) {
+    std::set<size_t> offsets;
+    size_t live = 0;
+    for (size_t k = 0; k < buffers.size(); ++k)
+      if (buffers[k].first_step <= st && st <= buffers[k].last_step && offsets.insert(mp.offsets[k]).second)
+        live += buffers[k].bytes;
+    return live;
+  };
+  size_t best = 0;
+  int64_t best_step = 0;
+  for (int64_t st = 0; st <= end; ++st) {
+    const size_t live = live_at(st);
+    if (mode == "steps") std::fprintf(stderr, "step %lld %zu\n", (long long)st, live);
+    if (live > best) best = live, best_step = st;
+  }
+  std::fprintf(stderr, "memory: arena %zu, busiest step %lld holds %zu:\n", mp.arena_bytes, (long long)best_step, best);
+  for (size_t k = 0; k < buffers.size(); ++k)
+    if (buffers[k].first_step <= best_step && best_step <= buffers[k].last_step)
+      std::fprintf(stderr, "  %10zu  %s [%lld, %lld] at %zu\n", buffers[k].bytes, names[k].c_str(),
+                   (long long)buffers[k].first_step, (long long)buffers[k].last_step, mp.offsets[k]);
+}
+
 using KernelFn = void (*)(const dnnf_kernel_args*);
 using PrepareFn = void* (*)(const dnnf_kernel_args*);
 using ReleaseFn = void (*)(void*, const dnnf_api*);
@@ -146,26 +174,24 @@ struct CpuProgram::Impl {
     }
     std::vector<BufferLifetime> buffers;
     std::vector<std::string> names;
+    std::map<std::string, size_t> index;
     for (const auto& [v, l] : life) {
+      index[v] = names.size();
       buffers.push_back({int64_t(names.size()), std::max<size_t>(bytes[v], 1), l.first, l.second});
       names.push_back(v);
     }
-    const MemoryPlan mp = plan_memory(buffers);
-    if (std::getenv("DNNF_DEBUG_MEMORY")) {
-      // The live set at the busiest step: a lower bound for any arena.
-      size_t best = 0, best_step = 0;
-      for (int64_t st = 0; st <= end; ++st) {
-        size_t live = 0;
-        for (const BufferLifetime& b : buffers)
-          if (b.first_step <= st && st <= b.last_step) live += b.bytes;
-        if (live > best) { best = live; best_step = size_t(st); }
-      }
-      std::fprintf(stderr, "memory: arena %zu, busiest step %zu holds %zu:\n", mp.arena_bytes, best_step, best);
-      for (size_t k = 0; k < buffers.size(); ++k)
-        if (buffers[k].first_step <= int64_t(best_step) && int64_t(best_step) <= buffers[k].last_step)
-          std::fprintf(stderr, "  %10zu  %s [%lld, %lld]\n", buffers[k].bytes, names[k].c_str(),
-                       (long long)buffers[k].first_step, (long long)buffers[k].last_step);
-    }
+    // Outputs a kernel may write over its inputs; the plan takes the input's bytes when the
+    // input dies at that step (its last reader, not a graph output) and sizes match.
+    std::vector<InPlace> in_place;
+    for (const Step& s : steps)
+      if (s.generated)
+        for (const auto& [out, in] : s.kernel.in_place) {
+          auto o = index.find(out), i = index.find(in);
+          if (o != index.end() && i != index.end()) in_place.push_back({o->second, i->second});
+        }
+    const MemoryPlan mp = plan_memory(buffers, in_place);
+    stats.in_place_buffers = mp.in_place;
+    if (const char* debug = std::getenv("DNNF_DEBUG_MEMORY")) print_memory(debug, buffers, names, mp);
     size_t weight_bytes = 0;
     for (const auto& [name, t] : g.initializers) weight_bytes += t.nbytes();
     for (const auto& [name, t] : constants) weight_bytes += t.nbytes();

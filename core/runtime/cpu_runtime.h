@@ -32,6 +32,7 @@ struct CpuRuntimeStats {
   size_t merged_epilogues = 0;   // pointwise consumers run inside an anchor's epilogue
   size_t arena_bytes = 0;        // static memory plan: one arena
   size_t unplanned_bytes = 0;    // the same buffers without reuse
+  size_t in_place_buffers = 0;   // block outputs written over an input that dies there
   size_t peak_env_bytes = 0;     // largest total of values outside the arena during a run
                                  // (inputs, reference-kernel results, arena copies they read)
   double generate_ms = 0, compile_ms = 0, prepare_ms = 0;

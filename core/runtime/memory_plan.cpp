@@ -19,7 +19,10 @@ bool lifetimes_overlap(const BufferLifetime& a, const BufferLifetime& b) {
 
 }  // namespace
 
-MemoryPlan plan_memory(const std::vector<BufferLifetime>& buffers) {
+namespace {
+
+// Greedy by size over buffers that never share bytes while alive together.
+MemoryPlan place(const std::vector<BufferLifetime>& buffers) {
   MemoryPlan plan;
   plan.offsets.assign(buffers.size(), 0);
   std::vector<size_t> sizes(buffers.size());
@@ -66,6 +69,55 @@ MemoryPlan plan_memory(const std::vector<BufferLifetime>& buffers) {
     plan.arena_bytes = std::max(plan.arena_bytes, plan.offsets[i] + sizes[i]);
     placed.push_back(i);
   }
+  return plan;
+}
+
+}  // namespace
+
+MemoryPlan plan_memory(const std::vector<BufferLifetime>& buffers, const std::vector<InPlace>& in_place) {
+  for (const BufferLifetime& b : buffers)
+    check(b.first_step <= b.last_step, "buffer ", b.id, " ends (step ", b.last_step, ") before it starts (step ",
+          b.first_step, ")");
+  if (in_place.empty()) return place(buffers);
+  // Group each output with the buffer whose bytes it takes; a group is one buffer for the
+  // placement, alive from its first member's first step to its last member's last step.
+  std::vector<size_t> root(buffers.size());
+  std::iota(root.begin(), root.end(), size_t{0});
+  std::vector<int64_t> last(buffers.size());
+  std::vector<bool> grouped(buffers.size(), false);  // in a group of two or more
+  for (size_t i = 0; i < buffers.size(); ++i) last[i] = buffers[i].last_step;
+  std::vector<InPlace> order = in_place;  // by the step writing the output: chains form in run order
+  std::stable_sort(order.begin(), order.end(), [&](const InPlace& a, const InPlace& b) {
+    return buffers.at(a.output).first_step < buffers.at(b.output).first_step;
+  });
+  size_t shared = 0;
+  for (const InPlace& p : order) {
+    const size_t in = root.at(p.input), out = p.output;
+    if (out == p.input || grouped[out] || in == out) continue;
+    const BufferLifetime& o = buffers[out];
+    if (last[in] != o.first_step || buffers[in].first_step >= o.first_step) continue;  // input alive after
+    if (align_up(buffers[in].bytes) != align_up(o.bytes)) continue;
+    root[out] = in;
+    grouped[out] = grouped[in] = true;
+    last[in] = std::max(last[in], o.last_step);
+    ++shared;
+  }
+  std::vector<BufferLifetime> groups;
+  std::vector<size_t> group_of(buffers.size());
+  for (size_t i = 0; i < buffers.size(); ++i)
+    if (root[i] == i) {
+      group_of[i] = groups.size();
+      groups.push_back({buffers[i].id, buffers[i].bytes, buffers[i].first_step, last[i]});
+    }
+  MemoryPlan g = place(groups);
+  MemoryPlan plan;
+  plan.offsets.resize(buffers.size());
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    plan.offsets[i] = g.offsets[group_of[root[i]]];
+    plan.total_bytes += align_up(buffers[i].bytes);
+  }
+  plan.arena_bytes = g.arena_bytes;
+  plan.in_place = shared;
   return plan;
 }
 

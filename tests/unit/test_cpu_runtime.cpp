@@ -319,5 +319,59 @@ TEST(CpuRuntime, ConcatPartKeepsItsBufferWhenNotOneRun) {
   EXPECT_GT(twice.stats.arena_bytes, size_t(bytes));
 }
 
+// Element-wise kernels write their output over an input that dies there (the kernel
+// reads each input element before writing the output element at the same index): an
+// unfused chain of them runs in one buffer. x is a model input, outside the arena.
+TEST(CpuRuntime, ElementwiseOutputTakesTheBytesOfAnInputThatDiesThere) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{16, 64});
+  b.output(b.node("Tanh", {b.node("Exp", {b.node("Neg", {b.node("Abs", {x})})})}));
+  const CpuRun r = run_cpu(b.finish(), false);
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.generated_blocks, 4u);
+  EXPECT_EQ(r.stats.in_place_buffers, 3u);
+  EXPECT_EQ(r.stats.arena_bytes, 16u * 64 * 4);
+}
+
+// Not in place: an input read again later (e by the Add), a kernel that reads other
+// elements than the one it writes (Transpose, Conv), a smaller input (broadcast).
+TEST(CpuRuntime, NoInPlaceWhenTheInputLivesOnOrOtherElementsAreRead) {
+  {
+    GraphBuilder b;
+    const std::string e = b.node("Exp", {b.input("x", DType::F32, Shape{16, 64})});
+    b.output(b.node("Add", {e, b.node("Neg", {e})}));  // Neg must not write over e; Add may
+    const CpuRun r = run_cpu(b.finish(), false);
+    EXPECT_TRUE(r.check.ok) << r.check.message;
+    EXPECT_EQ(r.stats.in_place_buffers, 1u);
+    EXPECT_EQ(r.stats.arena_bytes, 2u * 16 * 64 * 4);
+  }
+  {
+    GraphBuilder b;
+    const std::string e = b.node("Exp", {b.input("x", DType::F32, Shape{32, 32})});
+    b.output(b.node("Transpose", {e}, {{"perm", ints({1, 0})}}));
+    const CpuRun r = run_cpu(b.finish(), false);
+    EXPECT_TRUE(r.check.ok) << r.check.message;
+    EXPECT_EQ(r.stats.in_place_buffers, 0u);
+  }
+  {
+    GraphBuilder b;
+    Tensor w(DType::F32, {4, 4, 3, 3});
+    for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::cos(double(k)) * 0.2);
+    const std::string e = b.node("Relu", {b.input("x", DType::F32, Shape{1, 4, 8, 8})});
+    b.output(b.node("Conv", {e, b.constant("w", w)}, {{"pads", ints({1, 1, 1, 1})}}));  // same shape as e
+    const CpuRun r = run_cpu(b.finish(), false);
+    EXPECT_TRUE(r.check.ok) << r.check.message;
+    EXPECT_EQ(r.stats.in_place_buffers, 0u);
+  }
+  {
+    GraphBuilder b;
+    const std::string e = b.node("Exp", {b.input("x", DType::F32, Shape{64})});
+    b.output(b.node("Add", {e, b.input("z", DType::F32, Shape{8, 64})}));
+    const CpuRun r = run_cpu(b.finish(), false);
+    EXPECT_TRUE(r.check.ok) << r.check.message;
+    EXPECT_EQ(r.stats.in_place_buffers, 0u);
+  }
+}
+
 }  // namespace
 }  // namespace dnnf

@@ -80,3 +80,28 @@ TEST(MemoryPlan, RejectsBackwardLifetimes) {
   EXPECT_EQ(empty.arena_bytes, 0u);
   EXPECT_DOUBLE_EQ(empty.reuse_ratio(), 1.0);
 }
+
+TEST(MemoryPlan, InPlaceOutputTakesTheBytesOfAnInputThatDiesWhereItIsWritten) {
+  // a -> b -> c, each read only by the next step's kernel, which writes over it in place:
+  // one slot for the chain instead of two. The group lives from a's first step to c's last.
+  std::vector<BufferLifetime> chain = {{0, 1000, 0, 1}, {1, 1000, 1, 2}, {2, 1000, 2, 3}, {3, 1000, 3, 4}};
+  MemoryPlan plan = plan_memory(chain, {{1, 0}, {2, 1}});
+  EXPECT_EQ(plan.in_place, 2u);
+  EXPECT_EQ(plan.offsets[0], plan.offsets[1]);
+  EXPECT_EQ(plan.offsets[1], plan.offsets[2]);
+  EXPECT_NE(plan.offsets[3], plan.offsets[2]);  // d was not offered: c is alive when d is written
+  EXPECT_EQ(plan.arena_bytes, 2 * 1024u);
+  EXPECT_EQ(plan.total_bytes, 4 * 1024u);
+}
+
+TEST(MemoryPlan, InPlaceIsRefusedWhenTheInputLivesOnOrTheSizesDiffer) {
+  std::vector<BufferLifetime> buffers = {{0, 1000, 0, 2},   // read again at step 2
+                                         {1, 1000, 1, 3},   // written at step 1
+                                         {2, 1000, 4, 5},
+                                         {3, 2000, 5, 6},   // larger than its input
+                                         {4, 1000, 6, 7},
+                                         {5, 1000, 6, 8}};  // begins with its input (not after it)
+  MemoryPlan plan = plan_memory(buffers, {{1, 0}, {3, 2}, {5, 4}});
+  EXPECT_EQ(plan.in_place, 0u);
+  expect_valid(buffers, plan);  // no two buffers alive together share a byte
+}
