@@ -347,7 +347,8 @@ TEST(CpuRuntime, NoInPlaceWhenTheInputLivesOnOrOtherElementsAreRead) {
   }
   {
     GraphBuilder b;
-    const std::string e = b.node("Exp", {b.input("x", DType::F32, Shape{32, 32})});
+    // Square, rows of 64: same shape, the loops stay two (i0, i1), both addresses affine, not equal.
+    const std::string e = b.node("Exp", {b.input("x", DType::F32, Shape{64, 64})});
     b.output(b.node("Transpose", {e}, {{"perm", ints({1, 0})}}));
     const CpuRun r = run_cpu(b.finish(), false);
     EXPECT_TRUE(r.check.ok) << r.check.message;
@@ -370,6 +371,30 @@ TEST(CpuRuntime, NoInPlaceWhenTheInputLivesOnOrOtherElementsAreRead) {
     const CpuRun r = run_cpu(b.finish(), false);
     EXPECT_TRUE(r.check.ok) << r.check.message;
     EXPECT_EQ(r.stats.in_place_buffers, 0u);
+  }
+}
+
+// A GEMM epilogue (bias, then + r) writes its output over r when r dies there, but not
+// over the GEMM's own operand: the GEMM reads all of it while earlier tiles are stored.
+TEST(CpuRuntime, GemmEpilogueWritesOverADyingInputButNotOverItsOperand) {
+  auto weight = [](double scale) {
+    Tensor w(DType::F32, {64, 64});
+    for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::sin(double(k) * scale) * 0.1);
+    return w;
+  };
+  Tensor bias(DType::F32, {64});
+  for (int64_t k = 0; k < 64; ++k) bias.set_f64(k, 0.01 * double(k));
+  for (bool onto_operand : {false, true}) {
+    GraphBuilder b;
+    const std::string x = b.input("x", DType::F32, Shape{64, 64});
+    const std::string a = b.node("MatMul", {x, b.constant("w0", weight(0.3))});
+    const std::string r = onto_operand ? a : b.node("MatMul", {x, b.constant("w2", weight(0.7))});
+    const std::string g = b.node("Gemm", {a, b.constant("w1", weight(0.5)), b.constant("bias", bias)});
+    b.output(b.node("Add", {g, r}));
+    const CpuRun run = run_cpu(b.finish());
+    EXPECT_TRUE(run.check.ok) << run.check.message;
+    EXPECT_EQ(run.stats.interpreted_blocks, 0u) << why_interpreted(run);
+    EXPECT_EQ(run.stats.in_place_buffers, onto_operand ? 0u : 1u) << "onto the GEMM operand: " << onto_operand;
   }
 }
 
