@@ -441,15 +441,19 @@ StageCode emit_conv3d(EmitContext& cx, const Stage& s, const std::string& fn, in
   return c;
 }
 
-// ---- transposed convolution: output rows gathered from the input rows that reach them ---
+// ---- transposed convolution: a GEMM into columns, then output rows gathered ----------
 // Output position o of a spatial dim receives input position i through tap k when
-// o = i*s - pb + k*d. A task owns one output row (image, channel, outer output
-// positions), so no element is written by two tasks: for every input channel of the
-// channel's group and every outer tap whose input position is whole and inside, the
-// input row is scattered into the row accumulator (ow = iw*s + kw*d - pb is contiguous
-// in iw, the range of iw per kw is computed here). Bias and merged pointwise consumers
-// run in the epilogue, vectorised over ow. Geometry from the reference kernel's own
-// resolution (strides, pads, dilations, group, output_padding, output_shape, auto_pad).
+// o = i*s - pb + k*d. Per image, one GEMM per channel group computes every tap's
+// contribution at once: cols[(m, taps...), (input positions)] = W_g^T X_g (M = Mg x
+// taps, K = Cg, N = input positions), on the micro-kernels. A second pass owns one output
+// row per task (image, channel, outer output positions), so no element is written by two
+// tasks: for every outer tap whose input position is whole and inside, the matching cols
+// rows are added into the row accumulator (ow = iw*s + kw*d - pb is contiguous in iw, the
+// range of iw per kw is computed here). Bias and merged pointwise consumers run in the
+// epilogue, vectorised over ow. Geometry from the reference kernel's own resolution
+// (strides, pads, dilations, group, output_padding, output_shape, auto_pad). The earlier
+// scatter over input channels per output row ran at a few GFLOP/s (its stores stride by s);
+// the GEMM takes the multiply-adds and leaves the gather C times fewer operations.
 
 StageCode emit_conv_transpose(EmitContext& cx, const Stage& s, const std::string& fn) {
   const Node& n = *s.anchor;
@@ -460,10 +464,15 @@ StageCode emit_conv_transpose(EmitContext& cx, const Stage& s, const std::string
   const size_t nsp = xs.size() - 2;
   const int64_t Cg = t.C / t.G, Mg = t.M / t.G;
   const int64_t OW = g.out[2], IW = g.in[2], KW = g.k[2], SW = g.s[2];
+  const int64_t taps = g.k_size(), positions = g.in_size();
+  const int64_t rows_per_group = Mg * taps;                       // GEMM M
+  const int64_t cols_floats = t.G * rows_per_group * positions;   // one image's columns
   const auto L = [](int64_t v) { return std::to_string(v) + "LL"; };
+  const std::string ctx_type = fn + "_ctx";
   cx.reset_vars();
-  std::vector<std::string> names = {"img", "ch"};
-  std::vector<int64_t> ext = {ys[0], ys[1]};
+  // The image is a run-time value of the context (one GEMM per image), not a task index.
+  std::vector<std::string> names = {"ch"};
+  std::vector<int64_t> ext = {ys[1]};
   Idx idx = {cx.var(cx.new_var("img", ys[0])), cx.var(cx.new_var("ch", ys[1]))};
   for (size_t d = 0; d + 1 < nsp; ++d) {
     names.push_back("o" + std::to_string(d));
@@ -488,23 +497,22 @@ StageCode emit_conv_transpose(EmitContext& cx, const Stage& s, const std::string
     lo += (kw ? ", " : "") + L(a);
     hi += (kw ? ", " : "") + L(b);
   }
-  std::string code = "static const int64_t " + fn + "_lo[" + L(KW) + "] = " + lo + "};\n";
+  std::string code = "struct " + ctx_type + " { const dnnf_kernel_args* a; const float* cols; int64_t img; };\n";
+  code += "static const int64_t " + fn + "_lo[" + L(KW) + "] = " + lo + "};\n";
   code += "static const int64_t " + fn + "_hi[" + L(KW) + "] = " + hi + "};\n";
-  code += "static void " + fn + "(void* p, int64_t begin, int64_t end) {\n" + decls(cx);
+  code += "static void " + fn + "(void* p, int64_t begin, int64_t end) {\n";
+  code += "  const " + ctx_type + "* ec_ = (const " + ctx_type + "*)p; p = (void*)ec_->a;\n" + decls(cx);
+  code += "  const int64_t img = ec_->img; (void)img;\n";
   code += "  float* acc_ = (float*)__builtin_malloc(" + L(OW) + " * sizeof(float));\n";
   code += "  for (int64_t task = begin; task < end; ++task) {\n" + decode(names, ext, "task");
   code += "    const int64_t g_ = ch / " + L(Mg) + ", m_ = ch % " + L(Mg) + ";\n";
   code += "    for (int64_t j_ = 0; j_ < " + L(OW) + "; ++j_) acc_[j_] = " +
           (b_slot >= 0 ? "b" + std::to_string(b_slot) + "[ch]" : std::string("0.0f")) + ";\n";
-  code += "    for (int64_t ic_ = 0; ic_ < " + L(Cg) + "; ++ic_) {\n";
-  code += "      const int64_t c_ = g_ * " + L(Cg) + " + ic_;\n";
-  code += "      const float* xc_ = b" + std::to_string(x_slot) + " + (img * " + L(t.C) + " + c_) * " +
-          L(g.in_size()) + ";\n";
-  code += "      const float* wc_ = b" + std::to_string(w_slot) + " + (c_ * " + L(Mg) + " + m_) * " +
-          L(g.k_size()) + ";\n";
+  code += "    const float* cm_ = ec_->cols + (g_ * " + L(rows_per_group) + " + m_ * " + L(taps) + ") * " +
+          L(positions) + ";\n";
   // Outer spatial dims: Geom3 index j = 3 - nsp + d holds output variable o<d>.
   std::string xrow = "0LL", wrow = "0LL", close;
-  std::string pad = "      ";
+  std::string pad = "    ";
   for (size_t d = 0; d + 1 < nsp; ++d) {
     const size_t j = 3 - nsp + d;
     const std::string k = "k" + std::to_string(d) + "_", tv = "t" + std::to_string(d) + "_",
@@ -520,24 +528,40 @@ StageCode emit_conv_transpose(EmitContext& cx, const Stage& s, const std::string
     close = pad + "}\n" + close;
     pad += "  ";
   }
-  code += pad + "const float* __restrict xr_ = xc_ + " + xrow + " * " + L(IW) + ";\n";
-  code += pad + "const float* wr_ = wc_ + " + wrow + " * " + L(KW) + ";\n";
   code += pad + "for (int64_t kw_ = 0; kw_ < " + L(KW) + "; ++kw_) {\n";
-  code += pad + "  const float wv_ = wr_[kw_];\n";
+  code += pad + "  const float* __restrict cr_ = cm_ + (" + wrow + " * " + L(KW) + " + kw_) * " + L(positions) +
+          " + " + xrow + " * " + L(IW) + ";\n";
   code += pad + "  const int64_t lo_ = " + fn + "_lo[kw_], hi_ = " + fn + "_hi[kw_], off_ = kw_ * " + L(g.d[2]) +
           " - " + L(g.pb[2]) + ";\n";
   if (SW == 1) {
     code += pad + "  float* __restrict yr_ = acc_ + off_;\n";
-    code += pad + "  for (int64_t iw_ = lo_; iw_ < hi_; ++iw_) yr_[iw_] += wv_ * xr_[iw_];\n";
+    code += pad + "  for (int64_t iw_ = lo_; iw_ < hi_; ++iw_) yr_[iw_] += cr_[iw_];\n";
   } else {
-    code += pad + "  for (int64_t iw_ = lo_; iw_ < hi_; ++iw_) acc_[iw_ * " + L(SW) + " + off_] += wv_ * xr_[iw_];\n";
+    code += pad + "  for (int64_t iw_ = lo_; iw_ < hi_; ++iw_) acc_[iw_ * " + L(SW) + " + off_] += cr_[iw_];\n";
   }
-  code += pad + "}\n" + close + "    }\n";
+  code += pad + "}\n" + close;
   code += vector_loop("ow", "0", L(OW), body, true);
   code += "  }\n  __builtin_free(acc_);\n}\n";
   StageCode c;
   c.functions = code;
-  c.run = parallel_call(fn, product(ext));
+  // Per image: cols = W_g^T X_g for every group (W is [C, Mg, taps]: group g's rows c are
+  // a Cg x (Mg taps) matrix, read transposed), then the gather over output rows.
+  c.run = "  {\n    float* cols_ = (float*)__builtin_malloc(" + L(cols_floats) + " * sizeof(float));\n";
+  c.run += "    " + ctx_type + " ec_ = {a, cols_, 0};\n";
+  c.run += "    for (int64_t img = 0; img < " + L(xs[0]) + "; ++img) {\n";
+  c.run += "      dnnf_gemm_desc d = {};\n";
+  c.run += "      d.batch = " + L(t.G) + "; d.M = " + L(rows_per_group) + "; d.N = " + L(positions) + "; d.K = " +
+           L(Cg) + ";\n";
+  c.run += "      d.A = (const float*)a->bufs[" + std::to_string(w_slot) + "]; d.lda = " + L(rows_per_group) +
+           "; d.a_batch_stride = " + L(Cg * rows_per_group) + "; d.trans_a = 1;\n";
+  c.run += "      d.B = (const float*)a->bufs[" + std::to_string(x_slot) + "] + img * " + L(t.C * positions) +
+           "; d.ldb = " + L(positions) + "; d.b_batch_stride = " + L(Cg * positions) + ";\n";
+  c.run += "      d.C = cols_; d.ldc = " + L(positions) + "; d.c_batch_stride = " + L(rows_per_group * positions) +
+           "; d.alpha = 1.0f;\n";
+  c.run += "      a->api->gemm(&d, a->api);\n";
+  c.run += "      ec_.img = img;\n";
+  c.run += "      a->api->parallel_for(a->api->pool, " + L(product(ext)) + ", " + fn + ", &ec_);\n";
+  c.run += "    }\n    __builtin_free(cols_);\n  }\n";
   return c;
 }
 
