@@ -148,6 +148,8 @@ std::vector<GemmCase> cases() {
       {2, 50, 40, 70, false, false, 1.0f, true, true, true},
       {1, 31, 45, 333, false, true, 1.0f, false, false, true, 3},  // packed B
       {1, 128, 768, 768, false, false, 1.0f, false, false, true},
+      {1, 781, 797, 40, false, true, 1.0f},  // M, N >= 768: row tiles outside, odd edges
+      {1, 800, 790, 270, false, false, 0.5f, false, false, true},  // the same, packed B, two k-blocks
   };
   return v;
 }
