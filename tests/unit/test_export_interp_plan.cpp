@@ -161,27 +161,26 @@ TEST(BundleInterpPlan, BadPlansAreOneLineErrors) {
   const std::string good = write_interp_plan(every_kind_plan());
   EXPECT_NE(read_error("").find("not a dnnf interpreter plan"), std::string::npos);
   EXPECT_NE(read_error("dnnf-vulkan-plan 1\n").find("not a dnnf interpreter plan"), std::string::npos);
-  EXPECT_NE(read_error(replaced(good, "dnnf-interp-plan 1", "dnnf-interp-plan 9")).find("version 9"),
-            std::string::npos);
-  EXPECT_NE(read_error(replaced(good, "step 1 0", "step 1 7")).find("node index 7 out of range"), std::string::npos);
-  EXPECT_NE(read_error(replaced(good, "weight w int64 64", "weight w int64 120")).find("outside weights.bin"),
-            std::string::npos);
-  EXPECT_NE(read_error(replaced(good, " float32 2 2 2 0000803f", " float32 2 2 2 0000803")).find("needs 16 bytes"),
-            std::string::npos);
-  EXPECT_NE(read_error(replaced(good, "attr f f", "attr f q")).find("unknown attribute kind 'q'"), std::string::npos);
-  EXPECT_NE(read_error(replaced(good, "import x float32", "import x float99")).find("unknown element type"),
-            std::string::npos);
-  EXPECT_NE(read_error(replaced(good, "graph then", "graph th%4")).find("bad escape"), std::string::npos);
-  EXPECT_NE(read_error(replaced(good, "import x float32 1 3", "import x float32 1 -3")).find("negative dimension"),
-            std::string::npos);
-  EXPECT_NE(read_error(replaced(good, "import x float32 1 3", "import x float32 1 3 ")).find("empty token"),
-            std::string::npos);
-  EXPECT_NE(read_error(replaced(good, "attr i i -9007199254740993", "attr i i 99999999999999999999")).find("bad int"),
-            std::string::npos);
-  // A huge count is refused before anything is allocated.
-  EXPECT_NE(read_error(replaced(good, "float32 2 2 2 0000803f", "float32 2 100000000 100000000 0000803f"))
-                .find("needs"),
-            std::string::npos);
+  // One damage to the good plan per row: the text replaced, and what the error must say.
+  struct Damage {
+    const char *from, *to, *says;
+  };
+  const Damage damages[] = {
+      {"dnnf-interp-plan 1", "dnnf-interp-plan 9", "version 9"},
+      {"step 1 0", "step 1 7", "node index 7 out of range"},
+      {"weight w int64 64", "weight w int64 120", "outside weights.bin"},
+      {" float32 2 2 2 0000803f", " float32 2 2 2 0000803", "needs 16 bytes"},
+      {"attr f f", "attr f q", "unknown attribute kind 'q'"},
+      {"import x float32", "import x float99", "unknown element type"},
+      {"graph then", "graph th%4", "bad escape"},
+      {"import x float32 1 3", "import x float32 1 -3", "negative dimension"},
+      {"import x float32 1 3", "import x float32 1 3 ", "empty token"},
+      {"attr i i -9007199254740993", "attr i i 99999999999999999999", "bad int"},
+      // A huge count is refused before anything is allocated.
+      {"float32 2 2 2 0000803f", "float32 2 100000000 100000000 0000803f", "needs"},
+  };
+  for (const Damage& d : damages)
+    EXPECT_NE(read_error(replaced(good, d.from, d.to)).find(d.says), std::string::npos) << d.from << " -> " << d.to;
 }
 
 TEST(BundleInterpPlan, TruncatedPlansAreOneLineErrorsNotCrashes) {
@@ -223,7 +222,7 @@ TEST(BundleInterpPlan, InterpreterRunsStepsWithImportsWeightsAndSubgraphs) {
   iff.attrs["else_branch"] = Attribute::from_graph(branch("else", -1));
   g.add_node(iff);
   g.outputs.push_back({"y", TensorType::unknown_shape(DType::F32)});
-  for (const std::string& v : {"a", "x"}) g.value_types[v] = TensorType(DType::F32, Shape{3});
+  for (const char* v : {"a", "x"}) g.value_types[v] = TensorType(DType::F32, Shape{3});
   g.value_types["cond"] = TensorType(DType::Bool, Shape{});
 
   std::map<std::string, Tensor> no_constants;
