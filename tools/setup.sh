@@ -102,7 +102,7 @@ case "$mode" in
     "$build_dir/bin/dnnf" bench "$model" --runs 20
     echo "journal of every rewrite and fusion decision: $build_dir/default.journal.json"
     ;;
-  test|test-all)
+  test)
     # Measured on a clean clone with cold caches, 2 cores: 26 min + 27 min (README, Set-up),
     # within the 90-minute CI budget.
     timed "build and test ($build_dir)" normal_suite
