@@ -191,6 +191,35 @@ class BlockCodegen {
     return out;
   }
 
+  // A value computed in the block and read by a consumer with at least twice as many
+  // elements (a broadcast: the squeeze-excitation gate [C,1,1] times the feature map
+  // [C,H,W]) would be recomputed for every element it is broadcast to. It is kept in
+  // memory instead, computed once (at most half the consumer's size). EfficientNet-B0 on
+  // lavapipe: the 16 Conv+Sigmoid+Mul blocks evaluated the sigmoid H x W times per
+  // channel.
+  // Only element-wise consumers count: an anchor (MatMul, Attention, ...) reads its
+  // operands by index, each element as often as the operation needs it.
+  void keep_broadcast_values(std::set<std::string>& memory) const {
+    for (const Node* n : nodes_) {
+      if (n->outputs.empty() || n->outputs[0].empty()) continue;
+      std::string why;
+      if (anchor_kind(g_, *n, &why) != StageKind::Pointwise) continue;
+      const int64_t out = numel(n->outputs[0]);
+      for (const std::string& in : n->inputs) {
+        if (in.empty() || !produced_.count(in)) continue;
+        const std::string root = reshape_root(in);
+        if (produced_.count(root) && out >= 2 * numel(root)) memory.insert(root);
+      }
+    }
+  }
+
+  int64_t numel(const std::string& v) const {
+    const std::optional<Shape> shape = g_.type_of(v)->static_shape();
+    int64_t p = 1;
+    for (int64_t d : *shape) p *= d;
+    return p;
+  }
+
   Planned plan_stages() {
     // Values that must be in memory: block outputs, anchor results, GEMM/conv operands.
     std::map<std::string, Stage> by_value;
@@ -217,6 +246,7 @@ class BlockCodegen {
           }
     }
     for (const std::string& o : block_.outputs) memory.insert(o);
+    keep_broadcast_values(memory);
     std::map<std::string, ConcatView> views;
     if (concat_views_) views = concat_view_candidates(memory);
     for (const auto& [v, view] : views) memory.insert(v);
@@ -244,6 +274,9 @@ class BlockCodegen {
     for (const Stage& s : stages) {
       if (s.store_value || needed_in_memory.count(s.value))
         if (!is_output(s.value) && !views.count(s.value)) p.scratch.push_back(s.value);
+      // Merged epilogue values are stored by their anchor's stage.
+      for (const std::string& e : s.epilogue)
+        if (!is_output(e) && !views.count(e)) p.scratch.push_back(e);
     }
     // The Concat stages skip the parts written in place.
     for (const auto& [v, view] : views)

@@ -127,6 +127,7 @@ class EmitContext {
   std::vector<BufferRead>& reads() { return reads_; }
   // Every load and store since the last call (reset_vars keeps them), in writing order.
   std::vector<BufferAccess> take_accesses() { return std::exchange(accesses_, {}); }
+  const std::vector<BufferAccess>& accesses() const { return accesses_; }
   // A read of a buffer made without load() (an index table read by a pull).
   void note_read(const std::string& value, const Ix& address) { accesses_.push_back({value, address, false}); }
   bool unsupported() const { return !unsupported_.empty(); }

@@ -128,6 +128,8 @@ DeviceInfo describe(const Functions& f, VkPhysicalDevice pd, int index) {
   d.max_push_constants = l.maxPushConstantsSize;
   d.storage_offset_alignment = l.minStorageBufferOffsetAlignment;
   d.subgroup_size = subgroup.subgroupSize;
+  d.subgroup_ballot = (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_BALLOT_BIT) != 0 &&
+                      (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) != 0;
   d.timestamp_period_ns = l.timestampPeriod;
   uint32_t ts_bits = 0;
   d.has_compute_queue = compute_family(f, pd, &ts_bits) >= 0;

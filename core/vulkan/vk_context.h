@@ -34,6 +34,7 @@ struct DeviceInfo {
   uint32_t max_push_constants = 0;
   uint64_t storage_offset_alignment = 0;
   uint32_t subgroup_size = 0;
+  bool subgroup_ballot = false;         // subgroupBroadcast in compute shaders
   bool timestamps = false;              // the compute queue has valid timestamp bits
   uint32_t timestamp_bits = 0;          // how many (differences are taken modulo 2^bits)
   float timestamp_period_ns = 0;

@@ -2,6 +2,7 @@
 
 #include <shaderc/shaderc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -80,7 +81,8 @@ SpirvResult compile_glsl(const std::string& source, const std::string& name) {
   return r;
 }
 
-ComputePipeline::ComputePipeline(const Context& cx, const std::vector<uint32_t>& spirv, uint32_t buffers)
+ComputePipeline::ComputePipeline(const Context& cx, const std::vector<uint32_t>& spirv, uint32_t buffers,
+                                 uint32_t stages)
     : cx_(cx), buffers_(buffers) {
   const Functions& f = cx.vk();
   check(buffers <= cx.info().max_storage_buffers, "a shader needs ", buffers, " storage buffers; the device allows ",
@@ -109,14 +111,22 @@ ComputePipeline::ComputePipeline(const Context& cx, const std::vector<uint32_t>&
     mi.codeSize = spirv.size() * 4;
     mi.pCode = spirv.data();
     check_vk(f.vkCreateShaderModule(cx.device(), &mi, nullptr, &module), "vkCreateShaderModule");
-    auto ci = make_info<VkComputePipelineCreateInfo>(VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO);
-    ci.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
-    ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
-    ci.stage.module = module;
-    ci.stage.pName = "main";
-    ci.layout = layout_;
-    check_vk(f.vkCreateComputePipelines(cx.device(), VK_NULL_HANDLE, 1, &ci, nullptr, &pipeline_),
-             "vkCreateComputePipelines");
+    for (uint32_t d = 0; d < std::max<uint32_t>(stages, 1); ++d) {
+      const int32_t stage = int32_t(d);
+      const VkSpecializationMapEntry entry{0, 0, sizeof stage};
+      VkSpecializationInfo spec{1, &entry, sizeof stage, &stage};
+      auto ci = make_info<VkComputePipelineCreateInfo>(VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO);
+      ci.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
+      ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+      ci.stage.module = module;
+      ci.stage.pName = "main";
+      ci.stage.pSpecializationInfo = &spec;
+      ci.layout = layout_;
+      VkPipeline p = VK_NULL_HANDLE;
+      check_vk(f.vkCreateComputePipelines(cx.device(), VK_NULL_HANDLE, 1, &ci, nullptr, &p),
+               "vkCreateComputePipelines");
+      pipelines_.push_back(p);
+    }
     f.vkDestroyShaderModule(cx.device(), module, nullptr);
   } catch (...) {
     if (module) f.vkDestroyShaderModule(cx.device(), module, nullptr);
@@ -127,10 +137,10 @@ ComputePipeline::ComputePipeline(const Context& cx, const std::vector<uint32_t>&
 
 ComputePipeline::~ComputePipeline() {
   const Functions& f = cx_.vk();
-  if (pipeline_) f.vkDestroyPipeline(cx_.device(), pipeline_, nullptr);
+  for (VkPipeline p : pipelines_) f.vkDestroyPipeline(cx_.device(), p, nullptr);
+  pipelines_.clear();
   if (layout_) f.vkDestroyPipelineLayout(cx_.device(), layout_, nullptr);
   if (set_layout_) f.vkDestroyDescriptorSetLayout(cx_.device(), set_layout_, nullptr);
-  pipeline_ = VK_NULL_HANDLE;
   layout_ = VK_NULL_HANDLE;
   set_layout_ = VK_NULL_HANDLE;
 }

@@ -4,7 +4,8 @@
 // so a model's second load compiles nothing.
 //
 // Every dnnf shader has the same interface: storage buffers at bindings 0..n-1 of set 0
-// and a small push-constant block (the stage to run), so one layout shape serves all.
+// and a small push-constant block, so one layout shape serves all; the stage to run is
+// specialised per pipeline.
 #pragma once
 
 #include <cstdint>
@@ -29,14 +30,16 @@ SpirvResult compile_glsl(const std::string& source, const std::string& name);
 // The shader cache directory the environment selects (created if missing).
 std::string shader_cache_dir();
 
+// One shader module as `stages` pipelines, pipeline(d) specialised to run stage d
+// (constant_id 0), sharing one layout.
 class ComputePipeline {
  public:
-  ComputePipeline(const Context& cx, const std::vector<uint32_t>& spirv, uint32_t buffers);
+  ComputePipeline(const Context& cx, const std::vector<uint32_t>& spirv, uint32_t buffers, uint32_t stages = 1);
   ~ComputePipeline();
   ComputePipeline(const ComputePipeline&) = delete;
   ComputePipeline& operator=(const ComputePipeline&) = delete;
 
-  VkPipeline pipeline() const { return pipeline_; }
+  VkPipeline pipeline(size_t stage = 0) const { return pipelines_.at(stage); }
   VkPipelineLayout layout() const { return layout_; }
   VkDescriptorSetLayout set_layout() const { return set_layout_; }
   uint32_t buffers() const { return buffers_; }
@@ -46,7 +49,7 @@ class ComputePipeline {
   uint32_t buffers_ = 0;
   VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
   VkPipelineLayout layout_ = VK_NULL_HANDLE;
-  VkPipeline pipeline_ = VK_NULL_HANDLE;
+  std::vector<VkPipeline> pipelines_;
 };
 
 }  // namespace dnnf::vk

@@ -22,13 +22,24 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 // CPU driver (lavapipe) runs each work group on one thread and switches between its
 // invocations at every barrier(), so small groups spread over more threads and switch
 // less: 32 there (BERT-base small: 11.4 ms at 256, 3.9 ms at 32; 16 and 8 are slower).
-codegen::glsl::Target target_for(const DeviceInfo& d) {
+// The GEMM shape follows the same split (see emit_gemm_rows in glsl_gemm.cpp), unless
+// the caller pins one. So does Attention: CPU drivers run it on the host, where the
+// reference kernel is faster than the shader (BERT-base on lavapipe, 2-core AMD EPYC:
+// 7 ms per attention block on the host against 58 ms as a shader, which spends its
+// time in per-lane loads); elsewhere it is a shader.
+codegen::glsl::Target target_for(const DeviceInfo& d, std::optional<codegen::glsl::GemmShape> gemm = std::nullopt,
+                                 std::optional<bool> attention = std::nullopt) {
   codegen::glsl::Target t;
   const uint32_t want = d.type == "cpu" ? 32u : 256u;
   const uint32_t cap = std::min<uint32_t>({want, d.max_workgroup_invocations, d.max_workgroup_size[0]});
   t.local_size = 1;
   while (uint32_t(t.local_size) * 2 <= cap) t.local_size *= 2;
   t.shared_bytes = d.max_shared_memory;
+  using codegen::glsl::GemmShape;
+  t.gemm = gemm ? *gemm : d.type == "cpu" ? GemmShape::RowsBroadcast : GemmShape::Tiles;
+  if (t.gemm == GemmShape::RowsBroadcast && !d.subgroup_ballot) t.gemm = GemmShape::Rows;
+  t.subgroup_size = int(d.subgroup_size);
+  t.attention = attention ? *attention : d.type != "cpu";
   return t;
 }
 
@@ -150,7 +161,7 @@ struct VulkanProgram::Impl {
 
   void generate(const fusion::FusionPlan& plan, const VulkanRuntimeOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
-    const codegen::glsl::Target target = target_for(cx->info());
+    const codegen::glsl::Target target = target_for(cx->info(), o.gemm, o.attention_shader);
     size_t done = 0;
     for (const fusion::FusedBlock& b : plan.blocks) {
       Step s;
@@ -189,10 +200,13 @@ struct VulkanProgram::Impl {
         stats.compile_ms += ms_since(t0);
         if (!spirv.cached) ++stats.compiled_shaders;
         t0 = std::chrono::steady_clock::now();
-        uint32_t buffers = 0;
+        uint32_t buffers = 0, stages = 0;
         for (const Step& s : steps)
-          if (s.shader && s.kernel.source == source) buffers = uint32_t(s.kernel.buffers.size());
-        pipelines[hash] = std::make_unique<ComputePipeline>(*cx, spirv.words, buffers);
+          if (s.shader && s.kernel.source == source) {
+            buffers = uint32_t(s.kernel.buffers.size());
+            stages = uint32_t(s.kernel.dispatches.size());
+          }
+        pipelines[hash] = std::make_unique<ComputePipeline>(*cx, spirv.words, buffers, stages);
         stats.pipeline_ms += ms_since(t0);
       } catch (const Error& e) {
         failed[hash] = e.what();  // the block runs on the host and says why
@@ -348,13 +362,15 @@ struct VulkanProgram::Impl {
       for (size_t i = seg.first_step; i < seg.end_step; ++i) {
         Step& s = steps[i];
         s.first_query = q - 1;
-        if (s.pipeline->pipeline() != bound) {
-          bound = s.pipeline->pipeline();
-          f.vkCmdBindPipeline(seg.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, bound);
-        }
         f.vkCmdBindDescriptorSets(seg.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, s.pipeline->layout(), 0, 1, &s.set, 0,
                                   nullptr);
         for (size_t d = 0; d < s.kernel.dispatches.size(); ++d) {
+          if (s.pipeline->pipeline(d) != bound) {
+            bound = s.pipeline->pipeline(d);
+            f.vkCmdBindPipeline(seg.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, bound);
+          }
+          // The pipeline is specialised to stage d; the push constant is set too because
+          // the shader's main() reads it statically (validation requires it set).
           int32_t push[kPushConstantBytes / 4] = {int32_t(d), 0, 0, 0};
           f.vkCmdPushConstants(seg.cmd, s.pipeline->layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, kPushConstantBytes, push);
           const int64_t groups = s.kernel.dispatches[d].groups;

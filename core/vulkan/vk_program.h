@@ -8,9 +8,11 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/codegen/glsl/glsl_stages.h"
 #include "core/fusion/fusion_plan.h"
 #include "core/runtime/reference_executor.h"
 #include "core/vulkan/vk_context.h"
@@ -19,6 +21,11 @@ namespace dnnf::vk {
 
 struct VulkanRuntimeOptions {
   ContextOptions context;
+  // GEMM shader shape; unset: by device type (CPU drivers: rows, broadcast when the
+  // device has subgroupBroadcast; GPUs: tiles). Tests pin each on whatever device exists.
+  std::optional<codegen::glsl::GemmShape> gemm;
+  // dnnf.Attention as a shader; unset: on GPUs only (CPU drivers run it on the host).
+  std::optional<bool> attention_shader;
   // Progress of the long phases: ("generate"|"compile", done, total).
   std::function<void(const std::string&, size_t, size_t)> on_progress;
 };
@@ -40,7 +47,8 @@ struct VulkanRuntimeStats {
 };
 
 // The plan with every multi-operator block that has no shader on `device` (an
-// Attention stage, a shader over the storage-buffer limit) split into its operators,
+// Attention row longer than shared memory holds, a shader over the storage-buffer
+// limit) split into its operators,
 // which then run as shaders one by one instead of the whole block on the host. Blocks
 // are renumbered (fusion::finish_plan). Sets *split to the number of blocks split.
 fusion::FusionPlan split_blocks_without_shader(const Graph& graph, const fusion::FusionPlan& plan,

@@ -223,6 +223,32 @@ TEST(CpuRuntime, ConcatSlicePadGatherAreIndexRewrites) {
   EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
 }
 
+// A squeeze-excitation gate: the per-channel sigmoid of a 1x1 convolution, broadcast
+// over the feature map. The block keeps the gate in memory (computed once per channel)
+// instead of evaluating the sigmoid at every pixel.
+TEST(CpuRuntime, BroadcastGateIsComputedOnceAndKeptInMemory) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{1, 8, 6, 6});
+  const std::string pooled = b.input("pooled", DType::F32, Shape{1, 8, 1, 1});
+  Tensor w(DType::F32, {8, 8, 1, 1});
+  for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::sin(double(k)) * 0.4);
+  const std::string conv = b.node("Conv", {pooled, b.constant("w", w)});
+  const std::string gate = b.node("Sigmoid", {conv});
+  b.output(b.node("Mul", {x, gate}));
+  Model m = b.finish();
+  const CpuRun r = run_cpu(m);
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
+  ASSERT_EQ(r.plan.blocks.size(), 1u);
+  std::string why;
+  const auto layout = codegen::plan_block(m.graph, r.plan.blocks[0], &why);
+  ASSERT_TRUE(layout.has_value()) << why;
+  bool gate_in_memory = false;
+  for (const codegen::KernelBuffer& buf : layout->buffers)
+    if (buf.value == gate && buf.role == codegen::BufferRole::Scratch) gate_in_memory = true;
+  EXPECT_TRUE(gate_in_memory) << "the gate would be recomputed at every pixel";
+}
+
 TEST(CpuRuntime, NoFusionRunsOneKernelPerOperator) {
   GraphBuilder b;
   const std::string x = b.input("x", DType::F32, Shape{4, 16});

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <memory>
+#include <optional>
 
 #include "core/codegen/glsl/glsl_block.h"
 #include "core/pipeline/pipeline.h"
@@ -77,11 +79,15 @@ struct VkRun {
   bool validation_on = false;
 };
 
-VkRun run_vulkan(const Model& model, bool fusion = true, int validation = 0) {
+VkRun run_vulkan(const Model& model, bool fusion = true, int validation = 0,
+                 std::optional<codegen::glsl::GemmShape> gemm = std::nullopt,
+                 std::optional<bool> attention_shader = std::nullopt) {
   Model m = model;
   const fusion::FusionPlan plan = dnnf::test::analytic_plan(m, fusion);
   vk::VulkanRuntimeOptions ro;
   ro.context.validation = validation;
+  ro.gemm = gemm;
+  ro.attention_shader = attention_shader;
   vk::VulkanProgram program(m.graph, plan, ro);
   RandomInputOptions ri;
   ri.seed = 7;
@@ -149,6 +155,60 @@ TEST(VulkanRuntime, MatMulWithBiasAndGeluRunsInTheGemmEpilogue) {
   EXPECT_GE(r.stats.merged_epilogues, 1u);
 }
 
+// Every GEMM shader shape (shared-memory tiles, rows, rows broadcast across a subgroup)
+// on shapes that end mid-tile in every dimension: single rows and columns, odd K, more
+// rows than one group takes (16) and more columns (32 x 4, or 32 x 4 x 1..4 as vec4),
+// batches that broadcast, vector operands, and Gemm with transposes, alpha, beta and a
+// row-broadcast bias.
+TEST(VulkanRuntime, GemmShadersOfEveryShapeMatchTheReferenceOnEdgeShapes) {
+  DNNF_REQUIRE_VULKAN();
+  struct Case {
+    const char* what;
+    Shape a, b;
+    std::map<std::string, Attribute> attrs;  // non-empty: Gemm
+    Shape bias;                                             // Gemm's C, when not empty
+  };
+  const Attribute one = Attribute::from_int(1);
+  const std::vector<Case> cases = {
+      {"1x1x1", {1, 1}, {1, 1}, {}, {}},
+      {"3x7x5", {3, 7}, {7, 5}, {}, {}},
+      {"17x16x33", {17, 16}, {16, 33}, {}, {}},
+      {"33x9x130", {33, 9}, {9, 130}, {}, {}},
+      // K and N multiples of 4: the rows shape reads both operands as vec4.
+      {"vec4 1x33x12 . 12x132", {1, 33, 12}, {12, 132}, {}, {}},
+      {"vec4 20x8x4", {20, 8}, {8, 4}, {}, {}},
+      {"vec4 17x4x388", {17, 4}, {4, 388}, {}, {}},
+      {"batched 2x3x17x7 . 7x19", {2, 3, 17, 7}, {7, 19}, {}, {}},
+      {"batched 2x1x5x8 . 3x8x6", {2, 1, 5, 8}, {3, 8, 6}, {}, {}},
+      {"vector . matrix", {13}, {2, 13, 6}, {}, {}},
+      {"matrix . vector", {2, 18, 11}, {11}, {}, {}},
+      {"Gemm transA transB", {9, 19}, {37, 9}, {{"transA", one}, {"transB", one}}, {37}},
+      {"Gemm alpha beta, bias per row", {20, 5}, {5, 3},
+       {{"alpha", Attribute::from_float(0.5f)}, {"beta", Attribute::from_float(2.0f)}}, {20, 1}},
+  };
+  using codegen::glsl::GemmShape;
+  for (const GemmShape shape : {GemmShape::Tiles, GemmShape::Rows, GemmShape::RowsBroadcast})
+    for (const Case& c : cases) {
+      SCOPED_TRACE(std::string(c.what) + ", shape " + std::to_string(int(shape)));
+      GraphBuilder b;
+      const std::string x = b.input("x", DType::F32, c.a);
+      const std::string w = b.input("w", DType::F32, c.b);
+      std::string y;
+      if (c.attrs.empty()) {
+        y = b.node("MatMul", {x, w});
+      } else {
+        Tensor bias(DType::F32, c.bias);
+        for (int64_t k = 0; k < bias.numel(); ++k) bias.set_f64(k, 0.1 * double(k) - 0.4);
+        y = b.node("Gemm", {x, w, b.constant("c", bias)}, c.attrs);
+      }
+      b.output(b.node("Relu", {y}));
+      const VkRun r = run_vulkan(b.finish(), true, 0, shape);
+      EXPECT_TRUE(r.check.ok) << r.check.message;
+      EXPECT_EQ(r.stats.cpu_blocks, 0u) << on_host(r);
+      EXPECT_EQ(r.stats.dispatches, 1u);
+    }
+}
+
 TEST(VulkanRuntime, AttentionHeadsReshapeTransposeSoftmax) {
   DNNF_REQUIRE_VULKAN();
   GraphBuilder b;
@@ -168,6 +228,50 @@ TEST(VulkanRuntime, AttentionHeadsReshapeTransposeSoftmax) {
   const VkRun r = run_vulkan(b.finish());
   EXPECT_TRUE(r.check.ok) << r.check.message;
   EXPECT_EQ(r.stats.cpu_blocks, 0u) << on_host(r);
+}
+
+// dnnf.Attention as one shader (one work group per query row, scores in shared memory)
+// with a float mask, a bool mask and a bias, on key counts below, at and above the work
+// group size. Q.K and P.V each read four elements per load where the rows are multiples
+// of 4 (V's columns shared by several invocations or one per invocation) and one
+// otherwise (D = 6, Dv = 33).
+TEST(VulkanRuntime, AttentionCompositeIsOneShaderPerQueryRow) {
+  DNNF_REQUIRE_VULKAN();
+  struct Case {
+    int64_t Sq, D, Sk, Dv;
+    const char* mask;  // "float", "bool" or "bias"
+    bool k_rows;       // Kt is a transposed K [.., Sk, D] (rows along D) rather than an input
+  };
+  for (const Case& c : {Case{5, 8, 21, 8, "float", true}, Case{3, 12, 67, 40, "bool", false},
+                        Case{4, 6, 32, 33, "bias", true}, Case{8, 8, 9, 128, "float", true}}) {
+    SCOPED_TRACE(std::string(c.mask) + " Sk=" + std::to_string(c.Sk));
+    GraphBuilder b;
+    const std::string q = b.input("q", DType::F32, Shape{2, 3, c.Sq, c.D});
+    const std::string kt = c.k_rows ? b.node("Transpose", {b.input("k", DType::F32, Shape{2, 3, c.Sk, c.D})},
+                                             {{"perm", ints({0, 1, 3, 2})}})
+                                    : b.input("kt", DType::F32, Shape{2, 3, c.D, c.Sk});
+    const std::string v = b.input("v", DType::F32, Shape{2, 3, c.Sk, c.Dv});
+    const std::string mask = std::string(c.mask);
+    Tensor m(mask == "bool" ? DType::Bool : DType::F32, mask == "bias" ? Shape{3, c.Sq, c.Sk} : Shape{2, 1, 1, c.Sk});
+    for (int64_t k = 0; k < m.numel(); ++k)
+      m.set_f64(k, mask == "bool" ? (k % 3 != 1 ? 1.0 : 0.0) : mask == "float" ? (k % 4 == 0 ? -10000.0 : 0.0)
+                                                                                : 0.01 * double(k % 17));
+    std::vector<std::string> ins = {q, kt, v};
+    if (mask == "bias") ins.push_back("");
+    ins.push_back(b.constant("mask", m));
+    const std::string y = b.node("Attention", ins, {{"scale", Attribute::from_float(0.35f)}}, 1, "dnnf");
+    b.output(b.node("Add", {y, b.scalar("one", 1.0f)}));
+    const Model model = b.finish();
+    const VkRun r = run_vulkan(model, true, 0, std::nullopt, true);
+    EXPECT_TRUE(r.check.ok) << r.check.message;
+    EXPECT_EQ(r.stats.cpu_blocks, 0u) << on_host(r);
+    EXPECT_EQ(r.stats.dispatches, 1u);  // split into its operators it would be 5 or more
+    // Unpinned on a CPU driver, the block runs on the host and says why.
+    const VkRun host = run_vulkan(model, true, 0, std::nullopt, false);
+    EXPECT_TRUE(host.check.ok) << host.check.message;
+    ASSERT_EQ(host.stats.cpu_reasons.size(), 1u);
+    EXPECT_NE(host.stats.cpu_reasons[0].find("Attention runs on the host"), std::string::npos) << on_host(host);
+  }
 }
 
 TEST(VulkanRuntime, LayerNormalizationAndReductions) {
@@ -216,6 +320,85 @@ TEST(VulkanRuntime, ConvBatchNormReluPoolAndClassifier) {
   const VkRun r = run_vulkan(b.finish());
   EXPECT_TRUE(r.check.ok) << r.check.message;
   EXPECT_EQ(r.stats.cpu_blocks, 0u) << on_host(r);
+}
+
+// Pointwise convolutions (1x1, stride 1, no padding, one group): as a rows GEMM where the
+// target runs GEMMs as rows (vec4 when channels and pixels are multiples of 4), direct
+// otherwise, on 2-D and 1-D images, batches of two, with and without bias, with a fused
+// epilogue; a strided 1x1 and a 3x3 stay direct.
+struct PointwiseConvCase {
+  const char* what;
+  Shape x;
+  int64_t out_channels;
+  bool bias;
+  std::map<std::string, Attribute> attrs;
+  bool as_gemm;  // under GemmShape::Rows / RowsBroadcast
+};
+
+std::vector<PointwiseConvCase> pointwise_conv_cases() {
+  return {
+      {"vec4 12ch 5x8 -> 20ch, bias", {1, 12, 5, 8}, 20, true, {}, true},
+      {"scalar 7ch 3x5 -> 9ch, batch 2", {2, 7, 3, 5}, 9, false, {}, true},
+      {"vec4 1-D 8ch x12 -> 36ch", {1, 8, 12}, 36, true, {}, true},
+      {"strided 1x1", {1, 8, 6, 6}, 8, true, {{"strides", Attribute::from_ints({2, 2})}}, false},
+      {"3x3", {1, 4, 6, 6}, 8, true, {{"kernel_shape", Attribute::from_ints({3, 3})}}, false},
+  };
+}
+
+Model pointwise_conv_model(const PointwiseConvCase& c) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, c.x);
+  Shape ws = {c.out_channels, c.x[1]};
+  const bool k3 = c.attrs.count("kernel_shape") != 0;
+  for (size_t d = 2; d < c.x.size(); ++d) ws.push_back(k3 ? 3 : 1);
+  Tensor w(DType::F32, ws);
+  for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::sin(double(k) * 0.7) * 0.3);
+  std::vector<std::string> in = {x, b.constant("w", w)};
+  if (c.bias) {
+    Tensor bias(DType::F32, {c.out_channels});
+    for (int64_t k = 0; k < c.out_channels; ++k) bias.set_f64(k, 0.05 * double(k) - 0.3);
+    in.push_back(b.constant("bias", bias));
+  }
+  std::map<std::string, Attribute> attrs = c.attrs;
+  attrs.erase("kernel_shape");
+  const std::string y = b.node("Conv", in, attrs);
+  b.output(b.node("Sigmoid", {y}));
+  return b.finish();
+}
+
+// The emitter alone (no device): which convolutions become GEMMs under which shape.
+TEST(VulkanGlsl, PointwiseConvolutionsBecomeRowsGemmsOnlyWhereTheyCan) {
+  using codegen::glsl::GemmShape;
+  for (const PointwiseConvCase& c : pointwise_conv_cases())
+    for (const GemmShape shape : {GemmShape::Tiles, GemmShape::RowsBroadcast}) {
+      SCOPED_TRACE(std::string(c.what) + ", shape " + std::to_string(int(shape)));
+      Model m = pointwise_conv_model(c);
+      const fusion::FusionPlan plan = dnnf::test::analytic_plan(m);
+      ASSERT_EQ(plan.blocks.size(), 1u);
+      codegen::glsl::Target t;
+      t.local_size = 32;
+      t.gemm = shape;
+      t.subgroup_size = 8;
+      std::string why;
+      auto k = codegen::glsl::generate_shader(m.graph, plan.blocks[0], t, &why);
+      ASSERT_TRUE(k.has_value()) << why;
+      const bool gemm = k->source.find("subgroupBroadcast") != std::string::npos;
+      EXPECT_EQ(gemm, c.as_gemm && shape != GemmShape::Tiles);
+      EXPECT_EQ(k->source.find("vec4 b") != std::string::npos, gemm && std::string(c.what).rfind("vec4", 0) == 0);
+    }
+}
+
+TEST(VulkanRuntime, PointwiseConvolutionsOfEveryGemmShapeMatchTheReference) {
+  DNNF_REQUIRE_VULKAN();
+  using codegen::glsl::GemmShape;
+  for (const GemmShape shape : {GemmShape::Tiles, GemmShape::Rows, GemmShape::RowsBroadcast})
+    for (const PointwiseConvCase& c : pointwise_conv_cases()) {
+      SCOPED_TRACE(std::string(c.what) + ", shape " + std::to_string(int(shape)));
+      const VkRun r = run_vulkan(pointwise_conv_model(c), true, 0, shape);
+      EXPECT_TRUE(r.check.ok) << r.check.message;
+      EXPECT_EQ(r.stats.cpu_blocks, 0u) << on_host(r);
+      EXPECT_EQ(r.stats.dispatches, 1u);
+    }
 }
 
 TEST(VulkanRuntime, ConcatSlicePadGatherResizeAreIndexRewrites) {

@@ -1,7 +1,8 @@
 // One fused block as one GLSL compute shader: the block is planned exactly as for the
 // CPU kernels (codegen::plan_block: which values live in memory, the anchor, merged
-// epilogues), then each stage becomes a function of the shader and one dispatch; a push
-// constant selects the stage. Identical blocks give identical sources (buffers are
+// epilogues), then each stage becomes a function of the shader and one dispatch; a
+// specialization constant (constant_id 0) selects the stage, or the push constant when
+// the pipeline leaves it unset. Identical blocks give identical sources (buffers are
 // numbered, not named), so they share one SPIR-V module and one pipeline.
 #pragma once
 

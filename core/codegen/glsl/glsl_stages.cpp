@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "core/codegen/glsl/glsl_attention.h"
+#include "core/codegen/glsl/glsl_gemm.h"
+#include "core/codegen/glsl/glsl_stage_util.h"
 #include "core/ops/conv_geometry.h"
 #include "core/ops/convt_geometry.h"
 #include "core/util/error.h"
@@ -10,45 +13,7 @@ namespace dnnf::codegen::glsl {
 
 namespace {
 
-using Idx = std::vector<Ix>;
-
-int64_t product(const std::vector<int64_t>& v) {
-  int64_t p = 1;
-  for (int64_t d : v) p *= d;
-  return p;
-}
-
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-std::string str(int64_t v) { return std::to_string(v); }
-
-// Declares the loop variables `names` (outermost first) decoded from the linear `from`.
-std::string decode(const std::vector<std::string>& names, const std::vector<int64_t>& extents,
-                   const std::string& from, int indent = 2) {
-  const std::string pad(size_t(indent), ' ');
-  if (names.empty()) return "";
-  std::string s = pad + "int r_ = " + from + ";\n";
-  for (size_t i = names.size(); i-- > 0;)
-    s += pad + "const int " + names[i] + " = r_ % " + str(extents[i]) + "; r_ /= " + str(extents[i]) + ";\n";
-  return s;
-}
-
-// Stores the merged epilogue values (and the anchor value itself when kept) at idx.
-void store_epilogue(EmitContext& cx, Body& body, const Stage& s, const Idx& idx, const std::string& anchor_expr,
-                    bool store_anchor) {
-  cx.preset(body, s.value, idx, anchor_expr);
-  if (store_anchor) body.lines.push_back(cx.store(s.value, ix_linear(idx, row_major_strides(cx.shape_of(s.value))), anchor_expr));
-  for (const std::string& e : s.epilogue) {
-    const std::string v = cx.value_at(body, e, idx);
-    body.lines.push_back(cx.store(e, ix_linear(idx, row_major_strides(cx.shape_of(e))), v));
-  }
-}
-
-// A linear invocation index over `total` elements: one per invocation.
-std::string element_guard(const std::string& var, int64_t total, int local_size) {
-  return "  const int " + var + " = dnnf_group() * " + str(local_size) + " + dnnf_lid();\n  if (" + var + " >= " +
-         str(total) + ") return;\n";
-}
+using namespace stage_util;
 
 // ---- pointwise ------------------------------------------------------------------------
 
@@ -74,138 +39,6 @@ ShaderStage emit_pointwise(EmitContext& cx, const Stage& s, const std::string& f
   st.groups = ceil_div(total, t.local_size);
   st.function = "void " + fn + "() {\n" + element_guard("e_", total, t.local_size) + decode(names, shape, "e_") +
                 body.render(2) + "}\n";
-  return st;
-}
-
-// ---- GEMM: tiles of A and B in shared memory, a register tile per invocation ------------
-
-struct Gemm {
-  int64_t M = 1, N = 1, K = 1;
-  std::vector<int64_t> batch_shape;
-  bool a_rank1 = false, b_rank1 = false, trans_a = false, trans_b = false;
-  float alpha = 1, beta = 1;
-};
-
-Gemm gemm_of(const EmitContext& cx, const Node& n) {
-  Gemm g;
-  const std::vector<int64_t> as = cx.shape_of(n.inputs[0]), bs = cx.shape_of(n.inputs[1]);
-  if (n.op_type == "Gemm") {
-    g.trans_a = n.attr_int("transA", 0) != 0;
-    g.trans_b = n.attr_int("transB", 0) != 0;
-    g.alpha = n.attr_float("alpha", 1.0f);
-    g.beta = n.attr_float("beta", 1.0f);
-    g.M = g.trans_a ? as[1] : as[0];
-    g.K = g.trans_a ? as[0] : as[1];
-    g.N = g.trans_b ? bs[0] : bs[1];
-    return g;
-  }
-  std::vector<int64_t> a = as, b = bs;
-  if (a.size() == 1) { a.insert(a.begin(), 1); g.a_rank1 = true; }
-  if (b.size() == 1) { b.push_back(1); g.b_rank1 = true; }
-  g.M = a[a.size() - 2];
-  g.K = a.back();
-  g.N = b.back();
-  const size_t rb = std::max(a.size(), b.size()) - 2;
-  std::vector<int64_t> ab(rb, 1), bb(rb, 1);
-  std::copy(a.begin(), a.end() - 2, ab.begin() + int64_t(rb - (a.size() - 2)));
-  std::copy(b.begin(), b.end() - 2, bb.begin() + int64_t(rb - (b.size() - 2)));
-  for (size_t i = 0; i < rb; ++i) g.batch_shape.push_back(std::max(ab[i], bb[i]));
-  return g;
-}
-
-// Index of a MatMul operand of shape `s` (its own rank) for the batch vars and its two
-// trailing indices (one when the operand was a vector).
-Idx operand_index(const std::vector<int64_t>& s, const Idx& batch, const Idx& tail) {
-  Idx idx;
-  const size_t vb = s.size() - tail.size();
-  const size_t off = batch.size() - vb;
-  for (size_t d = 0; d < vb; ++d) idx.push_back(s[d] == 1 ? ix_const(0) : batch[off + d]);
-  idx.insert(idx.end(), tail.begin(), tail.end());
-  return idx;
-}
-
-ShaderStage emit_gemm(EmitContext& cx, const Stage& s, const std::string& fn, const Target& t) {
-  const Node& n = *s.anchor;
-  const Gemm g = gemm_of(cx, n);
-  const int L = t.local_size;
-  const int TX = L >= 256 ? 16 : 8, TY = L / TX;  // invocation grid of a work group
-  const int R = 4;                                // register tile R x R per invocation
-  const int64_t TM = TY * R, TN = TX * R, TK = 16;
-  cx.reset_vars();
-  cx.set_inner(-1, false);
-  std::vector<std::string> bnames;
-  Idx batch;
-  for (size_t d = 0; d < g.batch_shape.size(); ++d) {
-    bnames.push_back("ib" + str(int64_t(d)));
-    batch.push_back(cx.var(cx.new_var(bnames.back(), g.batch_shape[d])));
-  }
-  const Ix m = cx.var(cx.new_var("m", g.M)), nn = cx.var(cx.new_var("n", g.N)), k = cx.var(cx.new_var("k", g.K));
-  Idx aidx, bidx;
-  const std::vector<int64_t> as = cx.shape_of(n.inputs[0]), bs = cx.shape_of(n.inputs[1]);
-  if (n.op_type == "Gemm") {
-    aidx = g.trans_a ? Idx{k, m} : Idx{m, k};
-    bidx = g.trans_b ? Idx{nn, k} : Idx{k, nn};
-  } else {
-    aidx = operand_index(as, batch, g.a_rank1 ? Idx{k} : Idx{m, k});
-    bidx = operand_index(bs, batch, g.b_rank1 ? Idx{k} : Idx{k, nn});
-  }
-  Body abody, bbody;
-  const std::string av = cx.value_at(abody, n.inputs[0], aidx);
-  const std::string bv = cx.value_at(bbody, n.inputs[1], bidx);
-
-  // Epilogue at (batch..., m, n).
-  Body epi;
-  std::string acc = "acc_v";
-  const bool has_bias = n.op_type == "Gemm" && n.has_input(2) && g.beta != 0;
-  if (has_bias) {
-    const std::string bias = cx.value_at(epi, n.inputs[2], cx.bcast_index(n.inputs[2], {m, nn}));
-    acc = cx.bind(epi, acc + " + " + bias + " * " + cx.lit(g.beta));
-  }
-  Idx yidx = batch;
-  if (!g.a_rank1) yidx.push_back(m);
-  if (!g.b_rank1) yidx.push_back(nn);
-  store_epilogue(cx, epi, s, yidx, acc, s.store_value);
-
-  const int64_t tiles_n = ceil_div(g.N, TN), tiles_m = ceil_div(g.M, TM);
-  const int64_t groups = tiles_n * tiles_m * std::max<int64_t>(1, product(g.batch_shape));
-  const std::string M = str(g.M), N = str(g.N), K = str(g.K);
-  std::string c = "void " + fn + "() {\n";
-  c += "  const int g_ = dnnf_group();\n  if (g_ >= " + str(groups) + ") return;\n";
-  c += "  const int col0_ = (g_ % " + str(tiles_n) + ") * " + str(TN) + ";\n";
-  c += "  const int row0_ = ((g_ / " + str(tiles_n) + ") % " + str(tiles_m) + ") * " + str(TM) + ";\n";
-  c += decode(bnames, g.batch_shape, "g_ / " + str(tiles_n * tiles_m));
-  c += "  const int lid_ = dnnf_lid();\n  const int tx_ = lid_ % " + str(TX) + ", ty_ = lid_ / " + str(TX) + ";\n";
-  c += "  float acc_[" + str(R * R) + "];\n  for (int i_ = 0; i_ < " + str(R * R) + "; ++i_) acc_[i_] = 0.0f;\n";
-  c += "  for (int k0_ = 0; k0_ < " + K + "; k0_ += " + str(TK) + ") {\n";
-  c += "    for (int q_ = lid_; q_ < " + str(TM * TK) + "; q_ += " + str(L) + ") {\n";
-  c += "      const int mm_ = q_ / " + str(TK) + ", kk_ = q_ % " + str(TK) + ";\n";
-  c += "      const int m = row0_ + mm_, k = k0_ + kk_;\n      float v_ = 0.0f;\n";
-  c += "      if (m < " + M + " && k < " + K + ") {\n" + abody.render(8) + "        v_ = " + av + ";\n      }\n";
-  c += "      sh_[kk_ * " + str(TM) + " + mm_] = v_;\n    }\n";
-  c += "    for (int q_ = lid_; q_ < " + str(TN * TK) + "; q_ += " + str(L) + ") {\n";
-  c += "      const int kk_ = q_ / " + str(TN) + ", nn_ = q_ % " + str(TN) + ";\n";
-  c += "      const int n = col0_ + nn_, k = k0_ + kk_;\n      float v_ = 0.0f;\n";
-  c += "      if (n < " + N + " && k < " + K + ") {\n" + bbody.render(8) + "        v_ = " + bv + ";\n      }\n";
-  c += "      sh_[" + str(TM * TK) + " + kk_ * " + str(TN) + " + nn_] = v_;\n    }\n";
-  c += "    barrier();\n";
-  c += "    for (int kk_ = 0; kk_ < " + str(TK) + "; ++kk_) {\n";
-  c += "      float a_[" + str(R) + "], b_[" + str(R) + "];\n";
-  c += "      for (int i_ = 0; i_ < " + str(R) + "; ++i_) a_[i_] = sh_[kk_ * " + str(TM) + " + ty_ + i_ * " + str(TY) + "];\n";
-  c += "      for (int j_ = 0; j_ < " + str(R) + "; ++j_) b_[j_] = sh_[" + str(TM * TK) + " + kk_ * " + str(TN) +
-       " + tx_ + j_ * " + str(TX) + "];\n";
-  c += "      for (int i_ = 0; i_ < " + str(R) + "; ++i_)\n        for (int j_ = 0; j_ < " + str(R) +
-       "; ++j_) acc_[i_ * " + str(R) + " + j_] += a_[i_] * b_[j_];\n";
-  c += "    }\n    barrier();\n  }\n";
-  c += "  for (int i_ = 0; i_ < " + str(R) + "; ++i_)\n    for (int j_ = 0; j_ < " + str(R) + "; ++j_) {\n";
-  c += "      const int m = row0_ + ty_ + i_ * " + str(TY) + ", n = col0_ + tx_ + j_ * " + str(TX) + ";\n";
-  c += "      if (m >= " + M + " || n >= " + N + ") continue;\n";
-  c += "      const float acc_v = acc_[i_ * " + str(R) + " + j_] * " + cx.dialect().float_literal(g.alpha) + ";\n";
-  c += epi.render(6) + "    }\n}\n";
-  ShaderStage st;
-  st.what = "gemm";
-  st.groups = groups;
-  st.shared_floats = TK * (TM + TN);
-  st.function = c;
   return st;
 }
 
@@ -248,6 +81,7 @@ ShaderStage finish_conv_shader(EmitContext& cx, const Stage& s, std::string c, c
 }
 
 ShaderStage emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, const Target& t) {
+  if (std::optional<ShaderStage> gemm = emit_conv_as_gemm(cx, s, fn, t)) return *gemm;
   const Node& n = *s.anchor;
   const std::vector<int64_t> xs = cx.shape_of(n.inputs[0]), ws = cx.shape_of(n.inputs[1]);
   const std::vector<int64_t> ys = cx.shape_of(n.outputs[0]);
@@ -548,14 +382,6 @@ ShaderStage emit_reduce(EmitContext& cx, const Stage& s, const std::string& fn, 
 
 }  // namespace
 
-bool stage_supported(StageKind kind, std::string* why) {
-  if (kind == StageKind::Attention) {
-    *why = "Attention has no shader yet";
-    return false;
-  }
-  return true;
-}
-
 ShaderStage emit_shader_stage(EmitContext& cx, const Stage& s, const std::string& name, const Target& target) {
   switch (s.kind) {
     case StageKind::Pointwise: return emit_pointwise(cx, s, name, target);
@@ -564,7 +390,7 @@ ShaderStage emit_shader_stage(EmitContext& cx, const Stage& s, const std::string
     case StageKind::ConvTranspose: return emit_conv_transpose(cx, s, name, target);
     case StageKind::Reduce: return emit_reduce(cx, s, name, target);
     case StageKind::Pool: return emit_pool(cx, s, name, target);
-    case StageKind::Attention: break;
+    case StageKind::Attention: return emit_attention(cx, s, name, target);
   }
   fail("no shader for this stage kind");
 }

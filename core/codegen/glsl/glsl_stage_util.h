@@ -1,0 +1,35 @@
+// Small helpers the GLSL stage emitters share: integer arithmetic on extents, decoding
+// loop variables from a linear invocation index, and storing a stage's merged epilogue.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/codegen/emit_context.h"
+#include "core/codegen/stages.h"
+
+namespace dnnf::codegen::glsl::stage_util {
+
+using Idx = std::vector<Ix>;
+
+int64_t product(const std::vector<int64_t>& v);
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+inline std::string str(int64_t v) { return std::to_string(v); }
+
+// Declares the loop variables `names` (outermost first) decoded from the linear `from`.
+std::string decode(const std::vector<std::string>& names, const std::vector<int64_t>& extents,
+                   const std::string& from, int indent = 2);
+
+// Index of a batched matrix operand of shape `s` (its own rank, batch dims broadcast
+// against the result's) for the result's batch vars and the operand's trailing indices.
+Idx batched_operand_index(const std::vector<int64_t>& s, const Idx& batch, const Idx& tail);
+
+// Stores the merged epilogue values (and the anchor value itself when kept) at idx.
+void store_epilogue(EmitContext& cx, Body& body, const Stage& s, const Idx& idx, const std::string& anchor_expr,
+                    bool store_anchor);
+
+// A linear invocation index over `total` elements: one per invocation.
+std::string element_guard(const std::string& var, int64_t total, int local_size);
+
+}  // namespace dnnf::codegen::glsl::stage_util
