@@ -134,54 +134,33 @@ StageCode emit_pointwise(EmitContext& cx, const Stage& s, const std::string& fn)
 
 // ---- GEMM -----------------------------------------------------------------------------
 
-struct GemmGeometry {
-  int64_t batch = 1, M = 1, N = 1, K = 1;
-  std::vector<int64_t> batch_shape;
+struct GemmGeometry : MatMulShape {
+  int64_t batch = 1;
   std::vector<int64_t> a_off, b_off;  // per batch element
-  bool a_rank1 = false, b_rank1 = false;
-  bool trans_a = false, trans_b = false;
   int64_t lda = 0, ldb = 0;
-  float alpha = 1, beta = 1;
 };
 
 GemmGeometry gemm_geometry(const EmitContext& cx, const Node& n) {
-  GemmGeometry g;
   const std::vector<int64_t> as = cx.shape_of(n.inputs[0]), bs = cx.shape_of(n.inputs[1]);
+  GemmGeometry g;
+  static_cast<MatMulShape&>(g) = matmul_shape(n, as, bs);
   if (n.op_type == "Gemm") {
-    g.trans_a = n.attr_int("transA", 0) != 0;
-    g.trans_b = n.attr_int("transB", 0) != 0;
-    g.alpha = n.attr_float("alpha", 1.0f);
-    g.beta = n.attr_float("beta", 1.0f);
-    g.M = g.trans_a ? as[1] : as[0];
-    g.K = g.trans_a ? as[0] : as[1];
-    g.N = g.trans_b ? bs[0] : bs[1];
     g.lda = as[1];
     g.ldb = bs[1];
     g.a_off = g.b_off = {0};
     return g;
   }
-  std::vector<int64_t> a = as, b = bs;
-  if (a.size() == 1) { a.insert(a.begin(), 1); g.a_rank1 = true; }
-  if (b.size() == 1) { b.push_back(1); g.b_rank1 = true; }
-  g.M = a[a.size() - 2];
-  g.K = a.back();
-  g.N = b.back();
   g.lda = g.K;
   g.ldb = g.N;
-  const size_t rb = std::max(a.size(), b.size()) - 2;
-  std::vector<int64_t> ab(rb, 1), bb(rb, 1);
-  std::copy(a.begin(), a.end() - 2, ab.begin() + int64_t(rb - (a.size() - 2)));
-  std::copy(b.begin(), b.end() - 2, bb.begin() + int64_t(rb - (b.size() - 2)));
-  for (size_t i = 0; i < rb; ++i) g.batch_shape.push_back(std::max(ab[i], bb[i]));
   g.batch = product(g.batch_shape);
-  const std::vector<int64_t> as_str = row_major_strides(ab), bs_str = row_major_strides(bb);
+  const std::vector<int64_t> as_str = row_major_strides(g.a_batch), bs_str = row_major_strides(g.b_batch);
   for (int64_t bi = 0; bi < g.batch; ++bi) {
     int64_t r = bi, ao = 0, bo = 0;
-    for (size_t d = rb; d-- > 0;) {
+    for (size_t d = g.batch_shape.size(); d-- > 0;) {
       const int64_t i = r % g.batch_shape[d];
       r /= g.batch_shape[d];
-      if (ab[d] != 1) ao += i * as_str[d];
-      if (bb[d] != 1) bo += i * bs_str[d];
+      if (g.a_batch[d] != 1) ao += i * as_str[d];
+      if (g.b_batch[d] != 1) bo += i * bs_str[d];
     }
     g.a_off.push_back(ao * g.M * g.K);
     g.b_off.push_back(bo * g.K * g.N);
@@ -1013,6 +992,33 @@ StageCode emit_attention(EmitContext& cx, const Stage& s, const std::string& fn)
 }
 
 }  // namespace
+
+MatMulShape matmul_shape(const Node& n, const std::vector<int64_t>& as, const std::vector<int64_t>& bs) {
+  MatMulShape g;
+  if (n.op_type == "Gemm") {
+    g.trans_a = n.attr_int("transA", 0) != 0;
+    g.trans_b = n.attr_int("transB", 0) != 0;
+    g.alpha = n.attr_float("alpha", 1.0f);
+    g.beta = n.attr_float("beta", 1.0f);
+    g.M = g.trans_a ? as[1] : as[0];
+    g.K = g.trans_a ? as[0] : as[1];
+    g.N = g.trans_b ? bs[0] : bs[1];
+    return g;
+  }
+  std::vector<int64_t> a = as, b = bs;
+  if (a.size() == 1) { a.insert(a.begin(), 1); g.a_rank1 = true; }
+  if (b.size() == 1) { b.push_back(1); g.b_rank1 = true; }
+  g.M = a[a.size() - 2];
+  g.K = a.back();
+  g.N = b.back();
+  const size_t rb = std::max(a.size(), b.size()) - 2;
+  g.a_batch.assign(rb, 1);
+  g.b_batch.assign(rb, 1);
+  std::copy(a.begin(), a.end() - 2, g.a_batch.begin() + int64_t(rb - (a.size() - 2)));
+  std::copy(b.begin(), b.end() - 2, g.b_batch.begin() + int64_t(rb - (b.size() - 2)));
+  for (size_t d = 0; d < rb; ++d) g.batch_shape.push_back(std::max(g.a_batch[d], g.b_batch[d]));
+  return g;
+}
 
 StageKind anchor_kind(const Graph& g, const Node& n, std::string* why) {
   auto all_float = [&](std::initializer_list<size_t> ins) {

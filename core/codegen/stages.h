@@ -60,6 +60,18 @@ std::optional<ReduceSpec> reduce_spec(const Graph& g, const Node& n, std::string
 // Anchor kind of a node, or Pointwise if it is not a supported Many-to-Many operator.
 StageKind anchor_kind(const Graph& g, const Node& n, std::string* why);
 
+// The product a MatMul or Gemm anchor computes, from its operand shapes as and bs:
+// M x K times K x N over batch_shape (MatMul's broadcast batch dims; a rank-1 operand is
+// a 1 x K row or a K x 1 column), with Gemm's transposes and scales. a_batch and b_batch
+// are each operand's own batch dims, padded with leading 1s to batch_shape's rank.
+struct MatMulShape {
+  int64_t M = 1, N = 1, K = 1;
+  std::vector<int64_t> batch_shape, a_batch, b_batch;
+  bool a_rank1 = false, b_rank1 = false, trans_a = false, trans_b = false;
+  float alpha = 1, beta = 1;
+};
+MatMulShape matmul_shape(const Node& n, const std::vector<int64_t>& as, const std::vector<int64_t>& bs);
+
 StageCode emit_stage(EmitContext& cx, const Stage& s, int index, int first_pack);
 
 }  // namespace dnnf::codegen

@@ -12,38 +12,10 @@ namespace {
 
 using namespace stage_util;
 
-struct Gemm {
-  int64_t M = 1, N = 1, K = 1;
-  std::vector<int64_t> batch_shape;
-  bool a_rank1 = false, b_rank1 = false, trans_a = false, trans_b = false;
-  float alpha = 1, beta = 1;
-};
+using Gemm = MatMulShape;
 
 Gemm gemm_of(const EmitContext& cx, const Node& n) {
-  Gemm g;
-  const std::vector<int64_t> as = cx.shape_of(n.inputs[0]), bs = cx.shape_of(n.inputs[1]);
-  if (n.op_type == "Gemm") {
-    g.trans_a = n.attr_int("transA", 0) != 0;
-    g.trans_b = n.attr_int("transB", 0) != 0;
-    g.alpha = n.attr_float("alpha", 1.0f);
-    g.beta = n.attr_float("beta", 1.0f);
-    g.M = g.trans_a ? as[1] : as[0];
-    g.K = g.trans_a ? as[0] : as[1];
-    g.N = g.trans_b ? bs[0] : bs[1];
-    return g;
-  }
-  std::vector<int64_t> a = as, b = bs;
-  if (a.size() == 1) { a.insert(a.begin(), 1); g.a_rank1 = true; }
-  if (b.size() == 1) { b.push_back(1); g.b_rank1 = true; }
-  g.M = a[a.size() - 2];
-  g.K = a.back();
-  g.N = b.back();
-  const size_t rb = std::max(a.size(), b.size()) - 2;
-  std::vector<int64_t> ab(rb, 1), bb(rb, 1);
-  std::copy(a.begin(), a.end() - 2, ab.begin() + int64_t(rb - (a.size() - 2)));
-  std::copy(b.begin(), b.end() - 2, bb.begin() + int64_t(rb - (b.size() - 2)));
-  for (size_t i = 0; i < rb; ++i) g.batch_shape.push_back(std::max(ab[i], bb[i]));
-  return g;
+  return matmul_shape(n, cx.shape_of(n.inputs[0]), cx.shape_of(n.inputs[1]));
 }
 
 // The pieces of a GEMM stage both shader shapes share: A and B element loads at the
@@ -133,12 +105,10 @@ GemmBodies gemm_bodies(EmitContext& cx, const Stage& s) {
 // channel, n a pixel; the bias joins the epilogue.
 std::optional<GemmBodies> conv_gemm_bodies(EmitContext& cx, const Stage& s) {
   const Node& n = *s.anchor;
-  const std::vector<int64_t> xs = cx.shape_of(n.inputs[0]), ws = cx.shape_of(n.inputs[1]);
-  const std::vector<int64_t> ys = cx.shape_of(n.outputs[0]);
-  const int64_t nsp = int64_t(xs.size()) - 2;
-  const std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
-  ops::convgeo::Window w = ops::convgeo::read_window(n, nsp, kernel);
-  ops::convgeo::resolve_all(n, w, Shape(xs.begin() + 2, xs.end()), false);
+  const ConvShapes cs = conv_shapes(cx, n);
+  const std::vector<int64_t>&xs = cs.xs, &ys = cs.ys, &kernel = cs.w.kernel;
+  const ops::convgeo::Window& w = cs.w;
+  const int64_t nsp = w.nsp;
   if (n.attr_int("group", 1) != 1) return std::nullopt;
   for (int64_t d = 0; d < nsp; ++d)
     if (kernel[size_t(d)] != 1 || w.strides[size_t(d)] != 1 || w.pad_begin(d) != 0 || w.pad_end(d) != 0 ||

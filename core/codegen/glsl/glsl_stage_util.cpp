@@ -27,6 +27,17 @@ Idx batched_operand_index(const std::vector<int64_t>& s, const Idx& batch, const
   return idx;
 }
 
+ConvShapes conv_shapes(const EmitContext& cx, const Node& n) {
+  ConvShapes c;
+  c.xs = cx.shape_of(n.inputs[0]);
+  c.ws = cx.shape_of(n.inputs[1]);
+  c.ys = cx.shape_of(n.outputs[0]);
+  const int64_t nsp = int64_t(c.xs.size()) - 2;
+  c.w = ops::convgeo::read_window(n, nsp, std::vector<int64_t>(c.ws.begin() + 2, c.ws.end()));
+  ops::convgeo::resolve_all(n, c.w, Shape(c.xs.begin() + 2, c.xs.end()), false);
+  return c;
+}
+
 void store_epilogue(EmitContext& cx, Body& body, const Stage& s, const Idx& idx, const std::string& anchor_expr,
                     bool store_anchor) {
   cx.preset(body, s.value, idx, anchor_expr);

@@ -8,6 +8,7 @@
 
 #include "core/codegen/emit_context.h"
 #include "core/codegen/stages.h"
+#include "core/ops/conv_geometry.h"
 
 namespace dnnf::codegen::glsl::stage_util {
 
@@ -24,6 +25,14 @@ std::string decode(const std::vector<std::string>& names, const std::vector<int6
 // Index of a batched matrix operand of shape `s` (its own rank, batch dims broadcast
 // against the result's) for the result's batch vars and the operand's trailing indices.
 Idx batched_operand_index(const std::vector<int64_t>& s, const Idx& batch, const Idx& tail);
+
+// A convolution node's input, weight and output shapes and its window (kernel, strides,
+// dilations, pads with auto_pad resolved).
+struct ConvShapes {
+  std::vector<int64_t> xs, ws, ys;
+  ops::convgeo::Window w;
+};
+ConvShapes conv_shapes(const EmitContext& cx, const Node& n);
 
 // Stores the merged epilogue values (and the anchor value itself when kept) at idx.
 void store_epilogue(EmitContext& cx, Body& body, const Stage& s, const Idx& idx, const std::string& anchor_expr,

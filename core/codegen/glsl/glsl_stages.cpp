@@ -83,12 +83,10 @@ ShaderStage finish_conv_shader(EmitContext& cx, const Stage& s, std::string c, c
 ShaderStage emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, const Target& t) {
   if (std::optional<ShaderStage> gemm = emit_conv_as_gemm(cx, s, fn, t)) return *gemm;
   const Node& n = *s.anchor;
-  const std::vector<int64_t> xs = cx.shape_of(n.inputs[0]), ws = cx.shape_of(n.inputs[1]);
-  const std::vector<int64_t> ys = cx.shape_of(n.outputs[0]);
-  const int64_t nsp = int64_t(xs.size()) - 2;
-  const std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
-  ops::convgeo::Window w = ops::convgeo::read_window(n, nsp, kernel);
-  ops::convgeo::resolve_all(n, w, Shape(xs.begin() + 2, xs.end()), false);
+  const ConvShapes cs = conv_shapes(cx, n);
+  const std::vector<int64_t>&xs = cs.xs, &ys = cs.ys, &kernel = cs.w.kernel;
+  const ops::convgeo::Window& w = cs.w;
+  const int64_t nsp = w.nsp;
   const int64_t group = n.attr_int("group", 1);
   const int64_t C = xs[1], Cg = C / group, OC = ys[1], OCg = OC / group;
   const int64_t CB = OCg % 4 == 0 ? 4 : 1;
