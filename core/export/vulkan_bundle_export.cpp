@@ -255,8 +255,10 @@ VulkanBundleReport export_vulkan_bundle(const BundleRequest& request, const Vulk
   };
   // Refuse an unwritable destination before the long stages.
   BundleWriter writer(request.output_dir);
-  // dnnf.Attention has no shader (dnnf's Vulkan backend runs it on the host); its
-  // primitives (MatMul, Softmax, ...) have, so the bundle keeps them.
+  // The bundle keeps attention as its primitives (MatMul, Softmax, ...): dnnf.Attention's
+  // shader holds a row of scores in shared memory, which the 16 KB every device
+  // guarantees limits to about 4000 keys, and dnnf's runtime runs it on the host on CPU
+  // drivers.
   BundleRequest vulkan_request = request;
   vulkan_request.disabled_rules.push_back("attention-from-primitives");
   PlannedModel pm = plan_for_bundle(vulkan_request, "vulkan", progress);
