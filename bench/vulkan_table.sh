@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;            # runs per process for full-size models
     --small-runs) small_runs=$2; shift 2 ;;  # runs per process for models under tests/models
     -*) usage ;;
-    *) models+=("$1"); shift ;;
+    *) models+=("$(realpath "$1")"); shift ;;
   esac
 done
 [ -x "$dnnf" ] || { echo "error: $dnnf is not built (set DNNF=path/to/dnnf)" >&2; exit 1; }
