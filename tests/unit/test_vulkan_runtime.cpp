@@ -232,7 +232,7 @@ TEST(VulkanRuntime, AttentionHeadsReshapeTransposeSoftmax) {
 
 // dnnf.Attention as one shader (one work group per query row, scores in shared memory)
 // with a float mask, a bool mask and a bias, on key counts below, at and above the work
-// group size, with 1, 2, 4 and 8 query rows per group. Q.K reads four elements per load
+// group size, with 1, 4 and 8 query rows per group. Q.K reads four elements per load
 // along D (Q and a transposed K), or four keys of a plain Kt (D = 6), or one; P.V four
 // columns of V (shared by several invocations or one per invocation) or one (Dv = 33).
 // Each vec4 path fails this test when its arithmetic is broken (checked by mutation).
