@@ -196,28 +196,22 @@ class BlockCodegen {
   // [C,H,W]) would be recomputed for every element it is broadcast to. It is kept in
   // memory instead, computed once (at most half the consumer's size). EfficientNet-B0 on
   // lavapipe: the 16 Conv+Sigmoid+Mul blocks evaluated the sigmoid H x W times per
-  // channel.
-  // Only element-wise consumers count: an anchor (MatMul, Attention, ...) reads its
+  // channel. Only element-wise consumers count: an anchor (MatMul, Attention, ...) reads its
   // operands by index, each element as often as the operation needs it.
   void keep_broadcast_values(std::set<std::string>& memory) const {
     for (const Node* n : nodes_) {
       if (n->outputs.empty() || n->outputs[0].empty()) continue;
       std::string why;
       if (anchor_kind(g_, *n, &why) != StageKind::Pointwise) continue;
-      const int64_t out = numel(n->outputs[0]);
+      const int64_t out = g_.type_of(n->outputs[0])->numel_or(0);
       for (const std::string& in : n->inputs) {
         if (in.empty() || !produced_.count(in)) continue;
         const std::string root = reshape_root(in);
-        if (produced_.count(root) && out >= 2 * numel(root)) memory.insert(root);
+        if (!produced_.count(root)) continue;
+        const int64_t size = g_.type_of(root)->numel_or(0);
+        if (size > 0 && out >= 2 * size) memory.insert(root);
       }
     }
-  }
-
-  int64_t numel(const std::string& v) const {
-    const std::optional<Shape> shape = g_.type_of(v)->static_shape();
-    int64_t p = 1;
-    for (int64_t d : *shape) p *= d;
-    return p;
   }
 
   Planned plan_stages() {

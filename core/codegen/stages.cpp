@@ -857,13 +857,7 @@ StageCode emit_pool(EmitContext& cx, const Stage& s, const std::string& fn) {
 // Index of operand `v` (shape [..., r, c]) for batch indices `batch` (of the score
 // tensor's batch dims) and row/col indices, with ONNX broadcasting of batch dims.
 Idx batched_index(const EmitContext& cx, const std::string& v, const Idx& batch, const Ix& row, const Ix& col) {
-  const std::vector<int64_t> s = cx.shape_of(v);
-  Idx idx;
-  const size_t vb = s.size() - 2, off = batch.size() - vb;
-  for (size_t d = 0; d < vb; ++d) idx.push_back(s[d] == 1 ? ix_const(0) : batch[off + d]);
-  idx.push_back(row);
-  idx.push_back(col);
-  return idx;
+  return batched_operand_index(cx.shape_of(v), batch, {row, col});
 }
 
 // A reduction into `acc_` (declared here, T) over var = 0 .. extent-1. `inner` adds to
@@ -992,6 +986,16 @@ StageCode emit_attention(EmitContext& cx, const Stage& s, const std::string& fn)
 }
 
 }  // namespace
+
+std::vector<Ix> batched_operand_index(const std::vector<int64_t>& s, const std::vector<Ix>& batch,
+                                      const std::vector<Ix>& tail) {
+  std::vector<Ix> idx;
+  const size_t vb = s.size() - tail.size();
+  const size_t off = batch.size() - vb;
+  for (size_t d = 0; d < vb; ++d) idx.push_back(s[d] == 1 ? ix_const(0) : batch[off + d]);
+  idx.insert(idx.end(), tail.begin(), tail.end());
+  return idx;
+}
 
 MatMulShape matmul_shape(const Node& n, const std::vector<int64_t>& as, const std::vector<int64_t>& bs) {
   MatMulShape g;

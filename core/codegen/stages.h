@@ -72,6 +72,11 @@ struct MatMulShape {
 };
 MatMulShape matmul_shape(const Node& n, const std::vector<int64_t>& as, const std::vector<int64_t>& bs);
 
+// Index of a batched matrix operand of shape `s` (its own rank, batch dims broadcast
+// against the result's) for the result's batch vars and the operand's trailing indices.
+std::vector<Ix> batched_operand_index(const std::vector<int64_t>& s, const std::vector<Ix>& batch,
+                                      const std::vector<Ix>& tail);
+
 StageCode emit_stage(EmitContext& cx, const Stage& s, int index, int first_pack);
 
 }  // namespace dnnf::codegen

@@ -47,14 +47,14 @@ int plain_slot(const EmitContext& cx, const std::string& v) {
   return plain_slot(cx, p->inputs[0]) == slot ? slot : -1;
 }
 
-// Whether a GEMM may read A and B four elements at a time: one product (no batch), A
-// [.., M, K] and B [K, N] plain row-major buffers, neither transposed, K and N multiples
-// of 4 (vec4 elements then start at multiples of 4 floats; buffers are 16-byte aligned).
-bool vec4_operands(const EmitContext& cx, const Node& n, const Gemm& g) {
+// Whether a GEMM's shape lets it read A and B four elements at a time when both are
+// plain buffers: one product (no batch), A [.., M, K] and B [K, N], neither transposed,
+// K and N multiples of 4 (vec4 elements then start at multiples of 4 floats; buffers are
+// 16-byte aligned).
+bool vec4_shape(const EmitContext& cx, const Node& n, const Gemm& g) {
   if (product(g.batch_shape) != 1 || g.trans_a || g.trans_b || g.a_rank1 || g.b_rank1) return false;
   if (g.K % 4 != 0 || g.N % 4 != 0) return false;
-  if (cx.shape_of(n.inputs[1]).size() != 2) return false;
-  return plain_slot(cx, n.inputs[0]) >= 0 && plain_slot(cx, n.inputs[1]) >= 0;
+  return cx.shape_of(n.inputs[1]).size() == 2;
 }
 
 GemmBodies gemm_bodies(EmitContext& cx, const Stage& s) {
@@ -93,9 +93,9 @@ GemmBodies gemm_bodies(EmitContext& cx, const Stage& s) {
   if (!g.a_rank1) yidx.push_back(m);
   if (!g.b_rank1) yidx.push_back(nn);
   store_epilogue(cx, gb.epi, s, yidx, acc, s.store_value);
-  if (vec4_operands(cx, n, g)) {
-    gb.a_vec4 = plain_slot(cx, n.inputs[0]);
-    gb.b_vec4 = plain_slot(cx, n.inputs[1]);
+  if (vec4_shape(cx, n, g)) {
+    const int a = plain_slot(cx, n.inputs[0]), b = plain_slot(cx, n.inputs[1]);
+    if (a >= 0 && b >= 0) gb.a_vec4 = a, gb.b_vec4 = b;
   }
   return gb;
 }

@@ -18,15 +18,6 @@ std::string decode(const std::vector<std::string>& names, const std::vector<int6
   return s;
 }
 
-Idx batched_operand_index(const std::vector<int64_t>& s, const Idx& batch, const Idx& tail) {
-  Idx idx;
-  const size_t vb = s.size() - tail.size();
-  const size_t off = batch.size() - vb;
-  for (size_t d = 0; d < vb; ++d) idx.push_back(s[d] == 1 ? ix_const(0) : batch[off + d]);
-  idx.insert(idx.end(), tail.begin(), tail.end());
-  return idx;
-}
-
 ConvShapes conv_shapes(const EmitContext& cx, const Node& n) {
   ConvShapes c;
   c.xs = cx.shape_of(n.inputs[0]);

@@ -22,10 +22,6 @@ inline std::string str(int64_t v) { return std::to_string(v); }
 std::string decode(const std::vector<std::string>& names, const std::vector<int64_t>& extents,
                    const std::string& from, int indent = 2);
 
-// Index of a batched matrix operand of shape `s` (its own rank, batch dims broadcast
-// against the result's) for the result's batch vars and the operand's trailing indices.
-Idx batched_operand_index(const std::vector<int64_t>& s, const Idx& batch, const Idx& tail);
-
 // A convolution node's input, weight and output shapes and its window (kernel, strides,
 // dilations, pads with auto_pad resolved).
 struct ConvShapes {

@@ -6,7 +6,7 @@
 // softmax / normalisation (one work group per row with a shared-memory tree, or one
 // invocation per row when rows are short), a pooling window or a direct (transposed)
 // convolution (one invocation per output element), or attention (glsl_attention.h: one
-// work group per query row). Values are pulled through the same
+// work group per few query rows). Values are pulled through the same
 // data-flow walk (EmitContext::value_at) as the C++ kernels.
 #pragma once
 
