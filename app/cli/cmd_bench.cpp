@@ -102,8 +102,13 @@ nlohmann::json bench_json(const std::string& path, const Args& args, int64_t run
   j["p10_ms"] = percentile(t.ms, 0.1);
   j["p90_ms"] = percentile(t.ms, 0.9);
   nlohmann::json blocks = nlohmann::json::array();
-  for (size_t b = 0; b < t.block_us.size(); ++b)
-    blocks.push_back({{"id", plan.blocks[b].id}, {"ops", block_label(g, plan.blocks[b])}, {"us", t.block_us[b]}});
+  for (size_t b = 0; b < t.block_us.size(); ++b) {
+    // The node names, so a slow block can be found in the model and in the journal.
+    nlohmann::json nodes = nlohmann::json::array();
+    for (NodeId n : plan.blocks[b].nodes) nodes.push_back(g.find_node(n)->name);
+    blocks.push_back({{"id", plan.blocks[b].id}, {"ops", block_label(g, plan.blocks[b])}, {"nodes", nodes},
+                      {"us", t.block_us[b]}});
+  }
   j["blocks"] = blocks;
   return j;
 }

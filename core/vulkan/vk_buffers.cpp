@@ -12,7 +12,8 @@ namespace {
 VkDeviceSize align_up(VkDeviceSize v, VkDeviceSize a) { return (v + a - 1) / a * a; }
 
 constexpr VkBufferUsageFlags kUsage =
-    VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+    VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+    VK_BUFFER_USAGE_TRANSFER_DST_BIT;
 
 }  // namespace
 
@@ -37,7 +38,8 @@ uint32_t choose_memory_type(const VkPhysicalDeviceMemoryProperties& props, uint3
 }
 
 BufferPool::BufferPool(const Context& cx, VkDeviceSize block_bytes) : cx_(cx), block_bytes_(block_bytes) {
-  alignment_ = std::max<VkDeviceSize>(cx.info().storage_offset_alignment, 16);
+  // Every tensor may be bound as a storage buffer and as a texel buffer view.
+  alignment_ = std::max<VkDeviceSize>({cx.info().storage_offset_alignment, cx.info().texel_offset_alignment, 16});
   // Probe a small buffer for the memory types storage buffers may use.
   auto bi = make_info<VkBufferCreateInfo>(VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO);
   bi.size = 256;

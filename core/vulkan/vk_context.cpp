@@ -150,6 +150,9 @@ DeviceInfo describe(const Functions& f, VkPhysicalDevice pd, int index) {
   d.max_storage_buffer_range = l.maxStorageBufferRange;
   d.max_push_constants = l.maxPushConstantsSize;
   d.storage_offset_alignment = l.minStorageBufferOffsetAlignment;
+  d.max_texel_buffer_elements = l.maxTexelBufferElements;
+  d.max_sampled_per_stage = l.maxPerStageDescriptorSampledImages;
+  d.texel_offset_alignment = l.minTexelBufferOffsetAlignment;
   d.subgroup_size = subgroup.subgroupSize;
   d.subgroup_ballot = (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_BALLOT_BIT) != 0 &&
                       (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) != 0;

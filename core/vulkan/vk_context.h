@@ -33,6 +33,9 @@ struct DeviceInfo {
   uint64_t max_storage_buffer_range = 0;
   uint32_t max_push_constants = 0;
   uint64_t storage_offset_alignment = 0;
+  uint32_t max_texel_buffer_elements = 0;
+  uint32_t max_sampled_per_stage = 0;   // sampled images and uniform texel buffers
+  uint64_t texel_offset_alignment = 0;
   uint32_t subgroup_size = 0;
   bool subgroup_ballot = false;         // subgroupBroadcast in compute shaders
   bool timestamps = false;              // the compute queue has valid timestamp bits

@@ -37,6 +37,8 @@ namespace dnnf::vk {
   X(vkDestroyBuffer)                         \
   X(vkGetBufferMemoryRequirements)           \
   X(vkBindBufferMemory)                      \
+  X(vkCreateBufferView)                      \
+  X(vkDestroyBufferView)                     \
   X(vkCreateShaderModule)                    \
   X(vkDestroyShaderModule)                   \
   X(vkCreateDescriptorSetLayout)             \

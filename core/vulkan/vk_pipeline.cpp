@@ -67,6 +67,12 @@ std::string shader_cache_dir() {
 SpirvResult compile_glsl(const std::string& source, const std::string& name) {
   const std::string key = codegen::ContentHash().add(compiler_identity()).add(source).hex();
   const std::string path = shader_cache_dir() + "/" + key + ".spv";
+  // For engineers reading what the code generator wrote: DNNF_DUMP_GLSL=DIR keeps every
+  // shader's source there, named by the same key as its cached SPIR-V.
+  if (const std::string dump = env_or_empty("DNNF_DUMP_GLSL"); !dump.empty()) {
+    codegen::make_directories(dump);
+    codegen::write_file_atomically(dump + "/" + key + ".comp", source);
+  }
   SpirvResult r;
   if (auto bytes = codegen::read_file(path); bytes && !bytes->empty() && bytes->size() % 4 == 0) {
     r.words.resize(bytes->size() / 4);
@@ -82,20 +88,22 @@ SpirvResult compile_glsl(const std::string& source, const std::string& name) {
 }
 
 ComputePipeline::ComputePipeline(const Context& cx, const std::vector<uint32_t>& spirv, uint32_t buffers,
-                                 uint32_t stages)
+                                 uint32_t stages, uint32_t texels)
     : cx_(cx), buffers_(buffers) {
   const Functions& f = cx.vk();
   check(buffers <= cx.info().max_storage_buffers, "a shader needs ", buffers, " storage buffers; the device allows ",
         cx.info().max_storage_buffers);
-  std::vector<VkDescriptorSetLayoutBinding> bindings(buffers);
-  for (uint32_t i = 0; i < buffers; ++i) {
+  check(texels <= cx.info().max_sampled_per_stage, "a shader needs ", texels, " texel buffers; the device allows ",
+        cx.info().max_sampled_per_stage);
+  std::vector<VkDescriptorSetLayoutBinding> bindings(buffers + texels);
+  for (uint32_t i = 0; i < buffers + texels; ++i) {
     bindings[i].binding = i;
-    bindings[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    bindings[i].descriptorType = i < buffers ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
     bindings[i].descriptorCount = 1;
     bindings[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
   }
   auto dl = make_info<VkDescriptorSetLayoutCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
-  dl.bindingCount = buffers;
+  dl.bindingCount = buffers + texels;
   dl.pBindings = bindings.data();
   VkShaderModule module = VK_NULL_HANDLE;
   try {

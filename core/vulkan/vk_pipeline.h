@@ -3,8 +3,9 @@
 // ($DNNF_SHADER_CACHE, else $XDG_CACHE_HOME/dnnf/shaders, else ~/.cache/dnnf/shaders),
 // so a model's second load compiles nothing.
 //
-// Every dnnf shader has the same interface: storage buffers at bindings 0..n-1 of set 0
-// and a small push-constant block, so one layout shape serves all; the stage to run is
+// Every dnnf shader has the same interface: storage buffers at bindings 0..n-1 of set 0,
+// then uniform texel buffers at n..n+t-1 (reads on CPU drivers, glsl_block.h), and a
+// small push-constant block, so one layout shape serves all; the stage to run is
 // specialised per pipeline.
 #pragma once
 
@@ -31,10 +32,11 @@ SpirvResult compile_glsl(const std::string& source, const std::string& name);
 std::string shader_cache_dir();
 
 // One shader module as `stages` pipelines, pipeline(d) specialised to run stage d
-// (constant_id 0), sharing one layout.
+// (constant_id 0), sharing one layout of `buffers` storage and `texels` texel bindings.
 class ComputePipeline {
  public:
-  ComputePipeline(const Context& cx, const std::vector<uint32_t>& spirv, uint32_t buffers, uint32_t stages = 1);
+  ComputePipeline(const Context& cx, const std::vector<uint32_t>& spirv, uint32_t buffers, uint32_t stages = 1,
+                  uint32_t texels = 0);
   ~ComputePipeline();
   ComputePipeline(const ComputePipeline&) = delete;
   ComputePipeline& operator=(const ComputePipeline&) = delete;

@@ -26,9 +26,14 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 // the caller pins one. So does Attention: CPU drivers run it on the host, where the
 // reference kernel is faster than the shader (BERT-base on lavapipe, 2-core AMD EPYC:
 // 7 ms per attention block on the host against 58 ms as a shader, which spends its
-// time in per-lane loads); elsewhere it is a shader.
+// time in per-lane loads); elsewhere it is a shader. CPU drivers also read inputs
+// through texel buffers: llvmpipe turns a storage-buffer load into a loop over the
+// lanes, each lane's float checked against the buffer size in a branch and inserted
+// into the vector through the stack (a store-forwarding stall), while a texel fetch is
+// a straight-line gather.
 codegen::glsl::Target target_for(const DeviceInfo& d, std::optional<codegen::glsl::GemmShape> gemm = std::nullopt,
-                                 std::optional<bool> attention = std::nullopt) {
+                                 std::optional<bool> attention = std::nullopt,
+                                 std::optional<bool> texel_reads = std::nullopt) {
   codegen::glsl::Target t;
   const uint32_t want = d.type == "cpu" ? 32u : 256u;
   const uint32_t cap = std::min<uint32_t>({want, d.max_workgroup_invocations, d.max_workgroup_size[0]});
@@ -40,6 +45,8 @@ codegen::glsl::Target target_for(const DeviceInfo& d, std::optional<codegen::gls
   if (t.gemm == GemmShape::RowsBroadcast && !d.subgroup_ballot) t.gemm = GemmShape::Rows;
   t.subgroup_size = int(d.subgroup_size);
   t.attention = attention ? *attention : d.type != "cpu";
+  t.texel_reads = texel_reads ? *texel_reads : d.type == "cpu";
+  t.max_texel_elements = d.max_texel_buffer_elements;
   return t;
 }
 
@@ -112,6 +119,7 @@ struct VulkanProgram::Impl {
   std::vector<std::string> input_uploads;      // graph inputs shaders read
   TensorMap constants;
   VkDescriptorPool descriptor_pool = VK_NULL_HANDLE;
+  std::vector<VkBufferView> buffer_views;      // the texel views of every step
   VkCommandPool command_pool = VK_NULL_HANDLE;
   VkQueryPool query_pool = VK_NULL_HANDLE;
   VkFence fence = VK_NULL_HANDLE;
@@ -137,6 +145,7 @@ struct VulkanProgram::Impl {
     if (query_pool) f.vkDestroyQueryPool(d, query_pool, nullptr);
     if (command_pool) f.vkDestroyCommandPool(d, command_pool, nullptr);
     if (descriptor_pool) f.vkDestroyDescriptorPool(d, descriptor_pool, nullptr);
+    for (VkBufferView v : buffer_views) f.vkDestroyBufferView(d, v, nullptr);
     pipelines.clear();
     pool.reset();
   }
@@ -161,14 +170,21 @@ struct VulkanProgram::Impl {
 
   void generate(const fusion::FusionPlan& plan, const VulkanRuntimeOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
-    const codegen::glsl::Target target = target_for(cx->info(), o.gemm, o.attention_shader);
+    const codegen::glsl::Target target = target_for(cx->info(), o.gemm, o.attention_shader, o.texel_reads);
+    codegen::glsl::Target storage_only = target;
+    storage_only.texel_reads = false;
     size_t done = 0;
     for (const fusion::FusedBlock& b : plan.blocks) {
       Step s;
       s.block = &b;
       for (NodeId id : b.nodes) s.nodes.push_back(g.find_node(id));
       std::string why;
-      if (auto k = codegen::glsl::generate_shader(g, b, target, &why)) {
+      auto k = codegen::glsl::generate_shader(g, b, target, &why);
+      // More texel views than the device binds per stage: the same shader on storage
+      // buffers alone.
+      if (k && k->texel_views.size() > cx->info().max_sampled_per_stage)
+        k = codegen::glsl::generate_shader(g, b, storage_only, &why);
+      if (k) {
         if (k->buffers.size() > cx->info().max_storage_buffers) {
           why = "needs " + std::to_string(k->buffers.size()) + " storage buffers (device limit " +
                 std::to_string(cx->info().max_storage_buffers) + ")";
@@ -200,13 +216,14 @@ struct VulkanProgram::Impl {
         stats.compile_ms += ms_since(t0);
         if (!spirv.cached) ++stats.compiled_shaders;
         t0 = std::chrono::steady_clock::now();
-        uint32_t buffers = 0, stages = 0;
+        uint32_t buffers = 0, stages = 0, texels = 0;
         for (const Step& s : steps)
           if (s.shader && s.kernel.source == source) {
             buffers = uint32_t(s.kernel.buffers.size());
             stages = uint32_t(s.kernel.dispatches.size());
+            texels = uint32_t(s.kernel.texel_views.size());
           }
-        pipelines[hash] = std::make_unique<ComputePipeline>(*cx, spirv.words, buffers, stages);
+        pipelines[hash] = std::make_unique<ComputePipeline>(*cx, spirv.words, buffers, stages, texels);
         stats.pipeline_ms += ms_since(t0);
       } catch (const Error& e) {
         failed[hash] = e.what();  // the block runs on the host and says why
@@ -269,18 +286,20 @@ struct VulkanProgram::Impl {
 
   void create_descriptor_sets() {
     const Functions& f = cx->vk();
-    uint32_t sets = 0, descriptors = 0;
+    uint32_t sets = 0, descriptors = 0, texels = 0;
     for (const Step& s : steps)
       if (s.shader) {
         ++sets;
         descriptors += uint32_t(s.kernel.buffers.size());
+        texels += uint32_t(s.kernel.texel_views.size());
       }
     if (sets == 0) return;
-    VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, std::max(descriptors, 1u)};
+    const VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, std::max(descriptors, 1u)},
+                                           {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, std::max(texels, 1u)}};
     auto pi = make_info<VkDescriptorPoolCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
     pi.maxSets = sets;
-    pi.poolSizeCount = 1;
-    pi.pPoolSizes = &size;
+    pi.poolSizeCount = 2;
+    pi.pPoolSizes = sizes;
     check_vk(f.vkCreateDescriptorPool(cx->device(), &pi, nullptr, &descriptor_pool), "vkCreateDescriptorPool");
     for (Step& s : steps) {
       if (!s.shader) continue;
@@ -290,9 +309,21 @@ struct VulkanProgram::Impl {
       ai.descriptorSetCount = 1;
       ai.pSetLayouts = &layout;
       check_vk(f.vkAllocateDescriptorSets(cx->device(), &ai, &s.set), "vkAllocateDescriptorSets");
-      std::vector<VkDescriptorBufferInfo> infos(s.kernel.buffers.size());
-      std::vector<VkWriteDescriptorSet> writes(s.kernel.buffers.size());
-      for (size_t k = 0; k < infos.size(); ++k) {
+      const size_t nbuf = s.kernel.buffers.size();
+      std::vector<VkDescriptorBufferInfo> infos(nbuf);
+      std::vector<VkBufferView> views(s.kernel.texel_views.size());
+      std::vector<VkWriteDescriptorSet> writes(nbuf + views.size());
+      for (size_t t = 0; t < views.size(); ++t) {
+        const codegen::glsl::TexelView& tv = s.kernel.texel_views[t];
+        views[t] = texel_view(device.at(s.kernel.buffers[size_t(tv.buffer)].value), tv.components);
+        writes[nbuf + t] = make_info<VkWriteDescriptorSet>(VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
+        writes[nbuf + t].dstSet = s.set;
+        writes[nbuf + t].dstBinding = uint32_t(nbuf + t);
+        writes[nbuf + t].descriptorCount = 1;
+        writes[nbuf + t].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+        writes[nbuf + t].pTexelBufferView = &views[t];
+      }
+      for (size_t k = 0; k < nbuf; ++k) {
         const DeviceBuffer& b = device.at(s.kernel.buffers[k].value);
         infos[k] = {b.buffer, b.offset, b.bytes};
         writes[k] = make_info<VkWriteDescriptorSet>(VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
@@ -304,6 +335,20 @@ struct VulkanProgram::Impl {
       }
       f.vkUpdateDescriptorSets(cx->device(), uint32_t(writes.size()), writes.data(), 0, nullptr);
     }
+  }
+
+  // A texel view of a tensor's bytes (R32 or RGBA32 floats), kept until the program goes.
+  VkBufferView texel_view(const DeviceBuffer& b, int components) {
+    auto vi = make_info<VkBufferViewCreateInfo>(VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO);
+    vi.buffer = b.buffer;
+    vi.format = components == 4 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R32_SFLOAT;
+    vi.offset = b.offset;
+    const VkDeviceSize texel = VkDeviceSize(components) * sizeof(float);
+    vi.range = b.bytes / texel * texel;
+    VkBufferView view = VK_NULL_HANDLE;
+    check_vk(cx->vk().vkCreateBufferView(cx->device(), &vi, nullptr, &view), "vkCreateBufferView");
+    buffer_views.push_back(view);
+    return view;
   }
 
   // Consecutive shader steps form a segment: one command buffer, one submission.

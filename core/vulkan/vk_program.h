@@ -26,6 +26,8 @@ struct VulkanRuntimeOptions {
   std::optional<codegen::glsl::GemmShape> gemm;
   // dnnf.Attention as a shader; unset: on GPUs only (CPU drivers run it on the host).
   std::optional<bool> attention_shader;
+  // Inputs read through uniform texel buffers; unset: on CPU drivers only.
+  std::optional<bool> texel_reads;
   // Progress of the long phases: ("generate"|"compile", done, total).
   std::function<void(const std::string&, size_t, size_t)> on_progress;
 };

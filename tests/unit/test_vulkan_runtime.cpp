@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "core/codegen/glsl/glsl_block.h"
 #include "core/pipeline/pipeline.h"
@@ -14,6 +17,7 @@
 #include "core/runtime/random_inputs.h"
 #include "core/util/error.h"
 #include "tests/support/rule_test_util.h"
+#include "tests/support/test_util.h"
 
 #ifdef DNNF_HAVE_VULKAN
 #include "core/vulkan/vk_pipeline.h"
@@ -53,6 +57,54 @@ TEST(VulkanGlsl, MatMulBiasGeluBlockIsOneShaderWithAnEpilogue) {
   EXPECT_EQ(k->source.find("splat<T>"), std::string::npos) << "C++ syntax leaked into GLSL";
 }
 
+// x -> Silu (as Sigmoid, Mul) -> GlobalAveragePool, Silu also an output: fused, one
+// shader of two stages, the second reading what the first wrote.
+Model silu_pool_model() {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{1, 12, 7, 9});
+  const std::string y = b.node("Mul", {x, b.node("Sigmoid", {x})});
+  b.output(y);
+  b.output(b.node("GlobalAveragePool", {y}));
+  return b.finish();
+}
+
+TEST(VulkanGlsl, TexelReadsCoverInputsAndWhatEarlierStagesWrote) {
+  Model m = silu_pool_model();
+  const fusion::FusionPlan plan = dnnf::test::analytic_plan(m);
+  ASSERT_EQ(plan.blocks.size(), 1u);
+  codegen::glsl::Target t;
+  t.local_size = 32;
+  t.texel_reads = true;
+  t.max_texel_elements = 1 << 20;
+  std::string why;
+  auto k = codegen::glsl::generate_shader(m.graph, plan.blocks[0], t, &why);
+  ASSERT_TRUE(k.has_value()) << why;
+  ASSERT_EQ(k->dispatches.size(), 2u);
+  // x (an input) and the Silu output (written by stage 0, read by stage 1) have views.
+  std::set<std::string> viewed;
+  for (const codegen::glsl::TexelView& v : k->texel_views) {
+    EXPECT_EQ(v.components, 1);
+    viewed.insert(k->buffers.at(size_t(v.buffer)).value);
+  }
+  const std::string silu = m.graph.nodes[1].outputs[0];
+  EXPECT_EQ(viewed, (std::set<std::string>{"x", silu}));
+  // Stage 0 writes the Silu output, so it reads that buffer as a storage buffer.
+  EXPECT_NE(k->source.find("if (dnnf_stage_spec < 0 || dnnf_stage_spec == 0) return b"), std::string::npos)
+      << k->source;
+  // An input larger than the device's texel limit stays a storage buffer.
+  t.max_texel_elements = 100;
+  k = codegen::glsl::generate_shader(m.graph, plan.blocks[0], t, &why);
+  ASSERT_TRUE(k.has_value()) << why;
+  EXPECT_TRUE(k->texel_views.empty());
+  EXPECT_EQ(k->source.find("samplerBuffer"), std::string::npos);
+  // Without texel reads (GPUs, export bundles): storage buffers only.
+  t = {};
+  k = codegen::glsl::generate_shader(m.graph, plan.blocks[0], t, &why);
+  ASSERT_TRUE(k.has_value()) << why;
+  EXPECT_TRUE(k->texel_views.empty());
+  EXPECT_EQ(k->source.find("samplerBuffer"), std::string::npos);
+}
+
 #ifdef DNNF_HAVE_VULKAN
 
 // Skips the test (with the reason) when this machine has no Vulkan device.
@@ -81,13 +133,14 @@ struct VkRun {
 
 VkRun run_vulkan(const Model& model, bool fusion = true, int validation = 0,
                  std::optional<codegen::glsl::GemmShape> gemm = std::nullopt,
-                 std::optional<bool> attention_shader = std::nullopt) {
+                 std::optional<bool> attention_shader = std::nullopt, std::optional<bool> texel_reads = std::nullopt) {
   Model m = model;
   const fusion::FusionPlan plan = dnnf::test::analytic_plan(m, fusion);
   vk::VulkanRuntimeOptions ro;
   ro.context.validation = validation;
   ro.gemm = gemm;
   ro.attention_shader = attention_shader;
+  ro.texel_reads = texel_reads;
   vk::VulkanProgram program(m.graph, plan, ro);
   RandomInputOptions ri;
   ri.seed = 7;
@@ -466,6 +519,34 @@ TEST(VulkanRuntime, IdenticalBlocksShareOnePipeline) {
   EXPECT_EQ(r.stats.unique_shaders, 1u);
 }
 
+// Both ways of reading, on whatever device exists: storage buffers only, and texel
+// buffers for inputs and for values earlier stages wrote (validation on: the texel
+// views and their descriptors are valid usage).
+TEST(VulkanRuntime, TexelAndStorageReadsMatchTheReference) {
+  DNNF_REQUIRE_VULKAN();
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{2, 6, 40});
+  Tensor w(DType::F32, {40, 24});
+  for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::cos(double(k)) * 0.2);
+  const std::string y = b.node("MatMul", {x, b.constant("w", w)});
+  b.output(b.node("Softmax", {b.node("Mul", {y, b.node("Sigmoid", {y})})}, {{"axis", i(-1)}}));
+  const Model gemm_softmax = b.finish();
+  for (const bool texel : {false, true})
+    for (const Model& model : {gemm_softmax, silu_pool_model()}) {
+      SCOPED_TRACE(texel ? "texel reads" : "storage reads");
+      VkRun r;
+      try {
+        r = run_vulkan(model, true, /*validation=*/texel ? 1 : 0, std::nullopt, std::nullopt, texel);
+      } catch (const Error& e) {
+        if (std::string(e.what()).find("not installed") != std::string::npos) GTEST_SKIP() << e.what();
+        throw;
+      }
+      EXPECT_TRUE(r.check.ok) << r.check.message;
+      EXPECT_EQ(r.stats.cpu_blocks, 0u) << on_host(r);
+      EXPECT_EQ(r.validation_errors, 0u);
+    }
+}
+
 TEST(VulkanRuntime, ValidationLayersReportNoErrors) {
   DNNF_REQUIRE_VULKAN();
   GraphBuilder b;
@@ -523,6 +604,24 @@ TEST(VulkanRuntime, ShaderCacheReturnsTheSameSpirv) {  // shaderc only: no devic
   EXPECT_TRUE(b.cached);
   EXPECT_EQ(a.words, b.words);
   EXPECT_THROW(vk::compile_glsl("#version 450\nvoid main() { undefined_name(); }\n", "bad"), Error);
+}
+
+TEST(VulkanRuntime, DumpGlslKeepsEachShaderSourceBesideItsKey) {  // shaderc only
+  test::TempDir dir;
+  const std::string dump = dir.file("glsl");
+  setenv("DNNF_DUMP_GLSL", dump.c_str(), 1);
+  const std::string src = "#version 450\nlayout(local_size_x = 2) in;\nvoid main() {}\n";
+  vk::compile_glsl(src, "dumped");
+  vk::compile_glsl(src, "dumped");  // from the cache: dumped all the same
+  unsetenv("DNNF_DUMP_GLSL");
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dump)) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].extension(), ".comp");
+  std::ifstream in(files[0]);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), src);
+  // The cached SPIR-V has the same name.
+  EXPECT_TRUE(std::filesystem::exists(vk::shader_cache_dir() + "/" + files[0].stem().string() + ".spv"));
 }
 
 #endif  // DNNF_HAVE_VULKAN

@@ -101,7 +101,7 @@ std::optional<Vec4Read> vec4_read(EmitContext& cx, const std::string& v, const I
   return Vec4Read{slot, cx.ix(e)};
 }
 
-std::string vec4_load(const Vec4Read& r) { return "b" + str(r.slot) + "v[" + r.index + "]"; }
+std::string vec4_load(const Vec4Read& r) { return read4(r.slot, r.index); }
 
 }  // namespace
 

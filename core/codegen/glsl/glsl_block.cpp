@@ -1,5 +1,6 @@
 #include "core/codegen/glsl/glsl_block.h"
 
+#include <algorithm>
 #include <set>
 
 #include "core/codegen/block_codegen.h"
@@ -11,17 +12,63 @@ namespace dnnf::codegen::glsl {
 
 namespace {
 
-// One float view per buffer, and a vec4 view (same binding, no `restrict`: it aliases
-// the float view) for the slots a stage reads four at a time.
-std::string buffer_declarations(const std::vector<KernelBuffer>& buffers, const std::set<int>& vec4_views) {
+// Every buffer is read through ld<k>(i), and through ld<k>v(i) four floats at a time
+// for the slots a stage reads so. A buffer is a storage buffer at binding k: a float
+// view, and a vec4 view of the same binding (no `restrict`: it aliases the float view).
+// With Target::texel_reads, buffers that fit the texel limit are read from uniform
+// texel buffers instead (R32 and, for vec4 reads, RGBA32), listed in `texel_views`:
+//  - an input always (its storage binding stays in the layout, unused);
+//  - an output or scratch buffer in the stages that read it (`readers`) but do not
+//    write it (`writers`): they read what earlier dispatches wrote, behind the barrier
+//    between dispatches. A texel fetch need not see the writes of its own dispatch, so
+//    a stage that writes the buffer reads it from storage (no stage of the test and
+//    shared models reads a buffer it writes; the guard keeps such a stage correct).
+//    The stage is a specialization constant, so each pipeline keeps one of the two
+//    reads; with the push constant (dnnf_stage_spec < 0) every read is a storage read.
+std::string buffer_declarations(const std::vector<KernelBuffer>& buffers, const std::set<int>& vec4_views,
+                                const std::vector<std::set<size_t>>& readers,
+                                const std::vector<std::set<size_t>>& writers, const Target& target,
+                                std::vector<TexelView>* texel_views) {
   std::string s;
+  auto texel_binding = [&](size_t buffer, int components) {
+    texel_views->push_back({int(buffer), components});
+    return std::to_string(buffers.size() + texel_views->size() - 1);
+  };
   for (size_t i = 0; i < buffers.size(); ++i) {
     const std::string k = std::to_string(i);
     const bool input = buffers[i].role == BufferRole::Input;
+    const int64_t n = buffers[i].numel();
+    const bool fits = target.texel_reads && n > 0 && n <= target.max_texel_elements;
+    const bool read_unwritten = std::any_of(readers[i].begin(), readers[i].end(),
+                                            [&](size_t st) { return !writers[i].count(st); });
+    if (fits && !input && read_unwritten) {
+      std::string written = "dnnf_stage_spec < 0";
+      for (size_t w : writers[i]) written += " || dnnf_stage_spec == " + std::to_string(w);
+      s += "layout(std430, set = 0, binding = " + k + ") restrict buffer B" + k + " { float b" + k + "[]; };\n";
+      s += "layout(set = 0, binding = " + texel_binding(i, 1) + ") uniform samplerBuffer t" + k + ";\n";
+      s += "float ld" + k + "(int i) {\n  if (" + written + ") return b" + k + "[i];\n  return texelFetch(t" + k +
+           ", i).x;\n}\n";
+      check(!vec4_views.count(int(i)), "a vec4 view of a buffer the shader writes");
+      continue;
+    }
+    if (fits && input) {
+      if (!readers[i].empty()) {
+        s += "layout(set = 0, binding = " + texel_binding(i, 1) + ") uniform samplerBuffer t" + k + ";\n";
+        s += "float ld" + k + "(int i) { return texelFetch(t" + k + ", i).x; }\n";
+      }
+      if (vec4_views.count(int(i))) {
+        s += "layout(set = 0, binding = " + texel_binding(i, 4) + ") uniform samplerBuffer t" + k + "v;\n";
+        s += "vec4 ld" + k + "v(int i) { return texelFetch(t" + k + "v, i); }\n";
+      }
+      continue;
+    }
     s += "layout(std430, set = 0, binding = " + k + ") restrict " + (input ? "readonly " : "") + "buffer B" + k +
          " { float b" + k + "[]; };\n";
-    if (vec4_views.count(int(i)))
+    s += "float ld" + k + "(int i) { return b" + k + "[i]; }\n";
+    if (vec4_views.count(int(i))) {
       s += "layout(std430, set = 0, binding = " + k + ") readonly buffer B" + k + "v { vec4 b" + k + "v[]; };\n";
+      s += "vec4 ld" + k + "v(int i) { return b" + k + "v[i]; }\n";
+    }
   }
   return s;
 }
@@ -41,15 +88,24 @@ std::optional<ShaderKernel> generate(const Graph& graph, const fusion::FusedBloc
   std::string functions, cases;
   int64_t shared = 0;
   std::set<int> vec4_views;
+  std::vector<std::set<size_t>> writers;  // per buffer slot, the stages storing to it
+  std::vector<std::string> stage_functions;
   for (size_t i = 0; i < layout->stages.size(); ++i) {
     const Stage& s = layout->stages[i];
     const std::string name = "s" + std::to_string(i);
+    cx.take_accesses();
     ShaderStage st = emit_shader_stage(cx, s, name, target);
+    for (const BufferAccess& a : cx.take_accesses())
+      if (const int slot = cx.buffer_slot(a.value); a.write && slot >= 0) {
+        writers.resize(std::max(writers.size(), size_t(slot) + 1));
+        writers[size_t(slot)].insert(i);
+      }
     if (cx.unsupported()) {
       *why = cx.unsupported_reason();
       return std::nullopt;
     }
     functions += st.function;
+    stage_functions.push_back(st.function);
     cases += "    case " + std::to_string(i) + ": " + name + "(); break;\n";
     shared = std::max(shared, st.shared_floats);
     vec4_views.insert(st.vec4_views.begin(), st.vec4_views.end());
@@ -71,7 +127,13 @@ std::optional<ShaderKernel> generate(const Graph& graph, const fusion::FusedBloc
   // branch around it), else the push constant (exported bundles).
   src += "layout(push_constant) uniform DnnfPush { int stage; } dnnf_pc;\n";
   src += "layout(constant_id = 0) const int dnnf_stage_spec = -1;\n";
-  src += buffer_declarations(cx.buffers(), vec4_views);
+  // Every read is a call of ld<slot>(): the stages whose code calls it read the slot.
+  writers.resize(cx.buffers().size());
+  std::vector<std::set<size_t>> readers(cx.buffers().size());
+  for (size_t slot = 0; slot < readers.size(); ++slot)
+    for (size_t i = 0; i < stage_functions.size(); ++i)
+      if (stage_functions[i].find("ld" + std::to_string(slot) + "(") != std::string::npos) readers[slot].insert(i);
+  src += buffer_declarations(cx.buffers(), vec4_views, readers, writers, target, &k.texel_views);
   if (shared > 0) src += "shared float sh_[" + std::to_string(shared) + "];\n";
   src += prelude();
   src += cx.globals();

@@ -21,9 +21,18 @@ struct Dispatch {
   std::string what;     // stage kind, for profiles
 };
 
+// A buffer also bound as a uniform texel buffer (Target::texel_reads): format R32_SFLOAT
+// (components 1) or R32G32B32A32_SFLOAT (4), at binding buffers.size() + its index in
+// ShaderKernel::texel_views.
+struct TexelView {
+  int buffer = 0;
+  int components = 1;
+};
+
 struct ShaderKernel {
   std::string source;                  // GLSL 450
   std::vector<KernelBuffer> buffers;   // binding order (inputs, outputs, scratch)
+  std::vector<TexelView> texel_views;  // bound after the storage buffers
   std::vector<Dispatch> dispatches;    // one per stage, in order
   int merged_epilogues = 0;
 };

@@ -28,11 +28,13 @@ class GlslDialect final : public Dialect {
   std::string bind(const std::string& name, const std::string& expr) const override {
     return "float " + name + " = " + expr + ";";
   }
+  // Reads go through ld<slot>(), which the shader's buffer declarations define: a
+  // storage-buffer read, or a texel fetch (glsl_block.cpp).
   std::string element(int slot, const std::string& address) const override {
-    return "b" + std::to_string(slot) + "[" + address + "]";
+    return "ld" + std::to_string(slot) + "(" + address + ")";
   }
   std::string index_element(int slot, const std::string& address) const override {
-    return "int(b" + std::to_string(slot) + "[" + address + "])";
+    return "int(ld" + std::to_string(slot) + "(" + address + "))";
   }
   std::string index_cast(const std::string& int_expr) const override { return int_expr; }
   std::string scalar_store(int slot, const std::string& address, const std::string& expr,

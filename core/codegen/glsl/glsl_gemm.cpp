@@ -283,11 +283,12 @@ ShaderStage emit_gemm_rows(EmitContext& cx, const GemmBodies& gb, const std::str
            " + int(gl_SubgroupInvocationID), " + str(g.M - 1) + ") * " + K4 + ";\n";
     c += "  for (int k4_ = 0; k4_ < " + K4 + "; ++k4_) {\n";
     for (int64_t q = 0; q < ceil_div(RM, S); ++q)
-      c += "    const vec4 as" + str(q) + "_ = b" + str(as) + "v[arow" + str(q) + "_ + k4_];\n";
+      c += "    const vec4 as" + str(q) + "_ = " + read4(as, "arow" + str(q) + "_ + k4_") + ";\n";
     for (int64_t kk = 0; kk < 4; ++kk) {
       c += "    {\n";
       for (int64_t v = 0; v < NV; ++v)
-        c += "      const vec4 bv" + str(v) + "_ = b" + str(bs) + "v[(k4_ * 4 + " + str(kk) + ") * " + N4 + " + ncol" + str(v) + "_];\n";
+        c += "      const vec4 bv" + str(v) + "_ = " +
+             read4(bs, "(k4_ * 4 + " + str(kk) + ") * " + N4 + " + ncol" + str(v) + "_") + ";\n";
       for (int64_t j = 0; j < RN; ++j) c += "      const float b" + str(j) + "_ = bv" + str(j / 4) + "_[" + str(j % 4) + "];\n";
       for (int64_t i = 0; i < RM; ++i)
         c += "      const float a" + str(i) + "_ = subgroupBroadcast(as" + str(i / S) + "_[" + str(kk) + "], " +

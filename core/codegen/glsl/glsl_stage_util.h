@@ -34,6 +34,12 @@ ConvShapes conv_shapes(const EmitContext& cx, const Node& n);
 void store_epilogue(EmitContext& cx, Body& body, const Stage& s, const Idx& idx, const std::string& anchor_expr,
                     bool store_anchor);
 
+// Four floats of buffer `slot` at vec4 index `index` (the slot must be in the stage's
+// vec4_views): ld<slot>v(), defined with the buffer declarations.
+inline std::string read4(int slot, const std::string& index) {
+  return "ld" + std::to_string(slot) + "v(" + index + ")";
+}
+
 // A linear invocation index over `total` elements: one per invocation.
 std::string element_guard(const std::string& var, int64_t total, int local_size);
 
