@@ -26,6 +26,8 @@ std::string shader_problem(const Graph& g, const fusion::FusedBlock& block, cons
   std::string why;
   auto k = codegen::glsl::generate_shader(g, block, target, &why);
   if (!k) return why.empty() ? "no shader" : why;
+  // The bundle binds storage buffers only (its target never asks for texel reads).
+  check(k->texel_views.empty(), "a bundle shader with texel buffer views");
   for (const codegen::KernelBuffer& b : k->buffers)
     if (uint64_t(b.numel()) * 4 > limits.max_buffer_range)
       return "'" + b.value + "' (" + std::to_string(uint64_t(b.numel()) * 4) +

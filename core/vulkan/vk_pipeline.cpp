@@ -33,14 +33,20 @@ std::string compiler_identity() {
   return "shaderc spv " + std::to_string(version) + "." + std::to_string(revision) + " vulkan1.1 O";
 }
 
+// One compiler for the whole process (shaderc allows concurrent compiles on one).
+shaderc_compiler* shared_compiler() {
+  static const std::unique_ptr<shaderc_compiler, ShadercDeleter> compiler(shaderc_compiler_initialize());
+  return compiler.get();
+}
+
 std::vector<uint32_t> compile_uncached(const std::string& source, const std::string& name) {
-  std::unique_ptr<shaderc_compiler, ShadercDeleter> compiler(shaderc_compiler_initialize());
+  shaderc_compiler* compiler = shared_compiler();
   std::unique_ptr<shaderc_compile_options, ShadercDeleter> options(shaderc_compile_options_initialize());
   check(compiler && options, "cannot initialise the shaderc compiler");
   shaderc_compile_options_set_target_env(options.get(), shaderc_target_env_vulkan, shaderc_env_version_vulkan_1_1);
   shaderc_compile_options_set_optimization_level(options.get(), shaderc_optimization_level_performance);
   std::unique_ptr<shaderc_compilation_result, ShadercDeleter> result(shaderc_compile_into_spv(
-      compiler.get(), source.data(), source.size(), shaderc_compute_shader, name.c_str(), "main", options.get()));
+      compiler, source.data(), source.size(), shaderc_compute_shader, name.c_str(), "main", options.get()));
   check(result != nullptr, "shaderc returned no result for ", name);
   if (shaderc_result_get_compilation_status(result.get()) != shaderc_compilation_status_success) {
     std::string msg = shaderc_result_get_error_message(result.get());

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "core/codegen/glsl/glsl_block.h"
 #include "core/pipeline/pipeline.h"
@@ -604,6 +605,35 @@ TEST(VulkanRuntime, ShaderCacheReturnsTheSameSpirv) {  // shaderc only: no devic
   EXPECT_TRUE(b.cached);
   EXPECT_EQ(a.words, b.words);
   EXPECT_THROW(vk::compile_glsl("#version 450\nvoid main() { undefined_name(); }\n", "bad"), Error);
+}
+
+// compile_glsl shares one shaderc compiler across the process (its built-in tables
+// are set up once, not per shader), so compiles from several threads must give what a
+// lone compile gives.
+TEST(VulkanRuntime, ConcurrentCompilesMatchSequentialOnes) {  // shaderc only
+  test::TempDir dir;
+  setenv("DNNF_SHADER_CACHE", dir.file("cold").c_str(), 1);  // nothing cached: every call compiles
+  std::vector<std::string> sources;
+  for (int i = 0; i < 8; ++i)
+    sources.push_back("#version 450\nlayout(local_size_x = " + std::to_string(i + 1) +
+                      ") in;\nlayout(std430, binding = 0) buffer B { float b[]; };\nvoid main() { b[gl_LocalInvocationID.x] = " +
+                      std::to_string(i) + ".0; }\n");
+  std::vector<std::vector<uint32_t>> parallel(sources.size());
+  {
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        for (size_t i = t; i < sources.size(); i += 4) parallel[i] = vk::compile_glsl(sources[i], "p").words;
+      });
+    for (std::thread& th : threads) th.join();
+  }
+  setenv("DNNF_SHADER_CACHE", dir.file("cold2").c_str(), 1);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const vk::SpirvResult one = vk::compile_glsl(sources[i], "s");
+    EXPECT_FALSE(one.cached);
+    EXPECT_EQ(one.words, parallel[i]) << "shader " << i;
+  }
+  unsetenv("DNNF_SHADER_CACHE");
 }
 
 TEST(VulkanRuntime, DumpGlslKeepsEachShaderSourceBesideItsKey) {  // shaderc only
