@@ -16,7 +16,8 @@ namespace {
 // for the slots a stage reads so. A buffer is a storage buffer at binding k: a float
 // view, and a vec4 view of the same binding (no `restrict`: it aliases the float view).
 // With Target::texel_reads, buffers that fit the texel limit are read from uniform
-// texel buffers instead (R32 and, for vec4 reads, RGBA32), listed in `texel_views`:
+// texel buffers instead, listed in `texel_views`: an R32 view where some stage reads
+// one float at a time (`scalar_reads`), an RGBA32 view for vec4 reads. That is
 //  - an input always (its storage binding stays in the layout, unused);
 //  - an output or scratch buffer in the stages that read it (`readers`) but do not
 //    write it (`writers`): they read what earlier dispatches wrote, behind the barrier
@@ -26,7 +27,7 @@ namespace {
 //    The stage is a specialization constant, so each pipeline keeps one of the two
 //    reads; with the push constant (dnnf_stage_spec < 0) every read is a storage read.
 std::string buffer_declarations(const std::vector<KernelBuffer>& buffers, const std::set<int>& vec4_views,
-                                const std::vector<std::set<size_t>>& readers,
+                                const std::vector<std::set<size_t>>& readers, const std::set<size_t>& scalar_reads,
                                 const std::vector<std::set<size_t>>& writers, const Target& target,
                                 std::vector<TexelView>* texel_views) {
   std::string s;
@@ -45,14 +46,21 @@ std::string buffer_declarations(const std::vector<KernelBuffer>& buffers, const 
       std::string written = "dnnf_stage_spec < 0";
       for (size_t w : writers[i]) written += " || dnnf_stage_spec == " + std::to_string(w);
       s += "layout(std430, set = 0, binding = " + k + ") restrict buffer B" + k + " { float b" + k + "[]; };\n";
-      s += "layout(set = 0, binding = " + texel_binding(i, 1) + ") uniform samplerBuffer t" + k + ";\n";
-      s += "float ld" + k + "(int i) {\n  if (" + written + ") return b" + k + "[i];\n  return texelFetch(t" + k +
-           ", i).x;\n}\n";
-      check(!vec4_views.count(int(i)), "a vec4 view of a buffer the shader writes");
+      if (scalar_reads.count(i)) {
+        s += "layout(set = 0, binding = " + texel_binding(i, 1) + ") uniform samplerBuffer t" + k + ";\n";
+        s += "float ld" + k + "(int i) {\n  if (" + written + ") return b" + k + "[i];\n  return texelFetch(t" + k +
+             ", i).x;\n}\n";
+      }
+      if (vec4_views.count(int(i))) {
+        s += "layout(std430, set = 0, binding = " + k + ") readonly buffer B" + k + "v { vec4 b" + k + "v[]; };\n";
+        s += "layout(set = 0, binding = " + texel_binding(i, 4) + ") uniform samplerBuffer t" + k + "v;\n";
+        s += "vec4 ld" + k + "v(int i) {\n  if (" + written + ") return b" + k + "v[i];\n  return texelFetch(t" + k +
+             "v, i);\n}\n";
+      }
       continue;
     }
     if (fits && input) {
-      if (!readers[i].empty()) {
+      if (scalar_reads.count(i)) {
         s += "layout(set = 0, binding = " + texel_binding(i, 1) + ") uniform samplerBuffer t" + k + ";\n";
         s += "float ld" + k + "(int i) { return texelFetch(t" + k + ", i).x; }\n";
       }
@@ -127,13 +135,19 @@ std::optional<ShaderKernel> generate(const Graph& graph, const fusion::FusedBloc
   // branch around it), else the push constant (exported bundles).
   src += "layout(push_constant) uniform DnnfPush { int stage; } dnnf_pc;\n";
   src += "layout(constant_id = 0) const int dnnf_stage_spec = -1;\n";
-  // Every read is a call of ld<slot>(): the stages whose code calls it read the slot.
+  // Every read is a call of ld<slot>() or ld<slot>v(): the stages whose code calls one
+  // read the slot.
   writers.resize(cx.buffers().size());
   std::vector<std::set<size_t>> readers(cx.buffers().size());
   for (size_t slot = 0; slot < readers.size(); ++slot)
     for (size_t i = 0; i < stage_functions.size(); ++i)
-      if (stage_functions[i].find("ld" + std::to_string(slot) + "(") != std::string::npos) readers[slot].insert(i);
-  src += buffer_declarations(cx.buffers(), vec4_views, readers, writers, target, &k.texel_views);
+      for (const char* form : {"(", "v("})
+        if (stage_functions[i].find("ld" + std::to_string(slot) + form) != std::string::npos) readers[slot].insert(i);
+  std::set<size_t> scalar_reads;  // slots some stage reads one float at a time
+  for (size_t slot = 0; slot < readers.size(); ++slot)
+    for (const std::string& f : stage_functions)
+      if (f.find("ld" + std::to_string(slot) + "(") != std::string::npos) scalar_reads.insert(slot);
+  src += buffer_declarations(cx.buffers(), vec4_views, readers, scalar_reads, writers, target, &k.texel_views);
   if (shared > 0) src += "shared float sh_[" + std::to_string(shared) + "];\n";
   src += prelude();
   src += cx.globals();
