@@ -34,6 +34,8 @@ int cmd_devices(const CommandArgs& argv) {
                     {"max_shared_memory", d.max_shared_memory},
                     {"max_storage_buffers", d.max_storage_buffers},
                     {"max_storage_buffer_range", d.max_storage_buffer_range},
+                    {"max_texel_buffer_elements", d.max_texel_buffer_elements},
+                    {"max_sampled_per_stage", d.max_sampled_per_stage},
                     {"subgroup_size", d.subgroup_size},
                     {"timestamps", d.timestamps},
                     {"timestamp_period_ns", d.timestamp_period_ns},
