@@ -139,14 +139,14 @@ std::optional<ShaderKernel> generate(const Graph& graph, const fusion::FusedBloc
   // read the slot.
   writers.resize(cx.buffers().size());
   std::vector<std::set<size_t>> readers(cx.buffers().size());
-  for (size_t slot = 0; slot < readers.size(); ++slot)
-    for (size_t i = 0; i < stage_functions.size(); ++i)
-      for (const char* form : {"(", "v("})
-        if (stage_functions[i].find("ld" + std::to_string(slot) + form) != std::string::npos) readers[slot].insert(i);
   std::set<size_t> scalar_reads;  // slots some stage reads one float at a time
   for (size_t slot = 0; slot < readers.size(); ++slot)
-    for (const std::string& f : stage_functions)
-      if (f.find("ld" + std::to_string(slot) + "(") != std::string::npos) scalar_reads.insert(slot);
+    for (size_t i = 0; i < stage_functions.size(); ++i) {
+      const std::string ld = "ld" + std::to_string(slot);
+      const bool scalar = stage_functions[i].find(ld + "(") != std::string::npos;
+      if (scalar) scalar_reads.insert(slot);
+      if (scalar || stage_functions[i].find(ld + "v(") != std::string::npos) readers[slot].insert(i);
+    }
   src += buffer_declarations(cx.buffers(), vec4_views, readers, scalar_reads, writers, target, &k.texel_views);
   if (shared > 0) src += "shared float sh_[" + std::to_string(shared) + "];\n";
   src += prelude();
