@@ -35,17 +35,24 @@ sys.exit(1 if problems else 0)
 EOF
 }
 
+# bench_report NAME BACKEND [FLAGS...]: dnnf bench into $tmp/NAME.json, then its checks.
+bench_report() {
+  local name=$1 backend=$2
+  shift 2
+  if ! "$DNNF" bench "$model" --backend "$backend" --runs 4 --warmup 1 "$@" --json "$tmp/$name.json" \
+      >/dev/null 2>"$tmp/err"; then
+    fail "$name: $(tail -1 "$tmp/err")"
+    return 1
+  fi
+  out=$(check_report "$tmp/$name.json" "$backend") && echo "ok   $name report" || fail "$name report: $out"
+}
+
 for mode in fused unfused; do
   flags=()
   [ $mode = unfused ] && flags=(--no-fusion)
-  if "$DNNF" bench "$model" --runs 4 --warmup 1 "${flags[@]}" --json "$tmp/$mode.json" --trace "$tmp/$mode.trace.json" \
-      >/dev/null 2>"$tmp/err"; then
-    out=$(check_report "$tmp/$mode.json" cpu) && echo "ok   cpu $mode report" || fail "cpu $mode report: $out"
-    $py -c "import json,sys; e=json.load(open(sys.argv[1]))['traceEvents']; sys.exit(0 if e and all(x['dur'] >= 0 for x in e) else 1)" \
-      "$tmp/$mode.trace.json" && echo "ok   cpu $mode trace" || fail "cpu $mode trace"
-  else
-    fail "cpu $mode: $(tail -1 "$tmp/err")"
-  fi
+  bench_report "$mode" cpu "${flags[@]}" --trace "$tmp/$mode.trace.json" || continue
+  $py -c "import json,sys; e=json.load(open(sys.argv[1]))['traceEvents']; sys.exit(0 if e and all(x['dur'] >= 0 for x in e) else 1)" \
+    "$tmp/$mode.trace.json" && echo "ok   $mode trace" || fail "$mode trace"
 done
 # Fusion must leave fewer blocks than operators run one by one.
 if [ -f "$tmp/fused.json" ] && [ -f "$tmp/unfused.json" ]; then
@@ -54,12 +61,9 @@ if [ -f "$tmp/fused.json" ] && [ -f "$tmp/unfused.json" ]; then
 fi
 
 if "$DNNF" devices >/dev/null 2>&1; then
-  if "$DNNF" bench "$model" --backend vulkan --runs 4 --warmup 1 --json "$tmp/vk.json" >/dev/null 2>"$tmp/err"; then
-    out=$(check_report "$tmp/vk.json" vulkan) && echo "ok   vulkan report" || fail "vulkan report: $out"
+  if bench_report vulkan vulkan; then
     $py -c "import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r['dispatches'] > 0 and r['validation_errors'] == 0 else 1)" \
-      "$tmp/vk.json" && echo "ok   vulkan dispatches" || fail "vulkan dispatches"
-  else
-    fail "vulkan: $(tail -1 "$tmp/err")"
+      "$tmp/vulkan.json" && echo "ok   vulkan dispatches" || fail "vulkan dispatches"
   fi
 else
   echo "no Vulkan device: the vulkan report is not checked"
