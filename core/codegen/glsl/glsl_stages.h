@@ -33,8 +33,9 @@ struct Target {
   // dnnf.Attention as a shader (glsl_attention.h); else blocks holding one fail with a
   // reason and the runtime runs the Attention on the host.
   bool attention = true;
-  // Read-only inputs through uniform texel buffers (texelFetch) instead of storage
-  // buffers, where they fit max_texel_elements. On CPU drivers a storage-buffer load is
+  // Inputs, and values earlier stages of the shader wrote, read through uniform texel
+  // buffers (texelFetch) instead of storage buffers where they fit max_texel_elements
+  // (glsl_block.cpp says which reads). On CPU drivers a storage-buffer load is
   // a loop over the lanes with a branch and a store-forwarding stall per float, a texel
   // fetch a straight-line gather (llvmpipe: see target_for in vk_program.cpp).
   bool texel_reads = false;
