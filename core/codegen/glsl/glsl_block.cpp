@@ -42,31 +42,29 @@ std::string buffer_declarations(const std::vector<KernelBuffer>& buffers, const 
     const bool fits = target.texel_reads && n > 0 && n <= target.max_texel_elements;
     const bool read_unwritten = std::any_of(readers[i].begin(), readers[i].end(),
                                             [&](size_t st) { return !writers[i].count(st); });
-    if (fits && !input && read_unwritten) {
-      std::string written = "dnnf_stage_spec < 0";
-      for (size_t w : writers[i]) written += " || dnnf_stage_spec == " + std::to_string(w);
-      s += "layout(std430, set = 0, binding = " + k + ") restrict buffer B" + k + " { float b" + k + "[]; };\n";
-      if (scalar_reads.count(i)) {
-        s += "layout(set = 0, binding = " + texel_binding(i, 1) + ") uniform samplerBuffer t" + k + ";\n";
-        s += "float ld" + k + "(int i) {\n  if (" + written + ") return b" + k + "[i];\n  return texelFetch(t" + k +
-             ", i).x;\n}\n";
+    if (fits && (input || read_unwritten)) {
+      // The stages that write the buffer (and the push-constant path) keep storage reads;
+      // an input has no writer and no storage view.
+      std::string written;
+      if (!input) {
+        written = "dnnf_stage_spec < 0";
+        for (size_t w : writers[i]) written += " || dnnf_stage_spec == " + std::to_string(w);
+        s += "layout(std430, set = 0, binding = " + k + ") restrict buffer B" + k + " { float b" + k + "[]; };\n";
       }
+      // ld<k><suffix>(): a texel fetch of `components` floats, behind the writer guard.
+      auto texel_read = [&](const std::string& type, const std::string& suffix, int components,
+                            const std::string& pick) {
+        const std::string t = "t" + k + suffix;
+        s += "layout(set = 0, binding = " + texel_binding(i, components) + ") uniform samplerBuffer " + t + ";\n";
+        s += type + " ld" + k + suffix + "(int i) { ";
+        if (!written.empty()) s += "if (" + written + ") return b" + k + suffix + "[i]; ";
+        s += "return texelFetch(" + t + ", i)" + pick + "; }\n";
+      };
+      if (scalar_reads.count(i)) texel_read("float", "", 1, ".x");
       if (vec4_views.count(int(i))) {
-        s += "layout(std430, set = 0, binding = " + k + ") readonly buffer B" + k + "v { vec4 b" + k + "v[]; };\n";
-        s += "layout(set = 0, binding = " + texel_binding(i, 4) + ") uniform samplerBuffer t" + k + "v;\n";
-        s += "vec4 ld" + k + "v(int i) {\n  if (" + written + ") return b" + k + "v[i];\n  return texelFetch(t" + k +
-             "v, i);\n}\n";
-      }
-      continue;
-    }
-    if (fits && input) {
-      if (scalar_reads.count(i)) {
-        s += "layout(set = 0, binding = " + texel_binding(i, 1) + ") uniform samplerBuffer t" + k + ";\n";
-        s += "float ld" + k + "(int i) { return texelFetch(t" + k + ", i).x; }\n";
-      }
-      if (vec4_views.count(int(i))) {
-        s += "layout(set = 0, binding = " + texel_binding(i, 4) + ") uniform samplerBuffer t" + k + "v;\n";
-        s += "vec4 ld" + k + "v(int i) { return texelFetch(t" + k + "v, i); }\n";
+        if (!input)
+          s += "layout(std430, set = 0, binding = " + k + ") readonly buffer B" + k + "v { vec4 b" + k + "v[]; };\n";
+        texel_read("vec4", "v", 4, "");
       }
       continue;
     }
