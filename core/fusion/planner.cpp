@@ -101,15 +101,49 @@ class Planner {
         const int b = int(blocks_.size());
         blocks_.push_back({{s}, mapping_[s], int64_t(s)});
         block_of_[s] = b;
+        // Seeds that are a Many-to-Many producer's natural epilogue walk to it first (see
+        // epilogue_first); the journal says which order a seed took and why.
+        const bool producer_first = epilogue_first(s);
         record("seed", s, s, b, Verdict::Fuse, true,
-               phase == 0 ? "One-to-One operator with the smallest intermediate result among those left"
-                          : std::string("no One-to-One seed left: ") + mapping_type_name(mapping_[s]) +
-                                " operator with the smallest intermediate result among those left",
-               {{"phase", phase + 1}});
-        fuse_successors(b, s);
-        fuse_predecessors(b, s);
+               std::string(phase == 0 ? "One-to-One operator with the smallest intermediate result among those left"
+                                      : std::string("no One-to-One seed left: ") + mapping_type_name(mapping_[s]) +
+                                            " operator with the smallest intermediate result among those left") +
+                   (producer_first ? "; its value is written anyway (read outside the block too), so it joins its "
+                                     "Many-to-Many producer first and keeps that producer's output out of memory"
+                                   : ""),
+               {{"phase", phase + 1}, {"walk", producer_first ? "predecessors first" : "successors first"}});
+        if (producer_first) {
+          fuse_predecessors(b, s);
+          fuse_successors(b, s);
+        } else {
+          fuse_successors(b, s);
+          fuse_predecessors(b, s);
+        }
       }
     }
+  }
+
+  // The paper walks successors first. That can turn a One-to-One seed's block Many-to-Many
+  // through a consumer (Silu -> GlobalAveragePool) and then break on the seed's own
+  // Many-to-Many producer (the depthwise Conv before that Silu), whose whole output then
+  // goes through memory for nothing. When the seed's value has to be written anyway (it has
+  // more than one reader, or is a graph output) and its only producer is a free
+  // Many-to-Many operator that nothing else reads, the predecessor walk goes first: the
+  // seed becomes that producer's epilogue.
+  bool epilogue_first(size_t s) const {
+    if (mapping_[s] != MappingType::OneToOne || preds_[s].size() != 1) return false;
+    const size_t p = preds_[s].front();
+    if (mapping_[p] != MappingType::ManyToMany || block_of_[p] >= 0 || load_time_[p] || !fusible_[p]) return false;
+    if (consumers_[p].size() != 1) return false;
+    for (const std::string& o : g_.nodes[p].outputs)
+      if (!o.empty() && g_.is_graph_output(o)) return false;
+    bool many_to_many_reader = false;  // else the successor walk cannot lose the producer
+    for (size_t c : consumers_[s]) many_to_many_reader |= mapping_[c] == MappingType::ManyToMany;
+    if (!many_to_many_reader) return false;
+    bool written_anyway = consumers_[s].size() > 1;
+    for (const std::string& o : g_.nodes[s].outputs)
+      if (!o.empty() && g_.is_graph_output(o)) written_anyway = true;
+    return written_anyway;
   }
 
   int64_t irs(size_t i) const {

@@ -121,6 +121,54 @@ TEST(FusionPlanner, DiamondThatWouldCreateACycleDoesNotFuse) {
   }
 }
 
+// The squeeze-excitation shape of EfficientNet: c = Conv(x); r = Relu(c); the excitation
+// GlobalAveragePool(r) -> Conv -> Sigmoid scales r in Mul(r, s). r is read twice, so it is
+// written whatever the plan; walking successors first would put Relu with the pool and
+// leave c alone, writing c too. Relu walks to its producer first instead.
+Model squeeze_excitation(bool relu_read_twice) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{1, 4, 8, 8});
+  const std::string c = b.node("Conv", {x, b.constant("w", Tensor(DType::F32, {4, 4, 1, 1}))});
+  const std::string r = b.node("Relu", {c});
+  const std::string p = b.node("GlobalAveragePool", {r});
+  const std::string f = b.node("Conv", {p, b.constant("w2", Tensor(DType::F32, {4, 4, 1, 1}))});
+  const std::string s = b.node("Sigmoid", {f});
+  b.output(relu_read_twice ? b.node("Mul", {r, s}) : s);
+  return b.finish();
+}
+
+std::string seed_walk(const Journal& j, NodeId seed) {
+  for (const auto& st : j.steps)
+    if (st.rule == "seed" && st.details.value("candidate", NodeId(-1)) == seed)
+      return st.details.value("walk", std::string());
+  return "";
+}
+
+TEST(FusionPlanner, SeedReadTwiceJoinsItsManyToManyProducerFirst) {
+  Model m = squeeze_excitation(true);
+  Journal j;
+  const FusionPlan plan = plan_fusion(m.graph, PlannerOptions{}, &j);
+  const auto& n = m.graph.nodes;  // Conv, Relu, GlobalAveragePool, Conv, Sigmoid, Mul
+  ASSERT_EQ(n.size(), 6u);
+  EXPECT_EQ(plan.block_of.at(n[0].id), plan.block_of.at(n[1].id));  // Relu is the Conv's epilogue
+  EXPECT_NE(plan.block_of.at(n[1].id), plan.block_of.at(n[2].id));
+  EXPECT_EQ(seed_walk(j, n[1].id), "predecessors first");
+  // The replayed journal gives the same plan.
+  const FusionPlan replayed = plan_from_journal(m.graph, j, plan.target);
+  for (const auto& node : n) EXPECT_EQ(replayed.block_of.at(node.id), plan.block_of.at(node.id)) << node.op_type;
+}
+
+TEST(FusionPlanner, SeedReadOnceKeepsThePapersSuccessorsFirstWalk) {
+  Model m = squeeze_excitation(false);
+  Journal j;
+  const FusionPlan plan = plan_fusion(m.graph, PlannerOptions{}, &j);
+  const auto& n = m.graph.nodes;
+  ASSERT_EQ(n.size(), 5u);
+  EXPECT_EQ(plan.block_of.at(n[1].id), plan.block_of.at(n[2].id));  // Relu feeds the pool in registers
+  EXPECT_NE(plan.block_of.at(n[0].id), plan.block_of.at(n[1].id));
+  EXPECT_EQ(seed_walk(j, n[1].id), "successors first");
+}
+
 TEST(FusionPlanner, OutputLimitStopsGrowth) {
   GraphBuilder b;
   const std::string x = b.input("x", DType::F32, Shape{8});
