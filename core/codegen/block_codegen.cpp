@@ -112,8 +112,10 @@ class BlockCodegen {
  public:
   // `concat_views`: Concat parts may be written inside the Concat's output (the C++
   // kernels place them; the GLSL shaders bind one buffer per value).
-  BlockCodegen(const Graph& g, const fusion::FusedBlock& b, bool concat_views = false)
-      : g_(g), block_(b), concat_views_(concat_views) {
+  // `scaled_inputs`: a pointwise Conv reads an in-block Mul(x, per-channel s) as x with
+  // scaled weights (the GLSL shaders do; the C++ kernels materialise the product).
+  BlockCodegen(const Graph& g, const fusion::FusedBlock& b, bool concat_views = false, bool scaled_inputs = false)
+      : g_(g), block_(b), concat_views_(concat_views), scaled_inputs_(scaled_inputs) {
     for (NodeId id : b.nodes) nodes_.push_back(g.find_node(id));
     for (const Node* n : nodes_)
       for (const std::string& o : n->outputs)
@@ -228,19 +230,30 @@ class BlockCodegen {
       s.anchor = n;
       s.value = n->outputs[0];
       s.result_buffer = s.value;
-      by_value[s.value] = s;
+      if (k == StageKind::Conv && scaled_inputs_) {
+        std::optional<ChannelScale> cs = channel_scaled_input(g_, *n);
+        if (cs && producer_.count(cs->product)) s.channel_scale = cs;
+      }
       memory.insert(s.value);
-      if (reads_operands_from_memory(k))
+      if (reads_operands_from_memory(k)) {
         for (size_t i = 0; i < n->inputs.size(); ++i)
-          if (n->has_input(i) && produced_.count(n->inputs[i]) && !(i == 2 && n->op_type == "Gemm")) {
+          if (i == 0 && s.channel_scale) {
+            for (const std::string& v : {s.channel_scale->x, s.channel_scale->scale})
+              if (produced_.count(v)) memory.insert(v);
+          } else if (n->has_input(i) && produced_.count(n->inputs[i]) && !(i == 2 && n->op_type == "Gemm")) {
             // A reshape of memory is the same memory: read the root, copy nothing.
             const std::string root = reshape_root(n->inputs[i]);
             if (root != n->inputs[i]) aliases_[n->inputs[i]] = root;
             if (produced_.count(root)) memory.insert(root);
           }
+      }
+      by_value[s.value] = s;
     }
     for (const std::string& o : block_.outputs) memory.insert(o);
     keep_broadcast_values(memory);
+    // A product that is in memory anyway (a block output) is read as it is.
+    for (auto& [v, st] : by_value)
+      if (st.channel_scale && memory.count(st.channel_scale->product)) st.channel_scale.reset();
     std::map<std::string, ConcatView> views;
     if (concat_views_) views = concat_view_candidates(memory);
     for (const auto& [v, view] : views) memory.insert(v);
@@ -445,6 +458,7 @@ class BlockCodegen {
   const Graph& g_;
   const fusion::FusedBlock& block_;
   const bool concat_views_;
+  const bool scaled_inputs_;
   std::vector<const Node*> nodes_;
   std::map<std::string, const Node*> producer_;  // in-block producer of each value
   std::set<std::string> produced_;
@@ -605,9 +619,10 @@ void bind_layout(EmitContext& cx, const BlockLayout& layout) {
   }
 }
 
-std::optional<BlockLayout> plan_block(const Graph& graph, const fusion::FusedBlock& block, std::string* why) {
+std::optional<BlockLayout> plan_block(const Graph& graph, const fusion::FusedBlock& block, std::string* why,
+                                      bool scaled_inputs) {
   try {
-    return BlockCodegen(graph, block).layout(why);
+    return BlockCodegen(graph, block, /*concat_views=*/false, scaled_inputs).layout(why);
   } catch (const Error& e) {
     *why = e.what();
     return std::nullopt;

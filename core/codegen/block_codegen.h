@@ -51,8 +51,11 @@ struct BlockLayout {
   std::map<std::string, std::pair<std::string, int64_t>> views;
 };
 
-// nullopt (with `why`) when some operator is unsupported.
-std::optional<BlockLayout> plan_block(const Graph& graph, const fusion::FusedBlock& block, std::string* why);
+// nullopt (with `why`) when some operator is unsupported. `scaled_inputs`: pointwise
+// convolutions read a per-channel Mul in front of them as Stage::channel_scale (the
+// GLSL shaders); otherwise the product is materialised like any other operand.
+std::optional<BlockLayout> plan_block(const Graph& graph, const fusion::FusedBlock& block, std::string* why,
+                                      bool scaled_inputs = false);
 
 // Adds the layout's buffers and aliases to `cx` and marks the block inputs readable.
 void bind_layout(EmitContext& cx, const BlockLayout& layout);

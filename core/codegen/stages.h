@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/codegen/channel_scale.h"
 #include "core/codegen/emit_context.h"
 
 namespace dnnf::codegen {
@@ -28,6 +29,9 @@ struct Stage {
   std::vector<std::string> epilogue;  // pointwise values merged into an anchor stage
   bool store_value = true;            // whether `value` itself is written to memory
   std::string result_buffer;          // Gemm/Conv: where the product is written
+  // Conv (GLSL only): the input is channel_scale->x times a per-channel factor, read as x
+  // with the factor applied to the weights; the product itself is never in memory.
+  std::optional<ChannelScale> channel_scale;
   // Pointwise (C++ only): ranges [lo, hi) of dim `skip_axis` of `value` that earlier
   // stages already wrote in place (a Concat part computed inside its output).
   int skip_axis = -1;

@@ -170,16 +170,24 @@ class Planner {
   bool try_add(int b, size_t from, size_t cand, bool successor) {
     Work& w = blocks_[size_t(b)];
     const MappingType ct = mapping_[cand];
-    const FusionCell& cell = successor ? fusion_cell(w.type, ct) : fusion_cell(ct, w.type);
+    FusionCell cell = successor ? fusion_cell(w.type, ct) : fusion_cell(ct, w.type);
     const char* kind = successor ? "fuse-successor" : "fuse-predecessor";
     nlohmann::json extra;
+    const bool through =
+        cell.verdict == Verdict::Break && cell.second == MappingType::ManyToMany && reads_through(successor, from, cand);
+    if (through) {
+      cell.verdict = Verdict::Fuse;
+      cell.fused = MappingType::ManyToMany;
+      cell.why = "the table breaks here for the consumer's contiguous reads, but the target reads the product "
+                 "through (its input unscaled, the weights scaled per channel), so they stay contiguous";
+    }
     if (cell.verdict == Verdict::Break) {
       record(kind, from, cand, b, cell.verdict, false, std::string("table says break: ") + cell.why, extra);
       return false;
     }
     std::string why;
     Verdict verdict = cell.verdict;
-    if (verdict == Verdict::Fuse && opt_.operand_in_memory) {
+    if (verdict == Verdict::Fuse && opt_.operand_in_memory && !reads_through(successor, from, cand)) {
       // The edge joins a producer to the operand its consumer reads from memory.
       const Node& consumer = g_.nodes[successor ? cand : from];
       const Node& producer = g_.nodes[successor ? from : cand];
@@ -219,9 +227,23 @@ class Planner {
     block_of_[cand] = b;
     w.type = cell.fused;
     record(kind, from, cand, b, verdict, true,
-           verdict == Verdict::Fuse ? std::string("table says fuse: ") + cell.why : profiled,
+           verdict == Verdict::Fuse ? std::string(through ? "target overrides a break: " : "table says fuse: ") + cell.why
+                                    : profiled,
            extra);
     return true;
+  }
+
+  // Whether the consumer of the edge from..cand reads the producer's output through it
+  // (PlannerOptions::reads_through).
+  bool reads_through(bool successor, size_t from, size_t cand) const {
+    if (!opt_.reads_through) return false;
+    const Node& consumer = g_.nodes[successor ? cand : from];
+    const Node& producer = g_.nodes[successor ? from : cand];
+    for (const std::string& o : producer.outputs)
+      if (!o.empty() && std::find(consumer.inputs.begin(), consumer.inputs.end(), o) != consumer.inputs.end() &&
+          opt_.reads_through(consumer, o))
+        return true;
+    return false;
   }
 
   bool constraints_hold(int b, size_t cand, std::string* why) const {

@@ -32,6 +32,11 @@ struct PlannerOptions {
   // such edges are not taken, and the producer stays free to become the epilogue of its
   // own producer. Empty: the table's verdicts stand.
   std::function<bool(const Node& consumer, const std::string& operand)> operand_in_memory;
+  // Whether the target reads `operand` of `consumer` through its producer without the
+  // producer's output in memory (a pointwise Conv reading Mul(x, per-channel s) as x with
+  // scaled weights). Such an edge fuses even where the table breaks (One-to-Many ->
+  // Many-to-Many): the break is for the consumer's contiguous reads, which stay.
+  std::function<bool(const Node& consumer, const std::string& operand)> reads_through;
 };
 
 // The graph must be shape-inferred. Every decision goes to `journal` (stage "fusion").

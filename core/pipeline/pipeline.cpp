@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "core/codegen/block_codegen.h"
+#include "core/codegen/channel_scale.h"
 #include "core/fusion/fusion_db.h"
 #include "core/fusion/planner.h"
 #include "core/ir/shape_inference.h"
@@ -62,6 +63,11 @@ PipelineResult run_pipeline(Model& model, const PipelineOptions& options) {
   popts.operand_in_memory = [&g](const Node& consumer, const std::string& operand) {
     return codegen::operand_in_memory(g, consumer, operand);
   };
+  if (options.channel_scaled_conv || options.target == "vulkan")
+    popts.reads_through = [&g](const Node& consumer, const std::string& operand) {
+      const std::optional<codegen::ChannelScale> cs = codegen::channel_scaled_input(g, consumer);
+      return cs && cs->product == operand;
+    };
   // Measured profiles time CPU kernels; the Vulkan target has no device profiler yet
   // and plans with the analytic estimate.
   std::unique_ptr<fusion::BlockProfiler> estimator = options.measure && options.target == "cpu"

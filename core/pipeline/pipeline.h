@@ -19,6 +19,11 @@ struct PipelineOptions {
   bool plan = true;                   // false: stop after rewriting
   bool fusion = true;                 // false: one block per operator (still a plan)
   std::string target = "cpu";
+  // The plan's code generator reads a pointwise Conv's per-channel Mul(x, s) as x with
+  // scaled weights (the GLSL shaders do), so fusing that Mul into the Conv saves its
+  // product's write and read. Implied by target "vulkan"; the Vulkan runtime, which
+  // plans with the CPU target's measured verdicts, sets it.
+  bool channel_scaled_conv = false;
   bool use_db = true;
   std::string db_path;                // empty: the default fusion database
   // "profile" verdicts timed on the target; false: the analytic estimate. The default

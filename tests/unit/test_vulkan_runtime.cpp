@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "core/codegen/block_codegen.h"
 #include "core/codegen/glsl/glsl_block.h"
 #include "core/pipeline/pipeline.h"
 #include "core/runtime/compare.h"
@@ -134,9 +135,10 @@ struct VkRun {
 
 VkRun run_vulkan(const Model& model, bool fusion = true, int validation = 0,
                  std::optional<codegen::glsl::GemmShape> gemm = std::nullopt,
-                 std::optional<bool> attention_shader = std::nullopt, std::optional<bool> texel_reads = std::nullopt) {
+                 std::optional<bool> attention_shader = std::nullopt, std::optional<bool> texel_reads = std::nullopt,
+                 const std::string& target = "cpu") {
   Model m = model;
-  const fusion::FusionPlan plan = dnnf::test::analytic_plan(m, fusion);
+  const fusion::FusionPlan plan = dnnf::test::analytic_plan(m, fusion, target);
   vk::VulkanRuntimeOptions ro;
   ro.context.validation = validation;
   ro.gemm = gemm;
@@ -454,6 +456,94 @@ TEST(VulkanRuntime, PointwiseConvolutionsOfEveryGemmShapeMatchTheReference) {
       EXPECT_EQ(r.stats.cpu_blocks, 0u) << on_host(r);
       EXPECT_EQ(r.stats.dispatches, 1u);
     }
+}
+
+// Squeeze-excitation in front of a pointwise convolution, the EfficientNet projection:
+// y = Sigmoid(Conv(x * Sigmoid(g))), g one factor per channel (and per image).
+struct ChannelScaleCase {
+  const char* what;
+  Shape x;
+  bool per_image;  // g is [N, C, 1...] rather than [1, C, 1...]
+  bool pointwise;  // a 1x1, stride-1 Conv (else strided: the product stays in memory)
+};
+
+std::vector<ChannelScaleCase> channel_scale_cases() {
+  return {
+      {"vec4 12ch 5x8 -> 20ch", {1, 12, 5, 8}, false, true},
+      {"scalar 7ch 3x5, per image, batch 2", {2, 7, 3, 5}, true, true},
+      {"vec4 8ch 4x4, per image, batch 2", {2, 8, 4, 4}, true, true},
+      {"1-D 8ch x12", {1, 8, 12}, false, true},
+      {"strided 1x1", {1, 8, 6, 6}, false, false},
+  };
+}
+
+Model channel_scale_model(const ChannelScaleCase& c) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, c.x);
+  Shape gs(c.x.size(), 1);
+  gs[0] = c.per_image ? c.x[0] : 1;
+  gs[1] = c.x[1];
+  const std::string g = b.input("g", DType::F32, gs);
+  const int64_t oc = 20;
+  Shape ws = {oc, c.x[1]};
+  for (size_t d = 2; d < c.x.size(); ++d) ws.push_back(1);
+  Tensor w(DType::F32, ws), bias(DType::F32, {oc});
+  for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::sin(double(k) * 0.7) * 0.3);
+  for (int64_t k = 0; k < oc; ++k) bias.set_f64(k, 0.05 * double(k) - 0.3);
+  std::map<std::string, Attribute> attrs;
+  if (!c.pointwise) attrs["strides"] = ints({2, 2});
+  const std::string scaled = b.node("Mul", {x, b.node("Sigmoid", {g})});
+  b.output(b.node("Sigmoid", {b.node("Conv", {scaled, b.constant("w", w), b.constant("bias", bias)}, attrs)}));
+  return b.finish();
+}
+
+// The plan and the layout (no device): the Vulkan target fuses the Mul into a pointwise
+// Conv, whose shaders never hold the product; the CPU target and a strided Conv keep the
+// table's break.
+TEST(VulkanGlsl, ChannelScaleIsReadWithTheWeightsNotStored) {
+  using codegen::glsl::GemmShape;
+  for (const ChannelScaleCase& c : channel_scale_cases())
+    for (const std::string target : {"cpu", "vulkan"}) {
+      SCOPED_TRACE(std::string(c.what) + ", target " + target);
+      Model m = channel_scale_model(c);
+      const fusion::FusionPlan plan = dnnf::test::analytic_plan(m, true, target);
+      const Node *mul = nullptr, *conv = nullptr;
+      for (const Node& n : m.graph.nodes) {
+        if (n.op_type == "Mul") mul = &n;
+        if (n.op_type == "Conv") conv = &n;
+      }
+      ASSERT_TRUE(mul && conv);
+      const int blk = plan.block_of.at(conv->id);
+      const bool fused = plan.block_of.at(mul->id) == blk;
+      EXPECT_EQ(fused, target == "vulkan" && c.pointwise);
+      if (!fused) continue;
+      std::string why;
+      const auto layout = codegen::plan_block(m.graph, plan.blocks[size_t(blk)], &why, /*scaled_inputs=*/true);
+      ASSERT_TRUE(layout.has_value()) << why;
+      for (const codegen::KernelBuffer& buf : layout->buffers) EXPECT_NE(buf.value, mul->outputs[0]);
+      for (const GemmShape shape : {GemmShape::Tiles, GemmShape::RowsBroadcast}) {
+        codegen::glsl::Target t;
+        t.local_size = 32;
+        t.gemm = shape;
+        t.subgroup_size = 8;
+        auto k = codegen::glsl::generate_shader(m.graph, plan.blocks[size_t(blk)], t, &why);
+        ASSERT_TRUE(k.has_value()) << why;
+      }
+    }
+}
+
+TEST(VulkanRuntime, ChannelScaledConvolutionsOfEveryShapeMatchTheReference) {
+  DNNF_REQUIRE_VULKAN();
+  using codegen::glsl::GemmShape;
+  for (const GemmShape shape : {GemmShape::Tiles, GemmShape::Rows, GemmShape::RowsBroadcast})
+    for (const bool texel : {false, true})
+      for (const ChannelScaleCase& c : channel_scale_cases()) {
+        SCOPED_TRACE(std::string(c.what) + ", shape " + std::to_string(int(shape)) + (texel ? ", texel" : ""));
+        const VkRun r =
+            run_vulkan(channel_scale_model(c), true, 0, shape, std::nullopt, texel, /*target=*/"vulkan");
+        EXPECT_TRUE(r.check.ok) << r.check.message;
+        EXPECT_EQ(r.stats.cpu_blocks, 0u) << on_host(r);
+      }
 }
 
 TEST(VulkanRuntime, ConcatSlicePadGatherResizeAreIndexRewrites) {

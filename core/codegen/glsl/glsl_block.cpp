@@ -81,7 +81,7 @@ std::string buffer_declarations(const std::vector<KernelBuffer>& buffers, const 
 
 std::optional<ShaderKernel> generate(const Graph& graph, const fusion::FusedBlock& block, const Target& target,
                                      std::string* why) {
-  std::optional<BlockLayout> layout = plan_block(graph, block, why);
+  std::optional<BlockLayout> layout = plan_block(graph, block, why, /*scaled_inputs=*/true);
   if (!layout) return std::nullopt;
   for (const Stage& s : layout->stages)
     if (s.kind == StageKind::Attention && !target.attention) {

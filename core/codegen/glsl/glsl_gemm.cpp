@@ -30,6 +30,10 @@ struct GemmBodies {
   std::string av, bv;
   int a_vec4 = -1, b_vec4 = -1;
   std::string a_base4 = "0", b_base4 = "0";
+  // A's columns scaled by a per-k factor (a convolution's channel scale): the vec4 form
+  // multiplies each A vec4 by the factor's vec4 at a_scale_base4 + k / 4.
+  int a_scale_vec4 = -1;
+  std::string a_scale_base4 = "0";
 };
 
 // The buffer slot holding `v` row-major when it is in memory and not computed inline,
@@ -114,9 +118,14 @@ std::optional<GemmBodies> conv_gemm_bodies(EmitContext& cx, const Stage& s) {
     if (kernel[size_t(d)] != 1 || w.strides[size_t(d)] != 1 || w.pad_begin(d) != 0 || w.pad_end(d) != 0 ||
         ys[size_t(2 + d)] != xs[size_t(2 + d)])
       return std::nullopt;
-  const int x_slot = cx.buffer_slot(n.inputs[0]), w_slot = cx.buffer_slot(n.inputs[1]);
+  // With a channel scale the input read is the unscaled feature map; the factor goes
+  // with the weights (W[m][k] * s[k]), which the vec4 form loads four k at a time.
+  const std::optional<ChannelScale>& scale = s.channel_scale;
+  const std::string x_value = scale ? scale->x : n.inputs[0];
+  const int x_slot = cx.buffer_slot(x_value), w_slot = cx.buffer_slot(n.inputs[1]);
   const int b_slot = n.has_input(2) ? cx.buffer_slot(n.inputs[2]) : -1;
-  if (x_slot < 0 || w_slot < 0 || (n.has_input(2) && b_slot < 0)) return std::nullopt;
+  const int s_slot = scale ? cx.buffer_slot(scale->scale) : -1;
+  if (x_slot < 0 || w_slot < 0 || (n.has_input(2) && b_slot < 0) || (scale && s_slot < 0)) return std::nullopt;
   const std::vector<int64_t> spatial(ys.begin() + 2, ys.end());
   GemmBodies gb;
   Gemm& g = gb.g;
@@ -140,7 +149,8 @@ std::optional<GemmBodies> conv_gemm_bodies(EmitContext& cx, const Stage& s) {
   xidx.insert(xidx.end(), pixel.begin(), pixel.end());
   yidx.insert(yidx.end(), pixel.begin(), pixel.end());
   gb.av = cx.value_at(gb.abody, n.inputs[1], widx);
-  gb.bv = cx.value_at(gb.bbody, n.inputs[0], xidx);
+  if (scale) gb.av = "(" + gb.av + " * " + cx.dialect().element(s_slot, scale->per_image ? "(img * " + str(g.K) + " + k)" : "k") + ")";
+  gb.bv = cx.value_at(gb.bbody, x_value, xidx);
   std::string acc = "acc_v";
   if (b_slot >= 0) acc = cx.bind(gb.epi, acc + " + " + cx.dialect().element(b_slot, "m"));
   store_epilogue(cx, gb.epi, s, yidx, acc, s.store_value);
@@ -148,6 +158,10 @@ std::optional<GemmBodies> conv_gemm_bodies(EmitContext& cx, const Stage& s) {
     gb.a_vec4 = w_slot;
     gb.b_vec4 = x_slot;
     gb.b_base4 = "img * " + str(g.K * g.N / 4);
+    if (scale) {
+      gb.a_scale_vec4 = s_slot;
+      if (scale->per_image) gb.a_scale_base4 = "img * " + str(g.K / 4);
+    }
   }
   return gb;
 }
@@ -283,7 +297,8 @@ ShaderStage emit_gemm_rows(EmitContext& cx, const GemmBodies& gb, const std::str
            " + int(gl_SubgroupInvocationID), " + str(g.M - 1) + ") * " + K4 + ";\n";
     c += "  for (int k4_ = 0; k4_ < " + K4 + "; ++k4_) {\n";
     for (int64_t q = 0; q < ceil_div(RM, S); ++q)
-      c += "    const vec4 as" + str(q) + "_ = " + read4(as, "arow" + str(q) + "_ + k4_") + ";\n";
+      c += "    const vec4 as" + str(q) + "_ = " + read4(as, "arow" + str(q) + "_ + k4_") +
+           (gb.a_scale_vec4 >= 0 ? " * " + read4(gb.a_scale_vec4, gb.a_scale_base4 + " + k4_") : "") + ";\n";
     for (int64_t kk = 0; kk < 4; ++kk) {
       c += "    {\n";
       for (int64_t v = 0; v < NV; ++v)
@@ -335,6 +350,7 @@ ShaderStage emit_gemm_rows(EmitContext& cx, const GemmBodies& gb, const std::str
   st.groups = groups;
   st.function = c;
   if (vec4) st.vec4_views = {gb.a_vec4, gb.b_vec4};
+  if (vec4 && gb.a_scale_vec4 >= 0) st.vec4_views.push_back(gb.a_scale_vec4);
   return st;
 }
 

@@ -52,6 +52,7 @@ ShaderStage emit_pointwise(EmitContext& cx, const Stage& s, const std::string& f
 struct ConvShaderTaps {
   int x_slot;
   std::string xaddr;
+  std::string xscale;  // a factor of the input load (a channel scale), or empty
   int w_slot;
   std::string waddr, close, cb;
   int64_t nsp;
@@ -61,7 +62,8 @@ ShaderStage finish_conv_shader(EmitContext& cx, const Stage& s, std::string c, c
                                const Idx& idx, int64_t total, const Target& t, const char* label, const char* what) {
   const Node& n = *s.anchor;
   const std::string pad(size_t(4 + 2 * taps.nsp), ' ');
-  c += pad + "const float xv_ = " + cx.dialect().element(taps.x_slot, taps.xaddr) + ";\n";
+  c += pad + "const float xv_ = " + cx.dialect().element(taps.x_slot, taps.xaddr) +
+       (taps.xscale.empty() ? "" : " * " + taps.xscale) + ";\n";
   c += pad + "for (int q_ = 0; q_ < " + taps.cb + "; ++q_) acc_[q_] += xv_ * " +
        cx.dialect().element(taps.w_slot, taps.waddr) + ";\n" + taps.close + "  }\n";
   c += "  for (int q_ = 0; q_ < " + taps.cb + "; ++q_) {\n    const int ch = ch0_ + q_;\n    float accv_ = acc_[q_];\n";
@@ -100,8 +102,14 @@ ShaderStage emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, co
     extents.push_back(ys[size_t(2 + d)]);
     idx.push_back(cx.var(cx.new_var(names.back(), ys[size_t(2 + d)])));
   }
-  const int x_slot = cx.buffer_slot(n.inputs[0]), w_slot = cx.buffer_slot(n.inputs[1]);
-  check(x_slot >= 0 && w_slot >= 0, "conv shader: operands not in memory");
+  // A channel-scaled input reads the feature map and multiplies each load by its
+  // channel's factor (the GEMM form scales the weights instead).
+  const std::optional<ChannelScale>& scale = s.channel_scale;
+  const int x_slot = cx.buffer_slot(scale ? scale->x : n.inputs[0]), w_slot = cx.buffer_slot(n.inputs[1]);
+  const int s_slot = scale ? cx.buffer_slot(scale->scale) : -1;
+  check(x_slot >= 0 && w_slot >= 0 && (!scale || s_slot >= 0), "conv shader: operands not in memory");
+  const std::string xscale =
+      scale ? cx.dialect().element(s_slot, scale->per_image ? "(img * " + str(C) + " + c0_ + ic_)" : "(c0_ + ic_)") : "";
   const int64_t total = product(extents);
   const std::string cb = str(CB);
   std::string c = "void " + fn + "() {\n" + element_guard("e_", total, t.local_size) + decode(names, extents, "e_");
@@ -122,8 +130,8 @@ ShaderStage emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, co
     waddr = "(" + waddr + " * " + str(kernel[size_t(d)]) + " + " + kv + ")";
     close = std::string(size_t(4 + 2 * d), ' ') + "}\n" + close;
   }
-  return finish_conv_shader(cx, s, std::move(c), {x_slot, xaddr, w_slot, waddr, close, cb, nsp}, idx, total, t,
-                            "conv", "conv");
+  return finish_conv_shader(cx, s, std::move(c), {x_slot, xaddr, xscale, w_slot, waddr, close, cb, nsp}, idx, total,
+                            t, "conv", "conv");
 }
 
 // ---- transposed convolution: one invocation per output pixel and CB output channels ----
@@ -177,7 +185,7 @@ ShaderStage emit_conv_transpose(EmitContext& cx, const Stage& s, const std::stri
     waddr = "(" + waddr + " * " + str(g.k[j]) + " + " + kv + ")";
     close = std::string(size_t(4 + 2 * d), ' ') + "}\n" + close;
   }
-  return finish_conv_shader(cx, s, std::move(c), {x_slot, xaddr, w_slot, waddr, close, cb, nsp}, idx, total, t,
+  return finish_conv_shader(cx, s, std::move(c), {x_slot, xaddr, "", w_slot, waddr, close, cb, nsp}, idx, total, t,
                             "conv-transpose", "conv_transpose");
 }
 
