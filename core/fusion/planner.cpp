@@ -173,8 +173,10 @@ class Planner {
     FusionCell cell = successor ? fusion_cell(w.type, ct) : fusion_cell(ct, w.type);
     const char* kind = successor ? "fuse-successor" : "fuse-predecessor";
     nlohmann::json extra;
-    const bool through =
-        cell.verdict == Verdict::Break && cell.second == MappingType::ManyToMany && reads_through(successor, from, cand);
+    // Only the One-to-Many -> Many-to-Many break: Many-to-Many + Many-to-Many stays broken
+    // (a block has one Many-to-Many anchor) even when its edge is a channel scale.
+    const bool through = cell.verdict == Verdict::Break && cell.first == MappingType::OneToMany &&
+                         cell.second == MappingType::ManyToMany && reads_through(successor, from, cand);
     if (through) {
       cell.verdict = Verdict::Fuse;
       cell.fused = MappingType::ManyToMany;

@@ -169,6 +169,32 @@ TEST(FusionPlanner, SeedReadOnceKeepsThePapersSuccessorsFirstWalk) {
   EXPECT_EQ(seed_walk(j, n[1].id), "successors first");
 }
 
+// A target that reads a broadcast Mul through (PlannerOptions::reads_through) overrides
+// the table's One-to-Many -> Many-to-Many break for that edge only; Many-to-Many +
+// Many-to-Many stays broken whatever the hook says.
+TEST(FusionPlanner, ReadsThroughOverridesOnlyTheOneToManyBreak) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{1, 4, 6, 6});
+  const std::string g = b.input("g", DType::F32, Shape{1, 4, 1, 1});
+  const std::string p = b.node("Mul", {x, g});
+  const std::string c1 = b.node("Conv", {p, b.constant("w1", Tensor(DType::F32, {4, 4, 1, 1}))});
+  b.output(b.node("Conv", {c1, b.constant("w2", Tensor(DType::F32, {4, 4, 1, 1}))}));
+  Model m = b.finish();
+  const auto& n = m.graph.nodes;  // Mul, Conv, Conv
+  for (const bool hook : {false, true}) {
+    SCOPED_TRACE(hook ? "reads through" : "no hook");
+    PlannerOptions o;
+    if (hook) o.reads_through = [](const Node& consumer, const std::string&) { return consumer.op_type == "Conv"; };
+    Journal j;
+    const FusionPlan plan = plan_fusion(m.graph, o, &j);
+    EXPECT_EQ(plan.block_of.at(n[0].id) == plan.block_of.at(n[1].id), hook);
+    EXPECT_NE(plan.block_of.at(n[1].id), plan.block_of.at(n[2].id));
+    bool overridden = false;
+    for (const auto& st : j.steps) overridden |= st.accepted && st.reason.rfind("target overrides a break", 0) == 0;
+    EXPECT_EQ(overridden, hook);
+  }
+}
+
 TEST(FusionPlanner, OutputLimitStopsGrowth) {
   GraphBuilder b;
   const std::string x = b.input("x", DType::F32, Shape{8});
