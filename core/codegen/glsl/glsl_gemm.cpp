@@ -149,7 +149,10 @@ std::optional<GemmBodies> conv_gemm_bodies(EmitContext& cx, const Stage& s) {
   xidx.insert(xidx.end(), pixel.begin(), pixel.end());
   yidx.insert(yidx.end(), pixel.begin(), pixel.end());
   gb.av = cx.value_at(gb.abody, n.inputs[1], widx);
-  if (scale) gb.av = "(" + gb.av + " * " + cx.dialect().element(s_slot, scale->per_image ? "(img * " + str(g.K) + " + k)" : "k") + ")";
+  if (scale) {
+    const std::string at = scale->per_image ? "(img * " + str(g.K) + " + k)" : "k";
+    gb.av = "(" + gb.av + " * " + cx.dialect().element(s_slot, at) + ")";
+  }
   gb.bv = cx.value_at(gb.bbody, x_value, xidx);
   std::string acc = "acc_v";
   if (b_slot >= 0) acc = cx.bind(gb.epi, acc + " + " + cx.dialect().element(b_slot, "m"));
