@@ -173,10 +173,11 @@ class Planner {
     FusionCell cell = successor ? fusion_cell(w.type, ct) : fusion_cell(ct, w.type);
     const char* kind = successor ? "fuse-successor" : "fuse-predecessor";
     nlohmann::json extra;
+    const bool read_through = !edge_operand(opt_.reads_through, successor, from, cand).empty();
     // Only the One-to-Many -> Many-to-Many break: Many-to-Many + Many-to-Many stays broken
     // (a block has one Many-to-Many anchor) even when its edge is a channel scale.
-    const bool through = cell.verdict == Verdict::Break && cell.first == MappingType::OneToMany &&
-                         cell.second == MappingType::ManyToMany && reads_through(successor, from, cand);
+    const bool through = read_through && cell.verdict == Verdict::Break && cell.first == MappingType::OneToMany &&
+                         cell.second == MappingType::ManyToMany;
     if (through) {
       cell.verdict = Verdict::Fuse;
       cell.fused = MappingType::ManyToMany;
@@ -189,19 +190,16 @@ class Planner {
     }
     std::string why;
     Verdict verdict = cell.verdict;
-    if (verdict == Verdict::Fuse && opt_.operand_in_memory && !reads_through(successor, from, cand)) {
+    if (verdict == Verdict::Fuse && !read_through) {
       // The edge joins a producer to the operand its consumer reads from memory.
-      const Node& consumer = g_.nodes[successor ? cand : from];
-      const Node& producer = g_.nodes[successor ? from : cand];
-      for (const std::string& o : producer.outputs)
-        if (!o.empty() && std::find(consumer.inputs.begin(), consumer.inputs.end(), o) != consumer.inputs.end() &&
-            opt_.operand_in_memory(consumer, o)) {
-          record(kind, from, cand, b, verdict, false,
-                 "target: " + consumer.op_type + " reads operand '" + o +
-                     "' from memory, so fusing its producer saves no traffic (it can be an epilogue instead)",
-                 extra);
-          return false;
-        }
+      const std::string o = edge_operand(opt_.operand_in_memory, successor, from, cand);
+      if (!o.empty()) {
+        record(kind, from, cand, b, verdict, false,
+               "target: " + g_.nodes[successor ? cand : from].op_type + " reads operand '" + o +
+                   "' from memory, so fusing its producer saves no traffic (it can be an epilogue instead)",
+               extra);
+        return false;
+      }
     }
     if (!fusible_[cand]) {
       record(kind, from, cand, b, verdict, false, "target: no generated code for this operator (" + unfusible_why_[cand] + ")", extra);
@@ -235,17 +233,18 @@ class Planner {
     return true;
   }
 
-  // Whether the consumer of the edge from..cand reads the producer's output through it
-  // (PlannerOptions::reads_through).
-  bool reads_through(bool successor, size_t from, size_t cand) const {
-    if (!opt_.reads_through) return false;
+  // The first output of the edge's producer that its consumer reads and `hook` (one of
+  // the target's PlannerOptions hooks) holds for; empty if none or no hook.
+  using OperandHook = std::function<bool(const Node& consumer, const std::string& operand)>;
+  std::string edge_operand(const OperandHook& hook, bool successor, size_t from, size_t cand) const {
+    if (!hook) return "";
     const Node& consumer = g_.nodes[successor ? cand : from];
     const Node& producer = g_.nodes[successor ? from : cand];
     for (const std::string& o : producer.outputs)
       if (!o.empty() && std::find(consumer.inputs.begin(), consumer.inputs.end(), o) != consumer.inputs.end() &&
-          opt_.reads_through(consumer, o))
-        return true;
-    return false;
+          hook(consumer, o))
+        return o;
+    return "";
   }
 
   bool constraints_hold(int b, size_t cand, std::string* why) const {
