@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "core/codegen/channel_chain.h"
 #include "core/codegen/pull_ops.h"
 #include "core/codegen/stages.h"
 #include "core/util/error.h"
@@ -103,6 +104,7 @@ struct ConcatView {
 struct Planned {
   std::vector<Stage> stages;
   std::vector<std::string> scratch;  // values kept in block-local memory
+  std::map<std::string, std::vector<int64_t>> group_shapes;  // scratch holding one channel group
   std::map<std::string, ConcatView> views;  // values placed inside another buffer
 };
 
@@ -114,8 +116,11 @@ class BlockCodegen {
   // kernels place them; the GLSL shaders bind one buffer per value).
   // `scaled_inputs`: a pointwise Conv reads an in-block Mul(x, per-channel s) as x with
   // scaled weights (the GLSL shaders do; the C++ kernels materialise the product).
-  BlockCodegen(const Graph& g, const fusion::FusedBlock& b, bool concat_views = false, bool scaled_inputs = false)
-      : g_(g), block_(b), concat_views_(concat_views), scaled_inputs_(scaled_inputs) {
+  // `channel_chains`: a depthwise Conv runs per channel group of the pointwise Conv that
+  // feeds it (the C++ kernels do; see channel_chain.h).
+  BlockCodegen(const Graph& g, const fusion::FusedBlock& b, bool concat_views = false, bool scaled_inputs = false,
+               bool channel_chains = false)
+      : g_(g), block_(b), concat_views_(concat_views), scaled_inputs_(scaled_inputs), channel_chains_(channel_chains) {
     for (NodeId id : b.nodes) nodes_.push_back(g.find_node(id));
     for (const Node* n : nodes_)
       for (const std::string& o : n->outputs)
@@ -185,8 +190,12 @@ class BlockCodegen {
       }
     for (const std::string& o : block_.outputs)
       out.push_back({o, g_.type_of(o)->dtype, *g_.type_of(o)->static_shape(), BufferRole::Output, false});
-    for (const std::string& v : plan.scratch)
-      out.push_back({v, g_.type_of(v)->dtype, *g_.type_of(v)->static_shape(), BufferRole::Scratch, false});
+    for (const std::string& v : plan.scratch) {
+      auto group = plan.group_shapes.find(v);
+      out.push_back({v, g_.type_of(v)->dtype, group != plan.group_shapes.end() ? group->second
+                                                                                : *g_.type_of(v)->static_shape(),
+                     BufferRole::Scratch, false});
+    }
     // Views last: the kernel arguments are the buffers before them.
     for (const auto& [v, view] : plan.views)
       out.push_back({v, g_.type_of(v)->dtype, *g_.type_of(v)->static_shape(), BufferRole::Scratch, false});
@@ -274,11 +283,13 @@ class BlockCodegen {
     }
     merge_epilogues(stages, memory);
     Planned p;
+    if (channel_chains_) chain_stages(stages, memory, p.group_shapes);
     std::set<std::string> needed_in_memory;
     for (const Stage& s : stages) {
       if (s.kind != StageKind::Pointwise) needed_in_memory.insert(s.result_buffer);
     }
     for (const Stage& s : stages) {
+      for (const Stage& c : s.chained) p.scratch.push_back(c.result_buffer);  // the group buffer
       if (s.store_value || needed_in_memory.count(s.value))
         if (!is_output(s.value) && !views.count(s.value)) p.scratch.push_back(s.value);
       // Merged epilogue values are stored by their anchor's stage.
@@ -295,6 +306,69 @@ class BlockCodegen {
     p.views = std::move(views);
     p.stages = std::move(stages);
     return p;
+  }
+
+  // A depthwise Conv stage whose input is what a pointwise Conv stage of the block stores
+  // (its product, or the one value of its epilogue) and nothing else reads takes that
+  // stage in: the pair runs per channel group (Stage::chained) and the value between them
+  // shrinks to one group of one image. The pointwise epilogue then sees group-local
+  // channel and image indices, so it may read nothing but the product.
+  void chain_stages(std::vector<Stage>& stages, const std::set<std::string>& memory,
+                    std::map<std::string, std::vector<int64_t>>& group_shapes) {
+    for (size_t b = 0; b < stages.size(); ++b) {
+      Stage& d = stages[b];
+      if (d.kind != StageKind::Conv || d.channel_scale || !d.chained.empty()) continue;
+      const std::string v = d.anchor->inputs[0];
+      if (is_output(v) || aliases_.count(v)) continue;
+      size_t a = b;
+      for (size_t i = 0; i < b; ++i)
+        if (stages[i].kind == StageKind::Conv && stages[i].result_buffer == v) a = i;
+      if (a == b) continue;
+      const Stage& p = stages[a];
+      const bool product_only = p.epilogue.empty() && p.value == v;
+      const bool one_epilogue = p.epilogue.size() == 1 && p.epilogue[0] == v && !p.store_value;
+      if (p.channel_scale || !p.chained.empty() || !(product_only || one_epilogue) ||
+          !chains_channels(g_, *p.anchor, *d.anchor))
+        continue;
+      if (one_epilogue && !reads_only(v, p.value, memory)) continue;
+      if (read_elsewhere(stages, a, b, {v, p.value}, memory)) continue;
+      const std::vector<int64_t> vs = *g_.type_of(v)->static_shape();
+      d.chain_group = chain_group_channels(vs[1], vs[2] * vs[3]);
+      group_shapes[v] = {1, d.chain_group, vs[2], vs[3]};
+      d.chained.push_back(p);
+      stages.erase(stages.begin() + int64_t(a));
+      --b;
+    }
+  }
+
+  // Whether computing `value` reads no buffer but `only`.
+  bool reads_only(const std::string& value, const std::string& only, const std::set<std::string>& memory) {
+    Idx idx;
+    bool ok = false;
+    for (const BufferRead& r : dry_reads(value, memory, &idx, &ok))
+      if (r.value != only) return false;
+    return ok;
+  }
+
+  // Whether a stage other than the pair (a, b) reads any of `values`, or b's epilogue does.
+  bool read_elsewhere(const std::vector<Stage>& stages, size_t a, size_t b, const std::set<std::string>& values,
+                      const std::set<std::string>& memory) {
+    for (size_t k = 0; k < stages.size(); ++k) {
+      if (k == a) continue;
+      const Stage& s = stages[k];
+      if (s.anchor && k != b)
+        for (const std::string& in : s.anchor->inputs)
+          if (values.count(in)) return true;
+      std::vector<std::string> computed = s.epilogue;
+      if (s.kind == StageKind::Pointwise) computed.push_back(s.value);
+      for (const std::string& c : computed) {
+        Idx idx;
+        bool ok = false;
+        for (const BufferRead& r : dry_reads(c, memory, &idx, &ok))
+          if (values.count(r.value)) return true;
+      }
+    }
+    return false;
   }
 
   // Concat parts that can live inside the Concat's output: the output is in memory and
@@ -431,10 +505,11 @@ class BlockCodegen {
         if (stages[p].kind != StageKind::Pointwise) {
           for (const std::string& in : stages[p].anchor->inputs)
             if (in == anchor.value) other_readers = true;
-          // An anchor reading the value lazily (a reduction's prologue) needs memory too.
+          // An anchor reading the value lazily (a reduction's prologue) needs memory too;
+          // an operand in memory of its own (a convolution's input) is read from there.
           if (!other_readers)
             for (const std::string& in : stages[p].anchor->inputs)
-              if (!in.empty() && produced_.count(in))
+              if (!in.empty() && produced_.count(in) && !memory.count(in))
                 for (const BufferRead& r : dry_run(in).reads)
                   if (r.value == anchor.value) other_readers = true;
           continue;
@@ -459,6 +534,7 @@ class BlockCodegen {
   const fusion::FusedBlock& block_;
   const bool concat_views_;
   const bool scaled_inputs_;
+  const bool channel_chains_;
   std::vector<const Node*> nodes_;
   std::map<std::string, const Node*> producer_;  // in-block producer of each value
   std::set<std::string> produced_;
@@ -554,18 +630,22 @@ std::optional<BlockKernel> emit_cpp(const Graph& graph, const BlockLayout& layou
     }
     StageMemory m;
     m.accesses = cx.take_accesses();
-    m.single_nest = s.kind == StageKind::Pointwise || s.kind == StageKind::Gemm || s.kind == StageKind::Conv;
-    if (s.kind != StageKind::Pointwise) {
-      for (const std::string& in : s.anchor->inputs)
+    m.single_nest = (s.kind == StageKind::Pointwise || s.kind == StageKind::Gemm || s.kind == StageKind::Conv) &&
+                    s.chained.empty();
+    std::vector<const Stage*> anchors = {&s};
+    for (const Stage& c : s.chained) anchors.push_back(&c);
+    for (const Stage* t : anchors) {
+      if (t->kind == StageKind::Pointwise) continue;
+      for (const std::string& in : t->anchor->inputs)
         if (!in.empty()) m.pointer_reads.insert(in);
-      m.pointer_writes.insert(s.result_buffer);
+      m.pointer_writes.insert(t->result_buffer);
+      merged += int(t->epilogue.size());
     }
     memory.push_back(std::move(m));
     functions += c.functions;
     run += c.run;
     prepare += c.prepare;
     packs += c.packs;
-    merged += int(s.epilogue.size());
     // Values of this stage are in memory for the stages after it.
     if (s.store_value) cx.set_available(s.value, true);
     for (const std::string& e : s.epilogue) cx.set_available(e, true);
@@ -631,7 +711,8 @@ std::optional<BlockLayout> plan_block(const Graph& graph, const fusion::FusedBlo
 
 std::optional<BlockKernel> generate_block(const Graph& graph, const fusion::FusedBlock& block, std::string* why) {
   try {
-    std::optional<BlockLayout> layout = BlockCodegen(graph, block, /*concat_views=*/true).layout(why);
+    std::optional<BlockLayout> layout =
+        BlockCodegen(graph, block, /*concat_views=*/true, /*scaled_inputs=*/false, /*channel_chains=*/true).layout(why);
     if (!layout) return std::nullopt;
     return emit_cpp(graph, *layout, why);
   } catch (const Error& e) {

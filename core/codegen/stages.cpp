@@ -284,56 +284,96 @@ std::string conv_epilogue_flat_function(const EmitContext& cx, const std::string
 
 StageCode emit_conv3d(EmitContext& cx, const Stage& s, const std::string& fn, int pack);
 
-StageCode emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
-  const Node& n = *s.anchor;
-  if (cx.shape_of(n.inputs[0]).size() == 5) return emit_conv3d(cx, s, fn, pack);
+// A 2-D (or 1-D, as H = 1) convolution's geometry, resolved from its node and shapes.
+struct Conv2dGeometry {
+  int64_t N = 1, C = 1, H = 1, W = 1, OC = 1, KH = 1, KW = 1, OH = 1, OW = 1;
+  int64_t sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0, group = 1;
+  bool two = true;  // 2-D, not 1-D
+};
+
+Conv2dGeometry conv2d_geometry(const EmitContext& cx, const Node& n) {
   const std::vector<int64_t> xs = cx.shape_of(n.inputs[0]), ws = cx.shape_of(n.inputs[1]);
   const std::vector<int64_t> ys = cx.shape_of(n.outputs[0]);
   const int64_t nsp = int64_t(xs.size()) - 2;
   std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
   ops::convgeo::Window w = ops::convgeo::read_window(n, nsp, kernel);
   ops::convgeo::resolve_all(n, w, Shape(xs.begin() + 2, xs.end()), false);
-  const bool two = nsp == 2;
-  const int64_t H = two ? xs[2] : 1, W = xs.back(), OH = two ? ys[2] : 1, OW = ys.back();
-  const int64_t KH = two ? kernel[0] : 1, KW = kernel.back();
-  const int64_t sh = two ? w.strides[0] : 1, sw = w.strides.back();
-  const int64_t dh = two ? w.dilations[0] : 1, dw = w.dilations.back();
-  const int64_t pt = two ? w.pad_begin(0) : 0, pl = w.pad_begin(nsp - 1);
-  StageCode c;
+  Conv2dGeometry c;
+  c.two = nsp == 2;
+  c.N = xs[0];
+  c.C = xs[1];
+  c.OC = ws[0];
+  c.H = c.two ? xs[2] : 1, c.W = xs.back(), c.OH = c.two ? ys[2] : 1, c.OW = ys.back();
+  c.KH = c.two ? kernel[0] : 1, c.KW = kernel.back();
+  c.sh = c.two ? w.strides[0] : 1, c.sw = w.strides.back();
+  c.dh = c.two ? w.dilations[0] : 1, c.dw = w.dilations.back();
+  c.pt = c.two ? w.pad_begin(0) : 0, c.pl = w.pad_begin(nsp - 1);
+  c.group = n.attr_int("group", 1);
+  return c;
+}
+
+// Statements declaring `dnnf_conv2d_desc d` with geometry `c`; the counts N, C, OC and
+// group may be given as expressions (a channel group's size).
+std::string conv2d_desc_text(const Conv2dGeometry& c, const std::string& N, const std::string& C,
+                             const std::string& OC, const std::string& group) {
+  const auto str = [](int64_t v) { return std::to_string(v); };
+  return "    dnnf_conv2d_desc d = {};\n"
+         "    d.N = " + N + "; d.C = " + C + "; d.H = " + str(c.H) + "; d.W = " + str(c.W) + ";\n"
+         "    d.OC = " + OC + "; d.KH = " + str(c.KH) + "; d.KW = " + str(c.KW) + "; d.OH = " + str(c.OH) +
+         "; d.OW = " + str(c.OW) + ";\n"
+         "    d.stride_h = " + str(c.sh) + "; d.stride_w = " + str(c.sw) + "; d.pad_top = " + str(c.pt) +
+         "; d.pad_left = " + str(c.pl) + "; d.dil_h = " + str(c.dh) + "; d.dil_w = " + str(c.dw) +
+         "; d.group = " + group + ";\n";
+}
+
+std::string conv2d_desc_text(const Conv2dGeometry& c) {
+  const auto str = [](int64_t v) { return std::to_string(v); };
+  return conv2d_desc_text(c, str(c.N), str(c.C), str(c.OC), str(c.group));
+}
+
+// The epilogue function `fn`_e of a convolution stage, if it has one (merged pointwise
+// values, or a product written elsewhere than its value): appended to `functions`.
+bool conv_epilogue(EmitContext& cx, const Stage& s, const std::string& fn, const Conv2dGeometry& g,
+                   std::string* functions) {
   const bool epilogue = !s.epilogue.empty() || (s.store_value && s.result_buffer != s.value);
-  if (epilogue) {
-    cx.reset_vars();
-    Idx idx = {cx.var(cx.new_var("img", ys[0])), cx.var(cx.new_var("ch", ys[1]))};
-    const bool flat = two && OW < kShortRow;  // short rows: one loop over the tile's positions
-    Body body;
-    if (flat) {
-      const int pos = cx.new_var("pos", OH * OW);
-      const std::vector<Ix> hw = ix_unravel(cx.var(pos), {OH, OW});
-      idx.insert(idx.end(), hw.begin(), hw.end());
-      cx.set_inner(pos, true);
-    } else {
-      if (two) idx.push_back(cx.var(cx.new_var("oh", OH)));
-      const int ow = cx.new_var("ow", OW);
-      idx.push_back(cx.var(ow));
-      cx.set_inner(ow, true);
-    }
-    const std::string av = cx.bind(body, flat ? "load<T>(trow + pos)" : "load<T>(trow + ow)");
-    store_epilogue(cx, body, s, idx, av, s.store_value && s.result_buffer != s.value);
-    const std::string bind = "  const int64_t img = batch; (void)img;\n";
-    c.functions += flat ? conv_epilogue_flat_function(cx, fn, bind, body)
-                        : conv_epilogue_function(cx, fn, "", bind, OW, body);
+  if (!epilogue) return false;
+  const std::vector<int64_t> ys = cx.shape_of(s.anchor->outputs[0]);
+  cx.reset_vars();
+  Idx idx = {cx.var(cx.new_var("img", ys[0])), cx.var(cx.new_var("ch", ys[1]))};
+  const bool flat = g.two && g.OW < kShortRow;  // short rows: one loop over the tile's positions
+  Body body;
+  if (flat) {
+    const int pos = cx.new_var("pos", g.OH * g.OW);
+    const std::vector<Ix> hw = ix_unravel(cx.var(pos), {g.OH, g.OW});
+    idx.insert(idx.end(), hw.begin(), hw.end());
+    cx.set_inner(pos, true);
+  } else {
+    if (g.two) idx.push_back(cx.var(cx.new_var("oh", g.OH)));
+    const int ow = cx.new_var("ow", g.OW);
+    idx.push_back(cx.var(ow));
+    cx.set_inner(ow, true);
   }
+  const std::string av = cx.bind(body, flat ? "load<T>(trow + pos)" : "load<T>(trow + ow)");
+  store_epilogue(cx, body, s, idx, av, s.store_value && s.result_buffer != s.value);
+  const std::string bind = "  const int64_t img = batch; (void)img;\n";
+  *functions += flat ? conv_epilogue_flat_function(cx, fn, bind, body)
+                     : conv_epilogue_function(cx, fn, "", bind, g.OW, body);
+  return true;
+}
+
+StageCode emit_conv_chain(EmitContext& cx, const Stage& s, const std::string& fn, int pack);
+
+StageCode emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
+  const Node& n = *s.anchor;
+  if (cx.shape_of(n.inputs[0]).size() == 5) return emit_conv3d(cx, s, fn, pack);
+  if (!s.chained.empty()) return emit_conv_chain(cx, s, fn, pack);
+  const Conv2dGeometry g = conv2d_geometry(cx, n);
+  StageCode c;
+  const bool epilogue = conv_epilogue(cx, s, fn, g, &c.functions);
   const int x_slot = cx.buffer_slot(n.inputs[0]), w_slot = cx.buffer_slot(n.inputs[1]);
   const int b_slot = n.has_input(2) ? cx.buffer_slot(n.inputs[2]) : -1;
   const bool w_const = cx.buffers()[size_t(w_slot)].constant;
-  std::string desc = "    dnnf_conv2d_desc d = {};\n";
-  desc += "    d.N = " + std::to_string(xs[0]) + "; d.C = " + std::to_string(xs[1]) + "; d.H = " + std::to_string(H) +
-          "; d.W = " + std::to_string(W) + ";\n";
-  desc += "    d.OC = " + std::to_string(ws[0]) + "; d.KH = " + std::to_string(KH) + "; d.KW = " + std::to_string(KW) +
-          "; d.OH = " + std::to_string(OH) + "; d.OW = " + std::to_string(OW) + ";\n";
-  desc += "    d.stride_h = " + std::to_string(sh) + "; d.stride_w = " + std::to_string(sw) + "; d.pad_top = " +
-          std::to_string(pt) + "; d.pad_left = " + std::to_string(pl) + "; d.dil_h = " + std::to_string(dh) +
-          "; d.dil_w = " + std::to_string(dw) + "; d.group = " + std::to_string(n.attr_int("group", 1)) + ";\n";
+  std::string desc = conv2d_desc_text(g);
   desc += "    d.weight = (const float*)a->bufs[" + std::to_string(w_slot) + "];\n";
   if (w_const) {
     c.packs = 1;
@@ -346,6 +386,71 @@ StageCode emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, int 
   c.run += "    d.output = (float*)a->bufs[" + std::to_string(cx.buffer_slot(s.result_buffer)) + "];\n";
   if (epilogue) c.run += "    d.epilogue = " + fn + "_e; d.epilogue_ctx = (void*)a;\n";
   c.run += "    a->api->conv2d(&d, a->api);\n  }\n";
+  return c;
+}
+
+// ---- pointwise convolution -> depthwise convolution, one channel group at a time --------
+// (see channel_chain.h). Per image and group of G channels: the pointwise Conv computes
+// the group's channels into the group buffer, its epilogue rewrites them there (the
+// element-wise ops between the two; channel and image indices are the group's own, which
+// is why those ops may read nothing but the product), and the depthwise Conv reads the
+// buffer and writes the group's output channels, its epilogue seeing the global channel
+// and image through a shifting trampoline.
+
+StageCode emit_conv_chain(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
+  const Stage& a = s.chained.front();
+  const Node& pn = *a.anchor;
+  const Node& dn = *s.anchor;
+  const Conv2dGeometry pg = conv2d_geometry(cx, pn), dg = conv2d_geometry(cx, dn);
+  const int64_t C = dg.C, G = s.chain_group, groups = (C + G - 1) / G;
+  const auto str = [](int64_t v) { return std::to_string(v) + "LL"; };
+  StageCode c;
+  const bool a_epilogue = conv_epilogue(cx, a, fn + "p", pg, &c.functions);
+  const bool d_epilogue = conv_epilogue(cx, s, fn + "d", dg, &c.functions);
+  const std::string ctx_type = fn + "_ctx";
+  if (d_epilogue) {
+    c.functions += "struct " + ctx_type + " { const dnnf_kernel_args* a; int64_t n, ch0; };\n";
+    c.functions += "static void " + fn + "_shift(void* p, float* tile, int64_t ldt, int64_t batch, int64_t row0, "
+                   "int64_t col0, int64_t rows, int64_t cols) {\n"
+                   "  const " + ctx_type + "* e = (const " + ctx_type + "*)p; (void)batch;\n"
+                   "  " + fn + "d_e((void*)e->a, tile, ldt, e->n, row0 + e->ch0, col0, rows, cols);\n}\n";
+  }
+  const int x_slot = cx.buffer_slot(pn.inputs[0]), pw_slot = cx.buffer_slot(pn.inputs[1]);
+  const int pb_slot = pn.has_input(2) ? cx.buffer_slot(pn.inputs[2]) : -1;
+  const int dw_slot = cx.buffer_slot(dn.inputs[1]), db_slot = dn.has_input(2) ? cx.buffer_slot(dn.inputs[2]) : -1;
+  const int buf_slot = cx.buffer_slot(a.result_buffer), y_slot = cx.buffer_slot(s.result_buffer);
+  const bool p_const = cx.buffers()[size_t(pw_slot)].constant;
+  const std::string group_size = "    const int64_t gn = " + str(C) + " - g0 < " + str(G) + " ? " + str(C) + " - g0 : " +
+                                 str(G) + ";\n";
+  const std::string p_desc = conv2d_desc_text(pg, "1", str(pg.C), "gn", "1") +
+                             "    d.weight = (const float*)a->bufs[" + std::to_string(pw_slot) + "] + g0 * " +
+                             str(pg.C) + ";\n";
+  if (p_const) {  // one packed weight block per group
+    c.packs = int(groups);
+    c.prepare = "  for (int64_t g0 = 0, gi = 0; g0 < " + str(C) + "; g0 += " + str(G) + ", ++gi) {\n" + group_size +
+                p_desc + "    st->packs[" + std::to_string(pack) + " + gi] = a->api->conv2d_pack(&d);\n  }\n";
+  }
+  std::string run = "  {\n";
+  if (d_epilogue) run += "  " + ctx_type + " ec = {a, 0, 0};\n";
+  run += "  for (int64_t n = 0; n < " + str(dg.N) + "; ++n)\n"
+         "  for (int64_t g0 = 0, gi = 0; g0 < " + str(C) + "; g0 += " + str(G) + ", ++gi) {\n" + group_size;
+  run += "  {\n" + p_desc;
+  run += "    d.input = (const float*)a->bufs[" + std::to_string(x_slot) + "] + n * " + str(pg.C * pg.H * pg.W) + ";\n";
+  if (p_const)
+    run += "    d.packed_weight = ((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + " + gi];\n";
+  if (pb_slot >= 0) run += "    d.bias = (const float*)a->bufs[" + std::to_string(pb_slot) + "] + g0;\n";
+  run += "    d.output = (float*)a->bufs[" + std::to_string(buf_slot) + "];\n";
+  if (a_epilogue) run += "    d.epilogue = " + fn + "p_e; d.epilogue_ctx = (void*)a;\n";
+  run += "    a->api->conv2d(&d, a->api);\n  }\n";
+  run += "  {\n" + conv2d_desc_text(dg, "1", "gn", "gn", "gn");
+  run += "    d.weight = (const float*)a->bufs[" + std::to_string(dw_slot) + "] + g0 * " + str(dg.KH * dg.KW) + ";\n";
+  run += "    d.input = (const float*)a->bufs[" + std::to_string(buf_slot) + "];\n";
+  if (db_slot >= 0) run += "    d.bias = (const float*)a->bufs[" + std::to_string(db_slot) + "] + g0;\n";
+  run += "    d.output = (float*)a->bufs[" + std::to_string(y_slot) + "] + (n * " + str(C) + " + g0) * " +
+         str(dg.OH * dg.OW) + ";\n";
+  if (d_epilogue) run += "    ec.n = n; ec.ch0 = g0; d.epilogue = " + fn + "_shift; d.epilogue_ctx = &ec;\n";
+  run += "    a->api->conv2d(&d, a->api);\n  }\n  }\n  }\n";
+  c.run = run;
   return c;
 }
 

@@ -51,7 +51,10 @@ class Planner {
   FusionPlan run() {
     FusionPlan plan;
     plan.target = opt_.target;
-    if (opt_.enabled) grow_blocks();
+    if (opt_.enabled) {
+      grow_blocks();
+      chain_blocks();
+    }
     // Every operator not in a block runs alone; constants are data, not kernels.
     for (size_t i = 0; i < g_.nodes.size(); ++i) {
       if (block_of_[i] >= 0 || load_time_[i]) continue;
@@ -59,6 +62,7 @@ class Planner {
       blocks_.push_back({{i}, mapping_[i], -1});
     }
     for (const Work& w : blocks_) {
+      if (w.nodes.empty()) continue;  // joined into another block (chain_blocks)
       FusedBlock fb;
       for (size_t i : w.nodes) fb.nodes.push_back(g_.nodes[i].id);
       fb.type = w.type;
@@ -144,6 +148,83 @@ class Planner {
     for (const std::string& o : g_.nodes[s].outputs)
       if (!o.empty() && g_.is_graph_output(o)) written_anyway = true;
     return written_anyway;
+  }
+
+  // Many-to-Many + Many-to-Many, which the table breaks: a depthwise Conv's block joins the
+  // block of the pointwise Conv that feeds it when the target runs the pair one channel
+  // group at a time (PlannerOptions::chains_channels). Each block must have that Conv as
+  // its only Many-to-Many operator, and the pointwise block must hand on nothing but the
+  // depthwise input, computed by One-to-One operators and read by the depthwise Conv
+  // alone: then no value between the two is ever in memory whole.
+  void chain_blocks() {
+    if (!opt_.chains_channels) return;
+    for (size_t bd = 0; bd < blocks_.size(); ++bd) {
+      const int64_t d = sole_many_to_many(bd);
+      if (d < 0 || g_.nodes[size_t(d)].inputs.empty()) continue;
+      const Node& dn = g_.nodes[size_t(d)];
+      auto it = producer_.find(dn.inputs[0]);
+      if (it == producer_.end() || block_of_[it->second] < 0 || size_t(block_of_[it->second]) == bd) continue;
+      const size_t from = it->second, ba = size_t(block_of_[from]);
+      const int64_t p = sole_many_to_many(ba);
+      if (p < 0 || !opt_.chains_channels(g_.nodes[size_t(p)], dn)) continue;
+      const nlohmann::json extra = {{"merged_block", bd}, {"pointwise", g_.nodes[size_t(p)].id}};
+      std::string why;
+      std::unordered_set<size_t> members(blocks_[ba].nodes.begin(), blocks_[ba].nodes.end());
+      members.insert(blocks_[bd].nodes.begin(), blocks_[bd].nodes.end());
+      if (!hands_on_only(ba, size_t(p), dn.inputs[0], size_t(d), &why) || !members_hold(members, &why)) {
+        record("chain", from, size_t(d), int(ba), Verdict::Break, false, "not chained: " + why, extra);
+        continue;
+      }
+      record("chain", from, size_t(d), int(ba), Verdict::Fuse, true,
+             "target runs the depthwise Conv per channel group of the pointwise Conv before it (Many-to-Many + "
+             "Many-to-Many, which the table breaks): the tensor between them is in memory one group at a time",
+             extra);
+      for (size_t n : blocks_[bd].nodes) {
+        blocks_[ba].nodes.push_back(n);
+        block_of_[n] = int(ba);
+      }
+      blocks_[bd].nodes.clear();
+    }
+  }
+
+  // The block's one Many-to-Many node, or -1.
+  int64_t sole_many_to_many(size_t b) const {
+    int64_t found = -1;
+    for (size_t n : blocks_[b].nodes)
+      if (mapping_[n] == MappingType::ManyToMany) {
+        if (found >= 0) return -1;
+        found = int64_t(n);
+      }
+    return found;
+  }
+
+  // Whether block `b` is `anchor` plus One-to-One operators and hands on only `value`,
+  // read by `reader` alone.
+  bool hands_on_only(size_t b, size_t anchor, const std::string& value, size_t reader, std::string* why) const {
+    const std::unordered_set<size_t> members(blocks_[b].nodes.begin(), blocks_[b].nodes.end());
+    for (size_t n : blocks_[b].nodes) {
+      if (n != anchor && mapping_[n] != MappingType::OneToOne) {
+        *why = g_.nodes[n].op_type + " between the two convolutions is " + mapping_type_name(mapping_[n]);
+        return false;
+      }
+      for (const std::string& o : g_.nodes[n].outputs) {
+        if (o.empty()) continue;
+        if (g_.is_graph_output(o)) {
+          *why = "'" + o + "' is a graph output";
+          return false;
+        }
+        for (size_t c : consumers_[n]) {
+          if (members.count(c)) continue;
+          const auto& reads = g_.nodes[c].inputs;
+          if (std::find(reads.begin(), reads.end(), o) == reads.end()) continue;
+          if (o != value || c != reader) {
+            *why = "'" + o + "' is read outside the pair (by " + g_.nodes[c].op_type + ")";
+            return false;
+          }
+        }
+      }
+    }
+    return true;
   }
 
   int64_t irs(size_t i) const {
@@ -249,12 +330,17 @@ class Planner {
 
   bool constraints_hold(int b, size_t cand, std::string* why) const {
     const Work& w = blocks_[size_t(b)];
-    if (w.nodes.size() + 1 > opt_.limits.max_block_nodes) {
+    std::unordered_set<size_t> members(w.nodes.begin(), w.nodes.end());
+    members.insert(cand);
+    return members_hold(members, why);
+  }
+
+  // The target's limits and acyclicity for a block of `members`.
+  bool members_hold(const std::unordered_set<size_t>& members, std::string* why) const {
+    if (members.size() > opt_.limits.max_block_nodes) {
       *why = "block would exceed " + std::to_string(opt_.limits.max_block_nodes) + " operators";
       return false;
     }
-    std::unordered_set<size_t> members(w.nodes.begin(), w.nodes.end());
-    members.insert(cand);
     // Inputs and outputs of the grown block.
     std::set<std::string> ins, outs;
     for (size_t i : members) {
@@ -508,6 +594,13 @@ FusionPlan plan_from_journal(const Graph& graph, const Journal& journal, const s
       const NodeId cand = s.details.at("candidate").get<NodeId>();
       check(graph.find_node(cand) != nullptr, "journal step ", i, " (fusion, ", s.rule, "): node #", cand,
             " is not in the graph");
+      if (s.rule == "chain") {  // the merged block's nodes join this one
+        const int merged = s.details.at("merged_block").get<int>();
+        check(fused.count(merged) != 0, "journal step ", i, " (fusion, chain): block ", merged, " has no steps before it");
+        fb.nodes.insert(fb.nodes.end(), fused[merged].nodes.begin(), fused[merged].nodes.end());
+        fused.erase(merged);
+        continue;
+      }
       if (s.rule == "seed") fb.seed = cand;
       fb.nodes.push_back(cand);
       if (auto t = mapping_type_from_name(s.details.at("block_type").get<std::string>())) fb.type = *t;

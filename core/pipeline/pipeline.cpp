@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "core/codegen/block_codegen.h"
+#include "core/codegen/channel_chain.h"
 #include "core/codegen/channel_scale.h"
 #include "core/fusion/fusion_db.h"
 #include "core/fusion/planner.h"
@@ -67,6 +68,10 @@ PipelineResult run_pipeline(Model& model, const PipelineOptions& options) {
     popts.reads_through = [&g](const Node& consumer, const std::string& operand) {
       const std::optional<codegen::ChannelScale> cs = codegen::channel_scaled_input(g, consumer);
       return cs && cs->product == operand;
+    };
+  if (options.channel_chains && options.target == "cpu")
+    popts.chains_channels = [&g](const Node& pointwise, const Node& depthwise) {
+      return codegen::chains_channels(g, pointwise, depthwise);
     };
   // Measured profiles time CPU kernels; the Vulkan target has no device profiler yet
   // and plans with the analytic estimate.

@@ -21,8 +21,15 @@ bool lifetimes_overlap(const BufferLifetime& a, const BufferLifetime& b) {
 
 namespace {
 
-// Greedy by size over buffers that never share bytes while alive together.
-MemoryPlan place(const std::vector<BufferLifetime>& buffers) {
+// The orders place() tries; the plan keeps the smallest arena (ties: the earliest order).
+// Largest first is TFLite's "greedy by size"; it leaves holes when large buffers with
+// staggered lifetimes come first (EfficientNet-B0's fused plan: 4.01 MB against 3.21 MB
+// alive at its busiest step), which placing in order of first use, or longest-lived
+// first, fills.
+enum class PlaceOrder { BySize, ByFirstUse, ByLifetime };
+
+// Greedy over buffers that never share bytes while alive together, in `how` order.
+MemoryPlan place(const std::vector<BufferLifetime>& buffers, PlaceOrder how) {
   MemoryPlan plan;
   plan.offsets.assign(buffers.size(), 0);
   std::vector<size_t> sizes(buffers.size());
@@ -34,10 +41,14 @@ MemoryPlan place(const std::vector<BufferLifetime>& buffers) {
     plan.total_bytes += sizes[i];
   }
 
-  // Largest first; ties by first use then input order, so plans are deterministic.
+  // Ties by size, then first use, then input order, so plans are deterministic.
   std::vector<size_t> order(buffers.size());
   std::iota(order.begin(), order.end(), size_t{0});
+  auto span = [&](size_t i) { return buffers[i].last_step - buffers[i].first_step; };
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (how == PlaceOrder::ByFirstUse && buffers[a].first_step != buffers[b].first_step)
+      return buffers[a].first_step < buffers[b].first_step;
+    if (how == PlaceOrder::ByLifetime && span(a) != span(b)) return span(a) > span(b);
     if (sizes[a] != sizes[b]) return sizes[a] > sizes[b];
     return buffers[a].first_step < buffers[b].first_step;
   });
@@ -70,6 +81,15 @@ MemoryPlan place(const std::vector<BufferLifetime>& buffers) {
     placed.push_back(i);
   }
   return plan;
+}
+
+MemoryPlan place(const std::vector<BufferLifetime>& buffers) {
+  MemoryPlan best = place(buffers, PlaceOrder::BySize);
+  for (PlaceOrder how : {PlaceOrder::ByFirstUse, PlaceOrder::ByLifetime}) {
+    MemoryPlan p = place(buffers, how);
+    if (p.arena_bytes < best.arena_bytes) best = std::move(p);
+  }
+  return best;
 }
 
 }  // namespace

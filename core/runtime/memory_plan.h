@@ -2,9 +2,10 @@
 // offset in one arena, so that buffers alive at the same time never share bytes while
 // buffers with disjoint lifetimes reuse the same memory.
 //
-// Strategy: TFLite's "greedy by size" - the largest buffers are placed first, each into
-// the smallest gap (best fit) between the already placed buffers whose lifetimes overlap
-// its own, or after all of them if no gap is large enough.
+// Strategy: greedy placement, each buffer into the smallest gap (best fit) between the
+// already placed buffers whose lifetimes overlap its own, or after all of them if no gap
+// is large enough. Three orders are tried and the smallest arena kept: largest first
+// (TFLite's "greedy by size"), first use first, and longest-lived first.
 #pragma once
 
 #include <cstddef>

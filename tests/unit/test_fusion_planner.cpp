@@ -195,6 +195,46 @@ TEST(FusionPlanner, ReadsThroughOverridesOnlyTheOneToManyBreak) {
   }
 }
 
+// Pointwise Conv -> Relu -> depthwise Conv -> Relu: the table breaks Many-to-Many +
+// Many-to-Many, so there are two blocks, unless the target runs the depthwise Conv per
+// channel group of the pointwise one: then one block, a "chain" step says why, and the
+// journal replays to the same plan. A Relu output read outside the pair (here: a graph
+// output) keeps the blocks apart.
+TEST(FusionPlanner, ChainJoinsADepthwiseConvToThePointwiseConvFeedingIt) {
+  for (const bool leak : {false, true}) {
+    GraphBuilder b;
+    const std::string x = b.input("x", DType::F32, Shape{1, 4, 6, 6});
+    const std::string e = b.node("Relu", {b.node("Conv", {x, b.constant("w1", Tensor(DType::F32, {8, 4, 1, 1}))})});
+    b.output(b.node("Relu", {b.node("Conv", {e, b.constant("w2", Tensor(DType::F32, {8, 1, 3, 3}))},
+                                    {{"group", Attribute::from_int(8)}, {"pads", Attribute::from_ints({1, 1, 1, 1})}})}));
+    if (leak) b.output(e);
+    Model m = b.finish();
+    const auto& n = m.graph.nodes;  // Conv, Relu, Conv, Relu
+    for (const bool hook : {false, true}) {
+      SCOPED_TRACE(std::string(hook ? "chains" : "no hook") + (leak ? ", expanded tensor is an output" : ""));
+      PlannerOptions o;
+      // As the C++ generator does: a Conv reads its input from memory, so the first Relu
+      // is the first Conv's epilogue, not the second's prologue.
+      o.operand_in_memory = [](const Node& consumer, const std::string&) { return consumer.op_type == "Conv"; };
+      if (hook)
+        o.chains_channels = [](const Node& p, const Node& d) { return p.op_type == "Conv" && d.op_type == "Conv"; };
+      Journal j;
+      const FusionPlan plan = plan_fusion(m.graph, o, &j);
+      const bool joined = plan.block_of.at(n[0].id) == plan.block_of.at(n[2].id);
+      EXPECT_EQ(joined, hook && !leak);
+      EXPECT_EQ(plan.block_of.at(n[0].id), plan.block_of.at(n[1].id));
+      EXPECT_EQ(plan.block_of.at(n[2].id), plan.block_of.at(n[3].id));
+      int chain_steps = 0, accepted = 0;
+      for (const auto& st : j.steps)
+        if (st.rule == "chain") ++chain_steps, accepted += st.accepted;
+      EXPECT_EQ(chain_steps, hook ? 1 : 0);
+      EXPECT_EQ(accepted, joined ? 1 : 0);
+      const FusionPlan replayed = plan_from_journal(m.graph, j, "cpu");
+      EXPECT_EQ(replayed.block_of, plan.block_of);
+    }
+  }
+}
+
 TEST(FusionPlanner, OutputLimitStopsGrowth) {
   GraphBuilder b;
   const std::string x = b.input("x", DType::F32, Shape{8});

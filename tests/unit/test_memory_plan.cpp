@@ -105,3 +105,16 @@ TEST(MemoryPlan, InPlaceIsRefusedWhenTheInputLivesOnOrTheSizesDiffer) {
   EXPECT_EQ(plan.in_place, 0u);
   expect_valid(buffers, plan);  // no two buffers alive together share a byte
 }
+
+TEST(MemoryPlan, AnotherOrderFillsTheHoleLargestFirstLeaves) {
+  // Largest first: a at 0, b at 0 (a is dead by then), d after b, c after everything:
+  // 512 bytes, while at most 448 are alive at once. In order of first use a, c and d fit
+  // in 320 bytes and b goes on top of d: 448.
+  const std::vector<BufferLifetime> buffers = {{0, 256, 1, 2},   // a
+                                               {1, 256, 4, 4},   // b
+                                               {2, 64, 1, 3},    // c
+                                               {3, 192, 3, 5}};  // d
+  const MemoryPlan plan = plan_memory(buffers);
+  expect_valid(buffers, plan);
+  EXPECT_EQ(plan.arena_bytes, 448u);
+}

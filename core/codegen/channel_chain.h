@@ -1,0 +1,31 @@
+// A depthwise convolution fed by a pointwise one: Conv 1x1 -> element-wise ops ->
+// depthwise Conv, the expand half of MobileNetV2/EfficientNet's inverted residual block.
+// Channel c of the depthwise output reads channel c of its input and nothing else, so
+// the C++ kernels run the pair one channel group at a time: the pointwise convolution
+// computes G output channels (and their element-wise epilogue) into a group buffer, the
+// depthwise convolution turns that buffer into its G output channels. The expanded
+// tensor, the largest of such a network, is never in memory whole.
+#pragma once
+
+#include <cstdint>
+
+#include "core/ir/graph.h"
+
+namespace dnnf::codegen {
+
+// Float 2-D convolution with a 1x1 kernel, stride 1, no padding, one group.
+bool is_pointwise_conv(const Graph& graph, const Node& conv);
+
+// Whether `depthwise` (a float 2-D Conv with one input and one output channel per group)
+// can run per channel group of `pointwise` (a pointwise Conv whose output has the
+// depthwise input's shape). The element-wise ops between them are the planner's and the
+// block generator's to check.
+bool chains_channels(const Graph& graph, const Node& pointwise, const Node& depthwise);
+
+// Channels per group for a chain over `channels` planes of `plane` floats: a multiple of
+// 8 (the GEMM micro-kernels hold 6, 8 or 12 rows) whose group buffer stays within
+// kChainGroupBytes, at least 8, at most `channels`.
+constexpr int64_t kChainGroupBytes = 512 * 1024;
+int64_t chain_group_channels(int64_t channels, int64_t plane);
+
+}  // namespace dnnf::codegen
