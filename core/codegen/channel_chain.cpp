@@ -47,8 +47,11 @@ bool chains_channels(const Graph& g, const Node& p, const Node& d) {
 
 int64_t chain_group_channels(int64_t channels, int64_t plane) {
   const int64_t fit = kChainGroupBytes / std::max<int64_t>(plane * int64_t(sizeof(float)), 1);
-  const int64_t g = std::max<int64_t>(8, fit / 8 * 8);
-  return std::min(g, channels);
+  const int64_t most = std::max(kChainMinGroup, fit / kChainMinGroup * kChainMinGroup);
+  if (most >= channels) return channels;
+  const int64_t groups = (channels + most - 1) / most;
+  const int64_t balanced = (channels + groups - 1) / groups;
+  return std::min(channels, (balanced + 7) / 8 * 8);
 }
 
 }  // namespace dnnf::codegen

@@ -431,8 +431,8 @@ namespace dnnf {
 namespace {
 
 // Pointwise Conv -> element-wise ops -> depthwise Conv (the expand half of an inverted
-// residual block) as one block that runs per channel group: 20 channels of 96x96 planes
-// make groups of 8, 8 and 4 (codegen/channel_chain.h), over two images. The depthwise
+// residual block) as one block that runs per channel group: 60 channels of 96x96 planes
+// make groups of 24, 24 and 12 (codegen/channel_chain.h), over two images. The depthwise
 // epilogue adds a graph input, so its channel and image indices must be the global ones.
 struct ChainCase {
   const char* name;
@@ -443,20 +443,20 @@ struct ChainCase {
 Model inverted_residual_half(const ChainCase& c) {
   GraphBuilder b;
   const std::string x = b.input("x", DType::F32, Shape{2, 5, 96, 96});
-  Tensor w(DType::F32, {20, 5, 1, 1}), wb(DType::F32, {20}), dw(DType::F32, {20, 1, c.kernel, c.kernel}),
-      db(DType::F32, {20});
+  Tensor w(DType::F32, {60, 5, 1, 1}), wb(DType::F32, {60}), dw(DType::F32, {60, 1, c.kernel, c.kernel}),
+      db(DType::F32, {60});
   for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::sin(0.7 * double(k)) * 0.5);
-  for (int64_t k = 0; k < 20; ++k) wb.set_f64(k, 0.05 * double(k) - 0.4), db.set_f64(k, 0.1 - 0.01 * double(k));
+  for (int64_t k = 0; k < 60; ++k) wb.set_f64(k, 0.02 * double(k) - 0.4), db.set_f64(k, 0.1 - 0.01 * double(k));
   for (int64_t k = 0; k < dw.numel(); ++k) dw.set_f64(k, std::cos(0.3 * double(k)) * 0.3);
   std::string e = b.node("Conv", {x, b.constant("w", w), b.constant("wb", wb)});
   e = c.silu ? b.node("Mul", {e, b.node("Sigmoid", {e})})
              : b.node("Clip", {e, b.scalar("lo", 0.0f), b.scalar("hi", 6.0f)});
   std::string y = b.node("Conv", {e, b.constant("dw", dw), b.constant("db", db)},
-                         {{"group", i(20)},
+                         {{"group", i(60)},
                           {"strides", ints({c.stride, c.stride})},
                           {"pads", ints({c.pad, c.pad, c.pad, c.pad})}});
   const int64_t out = (96 + 2 * c.pad - c.kernel) / c.stride + 1;
-  const std::string r = b.input("r", DType::F32, Shape{2, 20, out, out});
+  const std::string r = b.input("r", DType::F32, Shape{2, 60, out, out});
   b.output(b.node("Add", {b.node("Relu", {y}), r}));
   return b.finish();
 }
@@ -473,11 +473,11 @@ TEST(CpuRuntime, DepthwiseConvRunsPerChannelGroupOfThePointwiseConvBeforeIt) {
     std::string why;
     const std::optional<codegen::BlockKernel> k = codegen::generate_block(m.graph, r.plan.blocks[0], &why);
     ASSERT_TRUE(k) << why;
-    // The expanded tensor (2 x 20 x 96 x 96) is in memory one group of one image at a time.
+    // The expanded tensor (2 x 60 x 96 x 96) is in memory one group of one image at a time.
     std::vector<std::vector<int64_t>> scratch;
     for (const codegen::KernelBuffer& kb : k->buffers)
       if (kb.role == codegen::BufferRole::Scratch) scratch.push_back(kb.shape);
-    EXPECT_EQ(scratch, (std::vector<std::vector<int64_t>>{{1, 8, 96, 96}}));
+    EXPECT_EQ(scratch, (std::vector<std::vector<int64_t>>{{1, 24, 96, 96}}));
     // Unfused, the same graph still matches (the plain convolutions).
     EXPECT_TRUE(run_cpu(m, /*fusion=*/false).check.ok);
   }
