@@ -47,7 +47,7 @@ bool chains_channels(const Graph& g, const Node& p, const Node& d) {
 
 int64_t chain_group_channels(int64_t channels, int64_t plane) {
   const int64_t fit = kChainGroupBytes / std::max<int64_t>(plane * int64_t(sizeof(float)), 1);
-  const int64_t most = std::max(kChainMinGroup, fit / kChainMinGroup * kChainMinGroup);
+  const int64_t most = std::max(kChainMinGroup, fit / 8 * 8);
   if (most >= channels) return channels;
   const int64_t groups = (channels + most - 1) / most;
   const int64_t balanced = (channels + groups - 1) / groups;

@@ -22,13 +22,12 @@ bool is_pointwise_conv(const Graph& graph, const Node& conv);
 // block generator's to check.
 bool chains_channels(const Graph& graph, const Node& pointwise, const Node& depthwise);
 
-// Channels per group for a chain over `channels` planes of `plane` floats. Each group
-// packs the pointwise Conv's input again (its GEMM's B operand), so a group has at least
-// kChainMinGroup channels (then the repacking is at most 1/24 of the multiply-adds; 24 is
-// a multiple of the micro-kernels' 6, 8 and 12 rows), and as many more as keep the group
-// buffer within kChainGroupBytes. Groups are balanced (96 channels at 112 x 112: four of
-// 24, not 80 and 16), rounded up to a multiple of 8.
-constexpr int64_t kChainGroupBytes = 1 << 20, kChainMinGroup = 24;
+// Channels per group for a chain over `channels` planes of `plane` floats: as many as
+// keep the group buffer within kChainGroupBytes (where the pointwise GEMM writes it and
+// the depthwise Conv reads it back, it should stay in a core's L2), at least 8. Groups
+// are balanced (144 channels at 56 x 56: six of 24, not 120 and 24) and rounded up to a
+// multiple of 8.
+constexpr int64_t kChainGroupBytes = 384 * 1024, kChainMinGroup = 8;
 int64_t chain_group_channels(int64_t channels, int64_t plane);
 
 }  // namespace dnnf::codegen

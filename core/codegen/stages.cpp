@@ -396,60 +396,93 @@ StageCode emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, int 
 // is why those ops may read nothing but the product), and the depthwise Conv reads the
 // buffer and writes the group's output channels, its epilogue seeing the global channel
 // and image through a shifting trampoline.
+//
+// The pointwise Conv is a GEMM, weights[G x K] x input[K x HW], and each call packs one
+// operand. Run as a convolution with its weights packed ahead per group, it packs the
+// input again for every group; run as a GEMM on the input packed once per image, it packs
+// the weights on every call. Whichever packs less is taken: at 112 x 112 (12 groups of
+// 8 channels) the input once; for 7 x 7 planes (one group, 1152 x 192 weights) the weights
+// ahead, as the unchained convolution does.
 
 StageCode emit_conv_chain(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
   const Stage& a = s.chained.front();
   const Node& pn = *a.anchor;
   const Node& dn = *s.anchor;
   const Conv2dGeometry pg = conv2d_geometry(cx, pn), dg = conv2d_geometry(cx, dn);
-  const int64_t C = dg.C, G = s.chain_group, groups = (C + G - 1) / G;
+  const int64_t C = dg.C, G = s.chain_group, groups = (C + G - 1) / G, K = pg.C, HW = pg.H * pg.W;
+  const bool pack_input = (groups - 1) * HW > C;  // floats packed again: (groups - 1) K HW against C K
   const auto str = [](int64_t v) { return std::to_string(v) + "LL"; };
   StageCode c;
   const bool a_epilogue = conv_epilogue(cx, a, fn + "p", pg, &c.functions);
   const bool d_epilogue = conv_epilogue(cx, s, fn + "d", dg, &c.functions);
   const std::string ctx_type = fn + "_ctx";
-  if (d_epilogue) {
-    c.functions += "struct " + ctx_type + " { const dnnf_kernel_args* a; int64_t n, ch0; };\n";
-    c.functions += "static void " + fn + "_shift(void* p, float* tile, int64_t ldt, int64_t batch, int64_t row0, "
+  c.functions += "struct " + ctx_type + " { const dnnf_kernel_args* a; int64_t n, ch0; const float* bias; };\n";
+  if (pack_input)  // the GEMM adds no bias: this epilogue does, then the pointwise one
+    c.functions += "static void " + fn + "_pe(void* p, float* tile, int64_t ldt, int64_t batch, int64_t row0, "
+                   "int64_t col0, int64_t rows, int64_t cols) {\n"
+                   "  const " + ctx_type + "* e = (const " + ctx_type + "*)p; (void)batch;\n"
+                   "  if (e->bias)\n"
+                   "    for (int64_t i = 0; i < rows; ++i) {\n"
+                   "      const float b = e->bias[row0 + i];\n"
+                   "      float* row = tile + i * ldt;\n"
+                   "      for (int64_t j = 0; j < cols; ++j) row[j] += b;\n"
+                   "    }\n" +
+                   (a_epilogue ? "  " + fn + "p_e((void*)e->a, tile, ldt, 0, row0, col0, rows, cols);\n" : "") + "}\n";
+  if (d_epilogue)
+    c.functions += "static void " + fn + "_de(void* p, float* tile, int64_t ldt, int64_t batch, int64_t row0, "
                    "int64_t col0, int64_t rows, int64_t cols) {\n"
                    "  const " + ctx_type + "* e = (const " + ctx_type + "*)p; (void)batch;\n"
                    "  " + fn + "d_e((void*)e->a, tile, ldt, e->n, row0 + e->ch0, col0, rows, cols);\n}\n";
-  }
   const int x_slot = cx.buffer_slot(pn.inputs[0]), pw_slot = cx.buffer_slot(pn.inputs[1]);
   const int pb_slot = pn.has_input(2) ? cx.buffer_slot(pn.inputs[2]) : -1;
   const int dw_slot = cx.buffer_slot(dn.inputs[1]), db_slot = dn.has_input(2) ? cx.buffer_slot(dn.inputs[2]) : -1;
   const int buf_slot = cx.buffer_slot(a.result_buffer), y_slot = cx.buffer_slot(s.result_buffer);
-  const bool p_const = cx.buffers()[size_t(pw_slot)].constant;
-  const std::string group_size = "    const int64_t gn = " + str(C) + " - g0 < " + str(G) + " ? " + str(C) + " - g0 : " +
-                                 str(G) + ";\n";
-  const std::string p_desc = conv2d_desc_text(pg, "1", str(pg.C), "gn", "1") +
-                             "    d.weight = (const float*)a->bufs[" + std::to_string(pw_slot) + "] + g0 * " +
-                             str(pg.C) + ";\n";
-  if (p_const) {  // one packed weight block per group
+  const bool pack_weights = !pack_input && cx.buffers()[size_t(pw_slot)].constant;
+  const std::string slot = "(const float*)a->bufs[";
+  const std::string x = slot + std::to_string(x_slot) + "] + n * " + str(K * HW);
+  const std::string buf = "(float*)a->bufs[" + std::to_string(buf_slot) + "]";
+  const std::string bias = pb_slot >= 0 ? slot + std::to_string(pb_slot) + "] + g0" : "";
+  const std::string group_size =
+      "      const int64_t gn = " + str(C) + " - g0 < " + str(G) + " ? " + str(C) + " - g0 : " + str(G) + ";\n";
+  const std::string conv_desc = conv2d_desc_text(pg, "1", str(K), "gn", "1") + "    d.weight = " + slot +
+                                std::to_string(pw_slot) + "] + g0 * " + str(K) + ";\n";
+  if (pack_weights) {  // one packed weight block per group
     c.packs = int(groups);
     c.prepare = "  for (int64_t g0 = 0, gi = 0; g0 < " + str(C) + "; g0 += " + str(G) + ", ++gi) {\n" + group_size +
-                p_desc + "    st->packs[" + std::to_string(pack) + " + gi] = a->api->conv2d_pack(&d);\n  }\n";
+                conv_desc + "    st->packs[" + std::to_string(pack) + " + gi] = a->api->conv2d_pack(&d);\n  }\n";
   }
-  std::string run = "  {\n";
-  if (d_epilogue) run += "  " + ctx_type + " ec = {a, 0, 0};\n";
-  run += "  for (int64_t n = 0; n < " + str(dg.N) + "; ++n)\n"
-         "  for (int64_t g0 = 0, gi = 0; g0 < " + str(C) + "; g0 += " + str(G) + ", ++gi) {\n" + group_size;
-  run += "  {\n" + p_desc;
-  run += "    d.input = (const float*)a->bufs[" + std::to_string(x_slot) + "] + n * " + str(pg.C * pg.H * pg.W) + ";\n";
-  if (p_const)
-    run += "    d.packed_weight = ((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + " + gi];\n";
-  if (pb_slot >= 0) run += "    d.bias = (const float*)a->bufs[" + std::to_string(pb_slot) + "] + g0;\n";
-  run += "    d.output = (float*)a->bufs[" + std::to_string(buf_slot) + "];\n";
-  if (a_epilogue) run += "    d.epilogue = " + fn + "p_e; d.epilogue_ctx = (void*)a;\n";
-  run += "    a->api->conv2d(&d, a->api);\n  }\n";
-  run += "  {\n" + conv2d_desc_text(dg, "1", "gn", "gn", "gn");
-  run += "    d.weight = (const float*)a->bufs[" + std::to_string(dw_slot) + "] + g0 * " + str(dg.KH * dg.KW) + ";\n";
-  run += "    d.input = (const float*)a->bufs[" + std::to_string(buf_slot) + "];\n";
-  if (db_slot >= 0) run += "    d.bias = (const float*)a->bufs[" + std::to_string(db_slot) + "] + g0;\n";
+  std::string run = "  for (int64_t n = 0; n < " + str(dg.N) + "; ++n) {\n";
+  if (pack_input) run += "    void* xb_ = a->api->gemm_pack_b(" + x + ", " + str(K) + ", " + str(HW) + ", " + str(HW) + ", 0);\n";
+  run += "    " + ctx_type + " e_ = {a, n, 0, 0};\n";
+  run += "    for (int64_t g0 = 0, gi = 0; g0 < " + str(C) + "; g0 += " + str(G) + ", ++gi) {\n" + group_size;
+  run += "      e_.ch0 = g0;\n";
+  if (pack_input) {
+    run += "    {\n    dnnf_gemm_desc d = {};\n";
+    run += "    d.batch = 1; d.M = gn; d.N = " + str(HW) + "; d.K = " + str(K) + ";\n";
+    run += "    d.A = " + slot + std::to_string(pw_slot) + "] + g0 * " + str(K) + "; d.lda = " + str(K) + ";\n";
+    run += "    d.packed_b = xb_; d.C = " + buf + "; d.ldc = " + str(HW) + "; d.alpha = 1.0f;\n";
+    if (!bias.empty()) run += "    e_.bias = " + bias + ";\n";
+    if (!bias.empty() || a_epilogue) run += "    d.epilogue = " + fn + "_pe; d.epilogue_ctx = &e_;\n";
+    run += "    a->api->gemm(&d, a->api);\n    }\n";
+  } else {
+    run += "    {\n" + conv_desc + "    d.input = " + x + ";\n";
+    if (pack_weights)
+      run += "    d.packed_weight = ((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + " + gi];\n";
+    if (!bias.empty()) run += "    d.bias = " + bias + ";\n";
+    run += "    d.output = " + buf + ";\n";
+    if (a_epilogue) run += "    d.epilogue = " + fn + "p_e; d.epilogue_ctx = (void*)a;\n";
+    run += "    a->api->conv2d(&d, a->api);\n    }\n";
+  }
+  run += "    {\n" + conv2d_desc_text(dg, "1", "gn", "gn", "gn");
+  run += "    d.weight = " + slot + std::to_string(dw_slot) + "] + g0 * " + str(dg.KH * dg.KW) + ";\n";
+  run += "    d.input = " + buf + ";\n";
+  if (db_slot >= 0) run += "    d.bias = " + slot + std::to_string(db_slot) + "] + g0;\n";
   run += "    d.output = (float*)a->bufs[" + std::to_string(y_slot) + "] + (n * " + str(C) + " + g0) * " +
          str(dg.OH * dg.OW) + ";\n";
-  if (d_epilogue) run += "    ec.n = n; ec.ch0 = g0; d.epilogue = " + fn + "_shift; d.epilogue_ctx = &ec;\n";
-  run += "    a->api->conv2d(&d, a->api);\n  }\n  }\n  }\n";
+  if (d_epilogue) run += "    d.epilogue = " + fn + "_de; d.epilogue_ctx = &e_;\n";
+  run += "    a->api->conv2d(&d, a->api);\n    }\n    (void)gi;\n    }\n";
+  if (pack_input) run += "    a->api->release(xb_);\n";
+  run += "  }\n";
   c.run = run;
   return c;
 }

@@ -431,39 +431,45 @@ namespace dnnf {
 namespace {
 
 // Pointwise Conv -> element-wise ops -> depthwise Conv (the expand half of an inverted
-// residual block) as one block that runs per channel group: 60 channels of 96x96 planes
-// make groups of 24, 24 and 12 (codegen/channel_chain.h), over two images. The depthwise
-// epilogue adds a graph input, so its channel and image indices must be the global ones.
+// residual block) as one block that runs per channel group (codegen/channel_chain.h),
+// over two images. The depthwise epilogue adds a graph input, so its channel and image
+// indices must be the global ones. 60 channels of 96x96 planes make seven groups of 8 and
+// one of 4 (the pointwise input packed once per image); 1000 channels of 14x14 make three
+// of 336 and 40 of 7x7 one (the weights packed ahead per group).
 struct ChainCase {
   const char* name;
-  int64_t kernel, stride, pad;
+  int64_t channels, size, kernel, stride, pad;
   bool silu;  // Sigmoid * x between the convolutions; else Clip(0, 6)
+  int64_t group;
 };
 
 Model inverted_residual_half(const ChainCase& c) {
   GraphBuilder b;
-  const std::string x = b.input("x", DType::F32, Shape{2, 5, 96, 96});
-  Tensor w(DType::F32, {60, 5, 1, 1}), wb(DType::F32, {60}), dw(DType::F32, {60, 1, c.kernel, c.kernel}),
-      db(DType::F32, {60});
+  const int64_t ch = c.channels;
+  const std::string x = b.input("x", DType::F32, Shape{2, 5, c.size, c.size});
+  Tensor w(DType::F32, {ch, 5, 1, 1}), wb(DType::F32, {ch}), dw(DType::F32, {ch, 1, c.kernel, c.kernel}),
+      db(DType::F32, {ch});
   for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::sin(0.7 * double(k)) * 0.5);
-  for (int64_t k = 0; k < 60; ++k) wb.set_f64(k, 0.02 * double(k) - 0.4), db.set_f64(k, 0.1 - 0.01 * double(k));
+  for (int64_t k = 0; k < ch; ++k) wb.set_f64(k, std::cos(0.1 * double(k)) * 0.4), db.set_f64(k, 0.1 - 0.001 * double(k));
   for (int64_t k = 0; k < dw.numel(); ++k) dw.set_f64(k, std::cos(0.3 * double(k)) * 0.3);
   std::string e = b.node("Conv", {x, b.constant("w", w), b.constant("wb", wb)});
   e = c.silu ? b.node("Mul", {e, b.node("Sigmoid", {e})})
              : b.node("Clip", {e, b.scalar("lo", 0.0f), b.scalar("hi", 6.0f)});
   std::string y = b.node("Conv", {e, b.constant("dw", dw), b.constant("db", db)},
-                         {{"group", i(60)},
+                         {{"group", i(ch)},
                           {"strides", ints({c.stride, c.stride})},
                           {"pads", ints({c.pad, c.pad, c.pad, c.pad})}});
-  const int64_t out = (96 + 2 * c.pad - c.kernel) / c.stride + 1;
-  const std::string r = b.input("r", DType::F32, Shape{2, 60, out, out});
+  const int64_t out = (c.size + 2 * c.pad - c.kernel) / c.stride + 1;
+  const std::string r = b.input("r", DType::F32, Shape{2, ch, out, out});
   b.output(b.node("Add", {b.node("Relu", {y}), r}));
   return b.finish();
 }
 
 TEST(CpuRuntime, DepthwiseConvRunsPerChannelGroupOfThePointwiseConvBeforeIt) {
-  for (const ChainCase& c : {ChainCase{"3x3 stride 2, SiLU", 3, 2, 1, true}, ChainCase{"5x5 stride 1, ReLU6", 5, 1, 2, false},
-                             ChainCase{"3x3 stride 1 unpadded, SiLU", 3, 1, 0, true}}) {
+  for (const ChainCase& c : {ChainCase{"96x96 3x3 stride 2, SiLU", 60, 96, 3, 2, 1, true, 8},
+                             ChainCase{"96x96 5x5 stride 1, ReLU6", 60, 96, 5, 1, 2, false, 8},
+                             ChainCase{"14x14 3x3 stride 1, SiLU", 1000, 14, 3, 1, 1, true, 336},
+                             ChainCase{"7x7 3x3 stride 1 unpadded, ReLU6", 40, 7, 3, 1, 0, false, 40}}) {
     SCOPED_TRACE(c.name);
     const Model m = inverted_residual_half(c);
     const CpuRun r = run_cpu(m);
@@ -473,11 +479,11 @@ TEST(CpuRuntime, DepthwiseConvRunsPerChannelGroupOfThePointwiseConvBeforeIt) {
     std::string why;
     const std::optional<codegen::BlockKernel> k = codegen::generate_block(m.graph, r.plan.blocks[0], &why);
     ASSERT_TRUE(k) << why;
-    // The expanded tensor (2 x 60 x 96 x 96) is in memory one group of one image at a time.
+    // The expanded tensor is in memory one group of one image at a time.
     std::vector<std::vector<int64_t>> scratch;
     for (const codegen::KernelBuffer& kb : k->buffers)
       if (kb.role == codegen::BufferRole::Scratch) scratch.push_back(kb.shape);
-    EXPECT_EQ(scratch, (std::vector<std::vector<int64_t>>{{1, 24, 96, 96}}));
+    EXPECT_EQ(scratch, (std::vector<std::vector<int64_t>>{{1, c.group, c.size, c.size}}));
     // Unfused, the same graph still matches (the plain convolutions).
     EXPECT_TRUE(run_cpu(m, /*fusion=*/false).check.ok);
   }
