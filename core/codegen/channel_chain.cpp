@@ -41,8 +41,14 @@ bool chains_channels(const Graph& g, const Node& p, const Node& d) {
   if (xs != *py->static_shape() || ws.size() != 4 || y->rank() != 4) return false;
   const int64_t channels = xs[1];
   // One input and one output channel per group: output channel c reads input channel c.
-  return d.attr_int("group", 1) == channels && ws[0] == channels && ws[1] == 1 &&
-         y->static_shape()->at(1) == channels;
+  if (d.attr_int("group", 1) != channels || ws[0] != channels || ws[1] != 1 || y->static_shape()->at(1) != channels)
+    return false;
+  // Chained, the block holds its input, one group and its output at once; apart, the
+  // pointwise block holds its input and the expanded tensor, the depthwise block that
+  // tensor and its output. One group of 7x7 planes is the whole tensor: no gain.
+  const int64_t in = px->numel_or(0), expanded = x->numel_or(0), out = y->numel_or(0);
+  const int64_t group = chain_group_channels(channels, xs[2] * xs[3]) * xs[2] * xs[3];
+  return in + group + out < std::max(in + expanded, expanded + out);
 }
 
 int64_t chain_group_channels(int64_t channels, int64_t plane) {

@@ -18,8 +18,10 @@ bool is_pointwise_conv(const Graph& graph, const Node& conv);
 
 // Whether `depthwise` (a float 2-D Conv with one input and one output channel per group)
 // can run per channel group of `pointwise` (a pointwise Conv whose output has the
-// depthwise input's shape). The element-wise ops between them are the planner's and the
-// block generator's to check.
+// depthwise input's shape), and whether that holds less memory at once than the two apart
+// (input + one group + output against the larger of input + expanded tensor and expanded
+// tensor + output). The element-wise ops between them are the planner's and the block
+// generator's to check.
 bool chains_channels(const Graph& graph, const Node& pointwise, const Node& depthwise);
 
 // Channels per group for a chain over `channels` planes of `plane` floats: as many as
