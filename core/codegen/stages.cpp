@@ -799,20 +799,38 @@ StageCode emit_reduce(EmitContext& cx, const Stage& s, const std::string& fn) {
   const ReduceSpec spec = *reduce_spec(cx.graph(), n, &why);
   const std::vector<int64_t> xs = cx.shape_of(n.inputs[0]);
   cx.reset_vars();
+  // Trailing reduced dims with a short innermost one (a 7x7 plane of GlobalAveragePool)
+  // are one loop, as in pointwise stages: 7 floats are all scalar tail, 49 are vectors.
+  size_t fold = xs.size();
+  if (!xs.empty() && spec.reduced.back()) {
+    int64_t folded = xs.back();
+    for (fold = xs.size() - 1; fold > 0 && spec.reduced[fold - 1] && folded < kShortRow &&
+                               folded * xs[fold - 1] <= kFoldedRowMax;)
+      folded *= xs[--fold];
+  }
   Idx full(xs.size());
   std::vector<std::string> kept_names, red_names;
   std::vector<int64_t> kept_ext, red_ext;
-  for (size_t d = 0; d < xs.size(); ++d) {
+  int inner = -1;  // the variable of the innermost reduced loop
+  for (size_t d = 0; d < fold; ++d) {
     const std::string name = (spec.reduced[d] ? "r" : "k") + std::to_string(d);
-    full[d] = cx.var(cx.new_var(name, xs[d]));
+    const int v = cx.new_var(name, xs[d]);
+    full[d] = cx.var(v);
+    if (spec.reduced[d]) inner = v;
     (spec.reduced[d] ? red_names : kept_names).push_back(name);
     (spec.reduced[d] ? red_ext : kept_ext).push_back(xs[d]);
   }
+  if (fold < xs.size()) {
+    const std::vector<int64_t> tail(xs.begin() + int64_t(fold), xs.end());
+    const std::string name = "r" + std::to_string(fold);
+    inner = cx.new_var(name, product(tail));
+    const std::vector<Ix> unravelled = ix_unravel(cx.var(inner), tail);
+    std::copy(unravelled.begin(), unravelled.end(), full.begin() + int64_t(fold));
+    red_names.push_back(name);
+    red_ext.push_back(product(tail));
+  }
   int64_t count = product(red_ext);
   const bool vectorise = !red_ext.empty() && red_ext.back() >= 4;
-  int inner = -1;
-  for (size_t d = xs.size(); d-- > 0;)
-    if (spec.reduced[d]) { inner = int(d); break; }
   const std::string x = n.inputs[0];
 
   std::string code = "static void " + fn + "(void* p, int64_t begin, int64_t end) {\n" + decls(cx) +
