@@ -181,11 +181,36 @@ template <class T> DNNF_SIMD_FN T tanh_impl(T x) {
   return r;  // NaN: both branches are NaN
 }
 
+/* exp(t) for t <= 0, the sigmoid's case, in fewer steps than exp_impl: t is clamped to
+ * -87.3, so n = round(t / ln 2) is in [-126, 0] and 2^n one normal factor; the rounding
+ * is the 1.5 * 2^23 shift, whose low bits are n (no float-to-int conversion, so a NaN
+ * stays a bit pattern; callers select NaN through). Same Cody-Waite reduction and
+ * polynomial as exp_impl. */
+template <class T> DNNF_SIMD_INLINE T exp_nonpositive(T t) {
+  const T tc = sel<T>(t < broadcast<T>(-87.3f), broadcast<T>(-87.3f), t);
+  const T shifted = tc * 1.44269504088896341f + 12582912.0f;
+  const T fn = shifted - 12582912.0f;
+  const typename traits<T>::I n = as_int(shifted) - as_int(12582912.0f);
+  T r = tc - fn * 0.693359375f;
+  r = r - fn * -2.12194440e-4f;
+  T p = broadcast<T>(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const T y = p * (r * r) + r + 1.0f;
+  return y * as_float((n + 127) << 23);
+}
+
+/* 1 / (1 + e^-|x|), mirrored for x < 0. Below -87 the value (under 1.6e-38) is 0.
+ * (Newton's reciprocal instead of the division measured slower here and missed the
+ * error bound: bench/kernels/bench_unary.cpp.) */
 template <class T> DNNF_SIMD_FN T sigmoid_impl(T x) {
   const T ax = as_float(as_int(x) & 0x7fffffff);
-  const T e = exp_impl(-ax);  // in (0, 1]: never overflows
+  const T e = sel<T>(ax > broadcast<T>(87.0f), broadcast<T>(0.0f), exp_nonpositive(-ax));  // in [0, 1]
   const T d = 1.0f / (1.0f + e);
-  return sel<T>(x < broadcast<T>(0.0f), e * d, d);
+  return sel<T>(x < broadcast<T>(0.0f), e * d, sel<T>(x == x, d, x));
 }
 
 /* erf: x * P(x^2) below 1 (Cephes erff); above, 1 - erfc with
