@@ -356,10 +356,13 @@ class BlockCodegen {
     for (size_t k = 0; k < stages.size(); ++k) {
       if (k == a) continue;
       const Stage& s = stages[k];
-      if (s.anchor && k != b)
-        for (const std::string& in : s.anchor->inputs)
-          if (values.count(in)) return true;
       std::vector<std::string> computed = s.epilogue;
+      if (s.anchor && k != b)
+        for (const std::string& in : s.anchor->inputs) {
+          if (values.count(in)) return true;
+          // An anchor computing an operand lazily (a reduction's prologue) reads its sources.
+          if (!in.empty() && produced_.count(in) && !memory.count(in)) computed.push_back(in);
+        }
       if (s.kind == StageKind::Pointwise) computed.push_back(s.value);
       for (const std::string& c : computed) {
         Idx idx;
