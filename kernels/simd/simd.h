@@ -165,27 +165,11 @@ template <class T> DNNF_SIMD_FN T log_impl(T x) {
   return sel<T>(x == x, r, x);
 }
 
-template <class T> DNNF_SIMD_FN T tanh_impl(T x) {
-  const T ax = as_float(as_int(x) & 0x7fffffff);
-  const T s = x * x;
-  T p = broadcast<T>(-5.70498872745e-3f);
-  p = p * s + 2.06390887954e-2f;
-  p = p * s - 5.37397155531e-2f;
-  p = p * s + 1.33314422036e-1f;
-  p = p * s - 3.33332819422e-1f;
-  const T small = p * s * x + x;
-  const T e = exp_impl(ax + ax);
-  const T large = copysign_of(1.0f - 2.0f / (e + 1.0f), x);
-  T r = sel<T>(ax < broadcast<T>(0.625f), small, large);
-  r = sel<T>(ax > broadcast<T>(9.0f), copysign_of(broadcast<T>(1.0f), x), r);
-  return r;  // NaN: both branches are NaN
-}
-
-/* exp(t) for t <= 0, the sigmoid's case, in fewer steps than exp_impl: t is clamped to
- * -87.3, so n = round(t / ln 2) is in [-126, 0] and 2^n one normal factor; the rounding
- * is the 1.5 * 2^23 shift, whose low bits are n (no float-to-int conversion, so a NaN
- * stays a bit pattern; callers select NaN through). Same Cody-Waite reduction and
- * polynomial as exp_impl. */
+/* exp(t) for t <= 0 (the sigmoid's and tanh's case) in fewer steps than exp_impl: t is
+ * clamped to -87.3, so n = round(t / ln 2) is in [-126, 0] and 2^n one normal factor;
+ * the rounding is the 1.5 * 2^23 shift, whose low bits are n (no float-to-int
+ * conversion, so a NaN stays a bit pattern; callers select NaN through). Same Cody-Waite
+ * reduction and polynomial as exp_impl. */
 template <class T> DNNF_SIMD_INLINE T exp_nonpositive(T t) {
   const T tc = sel<T>(t < broadcast<T>(-87.3f), broadcast<T>(-87.3f), t);
   const T shifted = tc * 1.44269504088896341f + 12582912.0f;
@@ -201,6 +185,22 @@ template <class T> DNNF_SIMD_INLINE T exp_nonpositive(T t) {
   p = p * r + 5.0000001201e-1f;
   const T y = p * (r * r) + r + 1.0f;
   return y * as_float((n + 127) << 23);
+}
+
+template <class T> DNNF_SIMD_FN T tanh_impl(T x) {
+  const T ax = as_float(as_int(x) & 0x7fffffff);
+  const T s = x * x;
+  T p = broadcast<T>(-5.70498872745e-3f);
+  p = p * s + 2.06390887954e-2f;
+  p = p * s - 5.37397155531e-2f;
+  p = p * s + 1.33314422036e-1f;
+  p = p * s - 3.33332819422e-1f;
+  const T small = p * s * x + x;
+  const T e = exp_nonpositive(-(ax + ax));  // tanh|x| = (1 - e) / (1 + e)
+  const T large = copysign_of(1.0f - (e + e) / (e + 1.0f), x);
+  T r = sel<T>(ax < broadcast<T>(0.625f), small, large);
+  r = sel<T>(ax > broadcast<T>(9.0f), copysign_of(broadcast<T>(1.0f), x), r);
+  return sel<T>(x == x, r, x);
 }
 
 /* 1 / (1 + e^-|x|), mirrored for x < 0. Below -87 the value (under 1.6e-38) is 0.
