@@ -165,7 +165,7 @@ template <class T> DNNF_SIMD_FN T log_impl(T x) {
   return sel<T>(x == x, r, x);
 }
 
-/* exp(t) for t <= 0 (the sigmoid's and tanh's case) in fewer steps than exp_impl: t is
+/* exp(t) for t <= 0 (for sigmoid, tanh and erf) in fewer steps than exp_impl: t is
  * clamped to -87.3, so n = round(t / ln 2) is in [-126, 0] and 2^n one normal factor;
  * the rounding is the 1.5 * 2^23 shift, whose low bits are n (no float-to-int
  * conversion, so a NaN stays a bit pattern; callers select NaN through). Same Cody-Waite
@@ -248,7 +248,7 @@ template <class T> DNNF_SIMD_FN T erf_impl(T x) {
   r = r * y + 4.218463358204948e-1f;
   r = r * y - 2.820767439740514e-1f;
   r = r * y + 5.641895067754075e-1f;
-  const T erfc = exp_impl(-(xa * xa)) * q * sel<T>(xa < broadcast<T>(2.0f), p, r);
+  const T erfc = exp_nonpositive(-(xa * xa)) * q * sel<T>(xa < broadcast<T>(2.0f), p, r);  // xa in [1, 4]
   const T large = copysign_of(1.0f - erfc, x);
   T out = sel<T>(ax < broadcast<T>(1.0f), small, large);
   out = sel<T>(ax > broadcast<T>(3.92f), copysign_of(broadcast<T>(1.0f), x), out);
