@@ -110,14 +110,10 @@ template <class T> DNNF_SIMD_INLINE T scale_pow2(T p, typename traits<T>::I n) {
   return p * as_float((n1 + 127) << 23) * as_float((n2 + 127) << 23);
 }
 
-template <class T> DNNF_SIMD_FN T exp_impl(T x) {
-  typedef typename traits<T>::I I;
-  const T xc = sel<T>(x > broadcast<T>(89.0f), broadcast<T>(89.0f),
-                      sel<T>(x < broadcast<T>(-104.0f), broadcast<T>(-104.0f), x));
-  const T fn = round_even_impl(xc * 1.44269504088896341f);
-  const I n = to_int(sel<T>(xc == xc, fn, broadcast<T>(0.0f)));
-  // Cody-Waite: ln2 = C1 + C2 with C1 exact in few bits.
-  T r = xc - fn * 0.693359375f;
+/* exp(x) / 2^fn for fn = round(x / ln 2): Cody-Waite reduction (ln2 = C1 + C2 with C1
+ * exact in few bits) to r in [-ln2/2, ln2/2], then a degree-7 polynomial in r. */
+template <class T> DNNF_SIMD_INLINE T exp_reduced(T x, T fn) {
+  T r = x - fn * 0.693359375f;
   r = r - fn * -2.12194440e-4f;
   T p = broadcast<T>(1.9875691500e-4f);
   p = p * r + 1.3981999507e-3f;
@@ -125,8 +121,16 @@ template <class T> DNNF_SIMD_FN T exp_impl(T x) {
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  const T y = p * (r * r) + r + 1.0f;
-  return sel<T>(xc == xc, scale_pow2(y, n), x);
+  return p * (r * r) + r + 1.0f;
+}
+
+template <class T> DNNF_SIMD_FN T exp_impl(T x) {
+  typedef typename traits<T>::I I;
+  const T xc = sel<T>(x > broadcast<T>(89.0f), broadcast<T>(89.0f),
+                      sel<T>(x < broadcast<T>(-104.0f), broadcast<T>(-104.0f), x));
+  const T fn = round_even_impl(xc * 1.44269504088896341f);
+  const I n = to_int(sel<T>(xc == xc, fn, broadcast<T>(0.0f)));
+  return sel<T>(xc == xc, scale_pow2(exp_reduced(xc, fn), n), x);
 }
 
 template <class T> DNNF_SIMD_FN T log_impl(T x) {
@@ -168,23 +172,14 @@ template <class T> DNNF_SIMD_FN T log_impl(T x) {
 /* exp(t) for t <= 0 (for sigmoid, tanh and erf) in fewer steps than exp_impl: t is
  * clamped to -87.3, so n = round(t / ln 2) is in [-126, 0] and 2^n one normal factor;
  * the rounding is the 1.5 * 2^23 shift, whose low bits are n (no float-to-int
- * conversion, so a NaN stays a bit pattern; callers select NaN through). Same Cody-Waite
- * reduction and polynomial as exp_impl. */
+ * conversion, so a NaN stays a bit pattern; callers select NaN through). The same
+ * exp_reduced as exp_impl. */
 template <class T> DNNF_SIMD_INLINE T exp_nonpositive(T t) {
   const T tc = sel<T>(t < broadcast<T>(-87.3f), broadcast<T>(-87.3f), t);
   const T shifted = tc * 1.44269504088896341f + 12582912.0f;
   const T fn = shifted - 12582912.0f;
   const typename traits<T>::I n = as_int(shifted) - as_int(12582912.0f);
-  T r = tc - fn * 0.693359375f;
-  r = r - fn * -2.12194440e-4f;
-  T p = broadcast<T>(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const T y = p * (r * r) + r + 1.0f;
-  return y * as_float((n + 127) << 23);
+  return exp_reduced(tc, fn) * as_float((n + 127) << 23);
 }
 
 template <class T> DNNF_SIMD_FN T tanh_impl(T x) {
