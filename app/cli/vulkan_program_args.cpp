@@ -11,7 +11,7 @@ CompiledVulkanProgram compile_vulkan_program(Model& model, const Args& args) {
   popts.use_db = !args.flag("--no-db");
   popts.db_path = args.value_or("--db", "");
   popts.channel_scaled_conv = true;  // the shaders read Conv(x * s) as x with scaled weights
-  popts.channel_chains = false;      // nor do they run a depthwise Conv per channel group
+  popts.chains = false;              // nor do they run Many-to-Many pairs one group at a time
   vk::VulkanRuntimeOptions ropts;
   ropts.context.device = int(args.int_or("--device", -1));
   // Fail on a missing device before the (long) optimisation of a large model.

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "core/codegen/channel_chain.h"
+#include "core/codegen/matmul_chain.h"
 #include "core/codegen/pull_ops.h"
 #include "core/codegen/stages.h"
 #include "core/util/error.h"
@@ -116,11 +117,12 @@ class BlockCodegen {
   // kernels place them; the GLSL shaders bind one buffer per value).
   // `scaled_inputs`: a pointwise Conv reads an in-block Mul(x, per-channel s) as x with
   // scaled weights (the GLSL shaders do; the C++ kernels materialise the product).
-  // `channel_chains`: a depthwise Conv runs per channel group of the pointwise Conv that
-  // feeds it (the C++ kernels do; see channel_chain.h).
+  // `chains`: Many-to-Many pairs run one group at a time, a depthwise Conv per channel
+  // group of the pointwise Conv feeding it, a MatMul per row block of the MatMul feeding
+  // it (the C++ kernels do; see chains.h).
   BlockCodegen(const Graph& g, const fusion::FusedBlock& b, bool concat_views = false, bool scaled_inputs = false,
-               bool channel_chains = false)
-      : g_(g), block_(b), concat_views_(concat_views), scaled_inputs_(scaled_inputs), channel_chains_(channel_chains) {
+               bool chains = false)
+      : g_(g), block_(b), concat_views_(concat_views), scaled_inputs_(scaled_inputs), chains_(chains) {
     for (NodeId id : b.nodes) nodes_.push_back(g.find_node(id));
     for (const Node* n : nodes_)
       for (const std::string& o : n->outputs)
@@ -283,7 +285,7 @@ class BlockCodegen {
     }
     merge_epilogues(stages, memory);
     Planned p;
-    if (channel_chains_) chain_stages(stages, memory, p.group_shapes);
+    if (chains_) chain_stages(stages, memory, p.group_shapes);
     std::set<std::string> needed_in_memory;
     for (const Stage& s : stages) {
       if (s.kind != StageKind::Pointwise) needed_in_memory.insert(s.result_buffer);
@@ -312,29 +314,37 @@ class BlockCodegen {
   // (its product, or the one value of its epilogue) and nothing else reads takes that
   // stage in: the pair runs per channel group (Stage::chained) and the value between them
   // shrinks to one group of one image. The pointwise epilogue then sees group-local
-  // channel and image indices, so it may read nothing but the product.
+  // channel and image indices, so it may read nothing but the product. Likewise a MatMul
+  // stage reading what a MatMul stage stores runs per column block of it (matmul_chain.h);
+  // that epilogue sees global indices and stores into the block's columns.
   void chain_stages(std::vector<Stage>& stages, const std::set<std::string>& memory,
                     std::map<std::string, std::vector<int64_t>>& group_shapes) {
     for (size_t b = 0; b < stages.size(); ++b) {
       Stage& d = stages[b];
-      if (d.kind != StageKind::Conv || d.channel_scale || !d.chained.empty()) continue;
+      const bool conv = d.kind == StageKind::Conv;
+      if (!(conv || d.kind == StageKind::Gemm) || d.channel_scale || !d.chained.empty()) continue;
       const std::string v = d.anchor->inputs[0];
       if (is_output(v) || aliases_.count(v)) continue;
       size_t a = b;
       for (size_t i = 0; i < b; ++i)
-        if (stages[i].kind == StageKind::Conv && stages[i].result_buffer == v) a = i;
+        if (stages[i].kind == d.kind && stages[i].result_buffer == v) a = i;
       if (a == b) continue;
       const Stage& p = stages[a];
       const bool product_only = p.epilogue.empty() && p.value == v;
       const bool one_epilogue = p.epilogue.size() == 1 && p.epilogue[0] == v && !p.store_value;
-      if (p.channel_scale || !p.chained.empty() || !(product_only || one_epilogue) ||
-          !chains_channels(g_, *p.anchor, *d.anchor))
-        continue;
-      if (one_epilogue && !reads_only(v, p.value, memory)) continue;
+      const bool pair = conv ? chains_channels(g_, *p.anchor, *d.anchor) : chains_matmuls(g_, *p.anchor, *d.anchor);
+      if (p.channel_scale || !p.chained.empty() || !(product_only || one_epilogue) || !pair) continue;
+      if (one_epilogue && conv && !reads_only(v, p.value, memory)) continue;
       if (read_elsewhere(stages, a, b, {v, p.value}, memory)) continue;
-      const std::vector<int64_t> vs = *g_.type_of(v)->static_shape();
-      d.chain_group = chain_group_channels(vs[1], vs[2] * vs[3]);
-      group_shapes[v] = {1, d.chain_group, vs[2], vs[3]};
+      std::vector<int64_t> vs = *g_.type_of(v)->static_shape();
+      if (conv) {
+        d.chain_group = chain_group_channels(vs[1], vs[2] * vs[3]);
+        group_shapes[v] = {1, d.chain_group, vs[2], vs[3]};
+      } else {
+        d.chain_group = chain_group_columns(vs.back(), vs[vs.size() - 2]);
+        vs.back() = d.chain_group;
+        group_shapes[v] = vs;
+      }
       d.chained.push_back(p);
       stages.erase(stages.begin() + int64_t(a));
       --b;
@@ -537,7 +547,7 @@ class BlockCodegen {
   const fusion::FusedBlock& block_;
   const bool concat_views_;
   const bool scaled_inputs_;
-  const bool channel_chains_;
+  const bool chains_;
   std::vector<const Node*> nodes_;
   std::map<std::string, const Node*> producer_;  // in-block producer of each value
   std::set<std::string> produced_;
@@ -715,7 +725,7 @@ std::optional<BlockLayout> plan_block(const Graph& graph, const fusion::FusedBlo
 std::optional<BlockKernel> generate_block(const Graph& graph, const fusion::FusedBlock& block, std::string* why) {
   try {
     std::optional<BlockLayout> layout =
-        BlockCodegen(graph, block, /*concat_views=*/true, /*scaled_inputs=*/false, /*channel_chains=*/true).layout(why);
+        BlockCodegen(graph, block, /*concat_views=*/true, /*scaled_inputs=*/false, /*chains=*/true).layout(why);
     if (!layout) return std::nullopt;
     return emit_cpp(graph, *layout, why);
   } catch (const Error& e) {

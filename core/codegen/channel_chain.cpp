@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/codegen/chains.h"
+
 namespace dnnf::codegen {
 
 namespace {
@@ -52,12 +54,7 @@ bool chains_channels(const Graph& g, const Node& p, const Node& d) {
 }
 
 int64_t chain_group_channels(int64_t channels, int64_t plane) {
-  const int64_t fit = kChainGroupBytes / std::max<int64_t>(plane * int64_t(sizeof(float)), 1);
-  const int64_t most = std::max(kChainMinGroup, fit / 8 * 8);
-  if (most >= channels) return channels;
-  const int64_t groups = (channels + most - 1) / most;
-  const int64_t balanced = (channels + groups - 1) / groups;
-  return std::min(channels, (balanced + 7) / 8 * 8);
+  return balanced_group(channels, plane, kChainGroupBytes, kChainMinGroup);
 }
 
 }  // namespace dnnf::codegen

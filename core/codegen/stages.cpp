@@ -71,13 +71,18 @@ std::string parallel_call(const std::string& fn, int64_t tasks) {
 
 // Stores the merged epilogue values (and the anchor value itself when kept) at idx.
 void store_epilogue(EmitContext& cx, Body& body, const Stage& s, const Idx& idx, const std::string& anchor_expr,
-                    bool store_anchor) {
+                    bool store_anchor, const Idx* store_idx = nullptr) {
+  // With `store_idx`, values are stored there, in the layout of the buffer that holds
+  // them (one column block of the value), not where they are computed.
+  const Idx& at = store_idx ? *store_idx : idx;
+  const auto strides = [&](const std::string& v) {
+    return row_major_strides(store_idx ? cx.buffers()[size_t(cx.buffer_slot(v))].shape : cx.shape_of(v));
+  };
   cx.preset(body, s.value, idx, anchor_expr);
-  const Ix addr = ix_linear(idx, row_major_strides(cx.shape_of(s.value)));
-  if (store_anchor) body.lines.push_back(cx.store(s.value, addr, anchor_expr));
+  if (store_anchor) body.lines.push_back(cx.store(s.value, ix_linear(at, strides(s.value)), anchor_expr));
   for (const std::string& e : s.epilogue) {
     const std::string v = cx.value_at(body, e, idx);
-    body.lines.push_back(cx.store(e, ix_linear(idx, row_major_strides(cx.shape_of(e))), v));
+    body.lines.push_back(cx.store(e, ix_linear(at, strides(e)), v));
   }
 }
 
@@ -185,41 +190,62 @@ std::string offsets(const std::vector<int64_t>& off, const std::string& name, st
   return name;
 }
 
+// The epilogue function `fn`_e of a GEMM stage over geometry `g`, if it has one (Gemm's
+// bias, merged pointwise values, or a product written elsewhere than its value): appended
+// to `functions`. It walks (batch, m, n) tiles. With `column_block` (a struct type with
+// members `a`, the kernel arguments, and `j0`), the GEMM computed columns j0 .. of the
+// product into a buffer of one column block: the epilogue gets that struct, computes at
+// the global column j0 + n and stores at column n of the buffer.
+bool gemm_epilogue(EmitContext& cx, const Stage& s, const std::string& fn, const GemmGeometry& g,
+                   std::string* functions, const std::string& column_block = "") {
+  const Node& n = *s.anchor;
+  const bool has_bias = n.op_type == "Gemm" && n.has_input(2) && g.beta != 0;
+  const bool epilogue = has_bias || !s.epilogue.empty() || (s.store_value && s.result_buffer != s.value);
+  if (!epilogue) return false;
+  cx.reset_vars();
+  std::vector<std::string> bnames;
+  Idx idx;
+  for (size_t d = 0; d < g.batch_shape.size(); ++d) {
+    bnames.push_back("ib" + std::to_string(d));
+    idx.push_back(cx.var(cx.new_var(bnames.back(), g.batch_shape[d])));
+  }
+  const Ix m = cx.var(cx.new_var("m", g.M));
+  const int nv = cx.new_var("n", g.N);
+  if (!g.a_rank1) idx.push_back(m);
+  if (!g.b_rank1) idx.push_back(cx.var(nv));
+  cx.set_inner(nv, true);
+  Body body;
+  std::string av = cx.bind(body, "load<T>(trow + n)");
+  if (has_bias) {
+    const std::string bias = cx.value_at(body, n.inputs[2], cx.bcast_index(n.inputs[2], {m, cx.var(nv)}));
+    av = cx.bind(body, av + " + " + bias + " * splat<T>(" + float_literal(g.beta) + ")");
+  }
+  Idx store_idx = idx;
+  std::string shift;
+  if (!column_block.empty()) {
+    store_idx.back() = ix_sub(store_idx.back(), ix_opaque("cj0_", {}, 0, g.N - 1));
+    shift = "  const " + column_block + "* cb_ = (const " + column_block + "*)p;\n"
+            "  p = (void*)cb_->a;\n  const int64_t cj0_ = cb_->j0;\n  col0 += cj0_;\n";
+  }
+  store_epilogue(cx, body, s, idx, av, s.store_value && (has_bias || s.result_buffer != s.value),
+                 column_block.empty() ? nullptr : &store_idx);
+  *functions += "static void " + fn + "_e(void* p, float* tile, int64_t ldt, int64_t batch, int64_t row0, "
+                "int64_t col0, int64_t rows, int64_t cols) {\n" + shift + decls(cx) +
+                "  for (int64_t m = row0; m < row0 + rows; ++m) {\n" +
+                decode(bnames, g.batch_shape, "batch") +
+                "    const float* trow = tile + (m - row0) * ldt - col0;\n" +
+                vector_loop("n", "col0", "col0 + cols", body, true) + "  }\n}\n";
+  return true;
+}
+
+StageCode emit_gemm_chain(EmitContext& cx, const Stage& s, const std::string& fn, int pack);
+
 StageCode emit_gemm(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
+  if (!s.chained.empty()) return emit_gemm_chain(cx, s, fn, pack);
   const Node& n = *s.anchor;
   const GemmGeometry g = gemm_geometry(cx, n);
   StageCode c;
-  const bool has_bias = n.op_type == "Gemm" && n.has_input(2) && g.beta != 0;
-  const bool epilogue = has_bias || !s.epilogue.empty() || (s.store_value && s.result_buffer != s.value);
-  // Epilogue over (batch, m, n) tiles.
-  if (epilogue) {
-    cx.reset_vars();
-    std::vector<std::string> bnames;
-    Idx idx;
-    for (size_t d = 0; d < g.batch_shape.size(); ++d) {
-      bnames.push_back("ib" + std::to_string(d));
-      idx.push_back(cx.var(cx.new_var(bnames.back(), g.batch_shape[d])));
-    }
-    const Ix m = cx.var(cx.new_var("m", g.M));
-    const int nv = cx.new_var("n", g.N);
-    if (!g.a_rank1) idx.push_back(m);
-    if (!g.b_rank1) idx.push_back(cx.var(nv));
-    cx.set_inner(nv, true);
-    Body body;
-    std::string av = cx.bind(body, "load<T>(trow + n)");
-    if (has_bias) {
-      const std::vector<int64_t> cs = cx.shape_of(n.inputs[2]);
-      const std::string bias = cx.value_at(body, n.inputs[2], cx.bcast_index(n.inputs[2], {m, cx.var(nv)}));
-      av = cx.bind(body, av + " + " + bias + " * splat<T>(" + float_literal(g.beta) + ")");
-    }
-    store_epilogue(cx, body, s, idx, av, s.store_value && (has_bias || s.result_buffer != s.value));
-    c.functions += "static void " + fn + "_e(void* p, float* tile, int64_t ldt, int64_t batch, int64_t row0, "
-                   "int64_t col0, int64_t rows, int64_t cols) {\n" + decls(cx) +
-                   "  for (int64_t m = row0; m < row0 + rows; ++m) {\n" +
-                   decode(bnames, g.batch_shape, "batch") +
-                   "    const float* trow = tile + (m - row0) * ldt - col0;\n" +
-                   vector_loop("n", "col0", "col0 + cols", body, true) + "  }\n}\n";
-  }
+  const bool epilogue = gemm_epilogue(cx, s, fn, g, &c.functions);
   const int a_slot = cx.buffer_slot(n.inputs[0]), b_slot = cx.buffer_slot(n.inputs[1]);
   const int c_slot = cx.buffer_slot(s.result_buffer);
   std::string arrays, a_stride, b_stride;
@@ -248,6 +274,61 @@ StageCode emit_gemm(EmitContext& cx, const Stage& s, const std::string& fn, int 
            "; d.c_batch_stride = " + std::to_string(g.M * g.N) + "LL; d.alpha = " + float_literal(g.alpha) + ";\n";
   if (epilogue) c.run += "    d.epilogue = " + fn + "_e; d.epilogue_ctx = (void*)a;\n";
   c.run += "    a->api->gemm(&d, a->api);\n  }\n";
+  return c;
+}
+
+// ---- MatMul -> MatMul, one column block of the tensor between them at a time ----------
+// (see matmul_chain.h). Per block of columns j0 .. j0 + nb of the wide tensor: the first
+// GEMM computes them into the column buffer with the first weights' columns j0 .., its
+// epilogue (the element-wise ops between the two) computing at global indices and
+// storing into the buffer; the second GEMM multiplies the buffer by rows j0 .. of its
+// weights and adds the product into its output, its own epilogue passed with the last
+// block only. Every weight block is packed ahead, as the unchained GEMMs pack theirs.
+
+StageCode emit_gemm_chain(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
+  const Stage& a = s.chained.front();
+  const GemmGeometry fg = gemm_geometry(cx, *a.anchor), sg = gemm_geometry(cx, *s.anchor);
+  const int64_t M = fg.M, K = fg.K, N1 = fg.N, N2 = sg.N, Nb = s.chain_group, groups = (N1 + Nb - 1) / Nb;
+  const auto str = [](int64_t v) { return std::to_string(v) + "LL"; };
+  StageCode c;
+  const std::string ctx_type = fn + "_cb";
+  c.functions += "struct " + ctx_type + " { const dnnf_kernel_args* a; int64_t j0; };\n";
+  const bool f_epilogue = gemm_epilogue(cx, a, fn + "f", fg, &c.functions, ctx_type);
+  const bool s_epilogue = gemm_epilogue(cx, s, fn + "s", sg, &c.functions);
+  const int x_slot = cx.buffer_slot(a.anchor->inputs[0]), w1_slot = cx.buffer_slot(a.anchor->inputs[1]);
+  const int w2_slot = cx.buffer_slot(s.anchor->inputs[1]);
+  const int buf_slot = cx.buffer_slot(a.result_buffer), y_slot = cx.buffer_slot(s.result_buffer);
+  const std::string w1 = "(const float*)a->bufs[" + std::to_string(w1_slot) + "] + j0";
+  const std::string w2 = "(const float*)a->bufs[" + std::to_string(w2_slot) + "] + j0 * " + str(N2);
+  const std::string packs = "((const dnnf_state_*)a->state)->packs[" + std::to_string(pack);
+  const std::string block = "      const int64_t nb = " + str(N1) + " - j0 < " + str(Nb) + " ? " + str(N1) +
+                            " - j0 : " + str(Nb) + ";\n";
+  const std::string loop = "for (int64_t j0 = 0, gi = 0; j0 < " + str(N1) + "; j0 += " + str(Nb) + ", ++gi) {\n";
+  c.packs = int(2 * groups);
+  c.prepare = "  " + loop + block +
+              "    st->packs[" + std::to_string(pack) + " + 2 * gi] = a->api->gemm_pack_b(" + w1 + ", " + str(K) +
+              ", nb, " + str(N1) + ", 0);\n"
+              "    st->packs[" + std::to_string(pack) + " + 2 * gi + 1] = a->api->gemm_pack_b(" + w2 + ", nb, " +
+              str(N2) + ", " + str(N2) + ", 0);\n  }\n";
+  const std::string buf = "(float*)a->bufs[" + std::to_string(buf_slot) + "]";
+  std::string run = "  {\n    " + ctx_type + " cb = {a, 0};\n    " + loop + block + "      cb.j0 = j0;\n";
+  run += "      {\n      dnnf_gemm_desc d = {};\n";
+  run += "      d.batch = 1; d.M = " + str(M) + "; d.N = nb; d.K = " + str(K) + ";\n";
+  run += "      d.A = (const float*)a->bufs[" + std::to_string(x_slot) + "]; d.lda = " + str(K) + ";\n";
+  run += "      d.B = " + w1 + "; d.ldb = " + str(N1) + "; d.packed_b = " + packs + " + 2 * gi];\n";
+  run += "      d.C = " + buf + "; d.ldc = " + str(Nb) + "; d.alpha = 1.0f;\n";
+  if (f_epilogue) run += "      d.epilogue = " + fn + "f_e; d.epilogue_ctx = &cb;\n";
+  run += "      a->api->gemm(&d, a->api);\n      }\n";
+  run += "      {\n      dnnf_gemm_desc d = {};\n";
+  run += "      d.batch = 1; d.M = " + str(M) + "; d.N = " + str(N2) + "; d.K = nb;\n";
+  run += "      d.A = " + buf + "; d.lda = " + str(Nb) + ";\n";
+  run += "      d.B = " + w2 + "; d.ldb = " + str(N2) + "; d.packed_b = " + packs + " + 2 * gi + 1];\n";
+  run += "      d.C = (float*)a->bufs[" + std::to_string(y_slot) + "]; d.ldc = " + str(N2) + "; d.alpha = 1.0f;\n";
+  run += "      d.accumulate = gi > 0;\n";
+  if (s_epilogue)
+    run += "      if (j0 + nb == " + str(N1) + ") { d.epilogue = " + fn + "s_e; d.epilogue_ctx = (void*)a; }\n";
+  run += "      a->api->gemm(&d, a->api);\n      }\n    }\n  }\n";
+  c.run = run;
   return c;
 }
 

@@ -36,9 +36,11 @@ struct Stage {
   // stages already wrote in place (a Concat part computed inside its output).
   int skip_axis = -1;
   std::vector<std::pair<int64_t, int64_t>> skip;
-  // Conv (C++ only): the pointwise Conv stage that feeds this depthwise one, run with it
-  // one group of chain_group channels at a time (channel_chain.h). Its result buffer is
-  // the group buffer, which holds chain_group channels of one image.
+  // C++ only: the stage that feeds this one, run with it one group at a time (chains.h):
+  // for a depthwise Conv the pointwise Conv, chain_group channels of one image at a time
+  // (channel_chain.h); for a MatMul the MatMul before it, chain_group columns of the
+  // tensor between them at a time (matmul_chain.h). Its result buffer is the group
+  // buffer, which holds one group.
   std::vector<Stage> chained;
   int64_t chain_group = 0;
 };

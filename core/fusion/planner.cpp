@@ -150,14 +150,15 @@ class Planner {
     return written_anyway;
   }
 
-  // Many-to-Many + Many-to-Many, which the table breaks: a depthwise Conv's block joins the
-  // block of the pointwise Conv that feeds it when the target runs the pair one channel
-  // group at a time (PlannerOptions::chains_channels). Each block must have that Conv as
-  // its only Many-to-Many operator, and the pointwise block must hand on nothing but the
-  // depthwise input, computed by One-to-One operators and read by the depthwise Conv
-  // alone: then no value between the two is ever in memory whole.
+  // Many-to-Many + Many-to-Many, which the table breaks: a block whose one Many-to-Many
+  // operator reads the output of another block's joins that block when the target runs
+  // the pair one group at a time (PlannerOptions::chains: a depthwise Conv per channel
+  // group of a pointwise Conv, a MatMul per row block of a MatMul). Each block must have
+  // that operator as its only Many-to-Many one, and the producing block must hand on
+  // nothing but the consumer's input, computed by One-to-One operators and read by the
+  // consumer alone: then no value between the two is ever in memory whole.
   void chain_blocks() {
-    if (!opt_.chains_channels) return;
+    if (!opt_.chains) return;
     for (size_t bd = 0; bd < blocks_.size(); ++bd) {
       const int64_t d = sole_many_to_many(bd);
       if (d < 0 || g_.nodes[size_t(d)].inputs.empty()) continue;
@@ -166,8 +167,10 @@ class Planner {
       if (it == producer_.end() || block_of_[it->second] < 0 || size_t(block_of_[it->second]) == bd) continue;
       const size_t from = it->second, ba = size_t(block_of_[from]);
       const int64_t p = sole_many_to_many(ba);
-      if (p < 0 || !opt_.chains_channels(g_.nodes[size_t(p)], dn)) continue;
-      const nlohmann::json extra = {{"merged_block", bd}, {"pointwise", g_.nodes[size_t(p)].id}};
+      if (p < 0) continue;
+      const std::string how = opt_.chains(g_.nodes[size_t(p)], dn);
+      if (how.empty()) continue;
+      const nlohmann::json extra = {{"merged_block", bd}, {"producer", g_.nodes[size_t(p)].id}};
       std::string why;
       std::unordered_set<size_t> members(blocks_[ba].nodes.begin(), blocks_[ba].nodes.end());
       members.insert(blocks_[bd].nodes.begin(), blocks_[bd].nodes.end());
@@ -176,8 +179,8 @@ class Planner {
         continue;
       }
       record("chain", from, size_t(d), int(ba), Verdict::Fuse, true,
-             "target runs the depthwise Conv per channel group of the pointwise Conv before it (Many-to-Many + "
-             "Many-to-Many, which the table breaks): the tensor between them is in memory one group at a time",
+             how + " (Many-to-Many + Many-to-Many, which the table breaks): the tensor between them is in memory "
+                   "one group at a time",
              extra);
       for (size_t n : blocks_[bd].nodes) {
         blocks_[ba].nodes.push_back(n);
@@ -198,13 +201,31 @@ class Planner {
     return found;
   }
 
-  // Whether block `b` is `anchor` plus One-to-One operators and hands on only `value`,
-  // read by `reader` alone.
+  // Whether node `n` is One-to-One, or an element-wise operator that is One-to-Many only
+  // because it broadcasts constants (a bias added to every row of a product): element i
+  // of its output still reads element i of each in-block input.
+  bool elementwise_over(size_t n, const std::unordered_set<size_t>& members) const {
+    if (mapping_[n] == MappingType::OneToOne) return true;
+    const OpInfo* row = OpRegistry::instance().find_any(g_.nodes[n].domain, g_.nodes[n].op_type);
+    if (!row || row->family != "elementwise" || row->mapping != MappingType::OneToOne) return false;
+    const TensorType* out = g_.nodes[n].outputs.empty() ? nullptr : g_.type_of(g_.nodes[n].outputs[0]);
+    for (const std::string& in : g_.nodes[n].inputs) {
+      if (in.empty()) continue;
+      auto p = producer_.find(in);
+      const bool inside = p != producer_.end() && members.count(p->second);
+      if (!inside && !g_.is_constant(in)) return false;
+      if (inside && (!out || !g_.type_of(in) || g_.type_of(in)->static_shape() != out->static_shape())) return false;
+    }
+    return true;
+  }
+
+  // Whether block `b` is `anchor` plus element-wise operators (elementwise_over) and hands
+  // on only `value`, read by `reader` alone.
   bool hands_on_only(size_t b, size_t anchor, const std::string& value, size_t reader, std::string* why) const {
     const std::unordered_set<size_t> members(blocks_[b].nodes.begin(), blocks_[b].nodes.end());
     for (size_t n : blocks_[b].nodes) {
-      if (n != anchor && mapping_[n] != MappingType::OneToOne) {
-        *why = g_.nodes[n].op_type + " between the two convolutions is " + mapping_type_name(mapping_[n]);
+      if (n != anchor && !elementwise_over(n, members)) {
+        *why = g_.nodes[n].op_type + " between the two Many-to-Many operators is " + mapping_type_name(mapping_[n]);
         return false;
       }
       for (const std::string& o : g_.nodes[n].outputs) {

@@ -37,11 +37,13 @@ struct PlannerOptions {
   // scaled weights). Such an edge fuses even where the table breaks (One-to-Many ->
   // Many-to-Many): the break is for the consumer's contiguous reads, which stay.
   std::function<bool(const Node& consumer, const std::string& operand)> reads_through;
-  // Whether the target runs `depthwise` one channel group at a time of `pointwise`, whose
-  // output (through element-wise ops) it reads. The table breaks Many-to-Many +
-  // Many-to-Many; such a pair's blocks are joined after growth (see Planner::chain_blocks):
-  // the expanded tensor between them then never exists whole. Empty: no chains.
-  std::function<bool(const Node& pointwise, const Node& depthwise)> chains_channels;
+  // Why the target runs `consumer` one group at a time of `producer`, whose output
+  // (through element-wise ops) it reads, or "" when it does not: a depthwise Conv per
+  // channel group of a pointwise Conv, a MatMul per row block of a MatMul. The table
+  // breaks Many-to-Many + Many-to-Many; such a pair's blocks are joined after growth (see
+  // Planner::chain_blocks): the tensor between them then never exists whole. Empty: no
+  // chains.
+  std::function<std::string(const Node& producer, const Node& consumer)> chains;
 };
 
 // The graph must be shape-inferred. Every decision goes to `journal` (stage "fusion").

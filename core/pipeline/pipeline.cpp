@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include "core/codegen/block_codegen.h"
-#include "core/codegen/channel_chain.h"
+#include "core/codegen/chains.h"
 #include "core/codegen/channel_scale.h"
 #include "core/fusion/fusion_db.h"
 #include "core/fusion/planner.h"
@@ -69,9 +69,9 @@ PipelineResult run_pipeline(Model& model, const PipelineOptions& options) {
       const std::optional<codegen::ChannelScale> cs = codegen::channel_scaled_input(g, consumer);
       return cs && cs->product == operand;
     };
-  if (options.channel_chains && options.target == "cpu")
-    popts.chains_channels = [&g](const Node& pointwise, const Node& depthwise) {
-      return codegen::chains_channels(g, pointwise, depthwise);
+  if (options.chains && options.target == "cpu")
+    popts.chains = [&g](const Node& producer, const Node& consumer) {
+      return codegen::chain_reason(g, producer, consumer);
     };
   // Measured profiles time CPU kernels; the Vulkan target has no device profiler yet
   // and plans with the analytic estimate.

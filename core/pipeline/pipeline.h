@@ -24,11 +24,11 @@ struct PipelineOptions {
   // product's write and read. Implied by target "vulkan"; the Vulkan runtime, which
   // plans with the CPU target's measured verdicts, sets it.
   bool channel_scaled_conv = false;
-  // The plan's code generator runs a depthwise Conv per channel group of the pointwise
-  // Conv that feeds it (codegen/channel_chain.h), so their blocks may be joined. The C++
-  // kernels do (target "cpu"); the GLSL shaders do not, so the Vulkan runtime, which
-  // plans with the CPU target, turns it off.
-  bool channel_chains = true;
+  // The plan's code generator runs Many-to-Many pairs one group at a time (codegen/chains.h:
+  // a depthwise Conv per channel group of a pointwise Conv, a MatMul per row block of a
+  // MatMul), so their blocks may be joined. The C++ kernels do (target "cpu"); the GLSL
+  // shaders do not, so the Vulkan runtime, which plans with the CPU target, turns it off.
+  bool chains = true;
   bool use_db = true;
   std::string db_path;                // empty: the default fusion database
   // "profile" verdicts timed on the target; false: the analytic estimate. The default

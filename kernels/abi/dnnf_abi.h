@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define DNNF_ABI_VERSION 1
+#define DNNF_ABI_VERSION 2
 
 /* One parallel task range [begin, end) of a loop the kernel split into n tasks. */
 typedef void (*dnnf_task_fn)(void* ctx, int64_t begin, int64_t end);
@@ -37,7 +37,9 @@ typedef void (*dnnf_epilogue_fn)(void* ctx, float* tile, int64_t ldt, int64_t ba
  * trans_a; likewise B (k, n). a_off(b) is a_offsets[b] when a_offsets is non-null,
  * else b * a_batch_stride (0 broadcasts one matrix to every batch). Same for B and C.
  * packed_b, when non-null, replaces B (from gemm_pack_b with the same K, N, ldb,
- * trans_b; all batches then share it). C is written, not accumulated into. */
+ * trans_b; all batches then share it). C is written, or added to when accumulate is
+ * non-zero (C += alpha * op(A) * op(B): a product summed over blocks of K, the epilogue
+ * passed with the last). */
 typedef struct dnnf_gemm_desc {
   int64_t batch, M, N, K;
   const float* A;
@@ -55,6 +57,7 @@ typedef struct dnnf_gemm_desc {
   float alpha;
   dnnf_epilogue_fn epilogue; /* may be null */
   void* epilogue_ctx;
+  int32_t accumulate;
 } dnnf_gemm_desc;
 
 /* 2-D convolution, NCHW input (contiguous), OIHW weights with C / group input channels

@@ -33,6 +33,7 @@ extern "C" void dnnf_gemm_f32(const dnnf_gemm_desc* d, const dnnf_api* api) {
   p.c_batch_stride = d->c_batch_stride;
   p.c_offsets = d->c_offsets;
   p.alpha = d->alpha;
+  p.accumulate = d->accumulate != 0;
   p.epilogue = d->epilogue;
   p.epilogue_ctx = d->epilogue_ctx;
   run_gemm(p, api);

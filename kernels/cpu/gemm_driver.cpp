@@ -108,7 +108,7 @@ void run_task(const TaskContext& t, int64_t task) {
   const int64_t n0 = ni * bl.nc, nlen = std::min(bl.nc, p.N - n0);
   float* c = c_matrix(p, batch) + m0 * p.ldc + n0;
 
-  if (p.K == 0) {
+  if (p.K == 0 && !p.accumulate) {
     for (int64_t i = 0; i < mlen; ++i) std::fill(c + i * p.ldc, c + i * p.ldc + nlen, 0.0f);
   }
   thread_local Scratch a_scratch, b_scratch;
@@ -140,7 +140,7 @@ void run_task(const TaskContext& t, int64_t task) {
       b_panels = buf;
       b_stride = kc * nr;
     }
-    const bool accumulate = k0 > 0;
+    const bool accumulate = p.accumulate || k0 > 0;
     // One register tile. The first row tile of a column panel prefetches the next column
     // panel, which the other row tiles then find in L2 (packed weights are read once per
     // run, from L3 or memory).

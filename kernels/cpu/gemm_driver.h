@@ -38,11 +38,13 @@ struct GemmProblem {
   int64_t ldc = 0, c_batch_stride = 0;
   const int64_t* c_offsets = nullptr;
   float alpha = 1.0f;
+  bool accumulate = false;  // C += alpha * A * B instead of C =
   dnnf_epilogue_fn epilogue = nullptr;
   void* epilogue_ctx = nullptr;
 };
 
-// C = alpha * op(A) * op(B) for every batch, then the epilogue once per finished tile.
+// C = alpha * op(A) * op(B) (or C += with accumulate) for every batch, then the epilogue
+// once per finished tile.
 // Runs on api->parallel_for when api is non-null and the product is big enough.
 void run_gemm(const GemmProblem& p, const dnnf_api* api);
 

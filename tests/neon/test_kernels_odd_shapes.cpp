@@ -23,7 +23,9 @@ const int64_t kOdd[] = {1, 3, 17, 255};
 // |got - want| <= 1e-4 * (1 + sum of |terms|): float accumulation of K terms.
 bool close(double got, double want, double magnitude) { return std::fabs(got - want) <= 1e-4 * (1.0 + magnitude); }
 
-void gemm_case(int64_t M, int64_t N, int64_t K, bool ta, bool tb, bool packed, int64_t batch, const dnnf_api& api) {
+// With `accumulate`, C (all -7 before) is added to: C += 0.5 A B.
+void gemm_case(int64_t M, int64_t N, int64_t K, bool ta, bool tb, bool packed, bool accumulate, int64_t batch,
+               const dnnf_api& api) {
   std::mt19937 rng(unsigned(M * 1000003 + N * 1009 + K * 7 + ta * 2 + tb));
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   const int64_t lda = ta ? M : K, ldb = tb ? K : N;
@@ -50,6 +52,7 @@ void gemm_case(int64_t M, int64_t N, int64_t K, bool ta, bool tb, bool packed, i
   d.ldc = N;
   d.c_batch_stride = M * N;
   d.alpha = 0.5f;
+  d.accumulate = accumulate;
   dnnf_gemm_f32(&d, &api);
   dnnf_release_packed(pb);
   int bad = 0;
@@ -63,11 +66,11 @@ void gemm_case(int64_t M, int64_t N, int64_t K, bool ta, bool tb, bool packed, i
           want += a * bv;
           mag += std::fabs(a * bv);
         }
-        want *= 0.5;
+        want = want * 0.5 + (accumulate ? -7.0 : 0.0);
         const float got = C[size_t(b * M * N + m * N + n)];
         if (!close(got, want, mag) && bad++ < 3)
           ADD_FAILURE() << "gemm M " << M << " N " << N << " K " << K << " ta " << ta << " tb " << tb << " packed "
-                        << packed << " threads " << api.num_threads << ": C[" << b << "][" << m << "][" << n
+                        << packed << " accumulate " << accumulate << " threads " << api.num_threads << ": C[" << b << "][" << m << "][" << n
                         << "] = " << got << " want " << want;
       }
 }
@@ -79,10 +82,12 @@ TEST(OddShapes, GemmEveryTransposeAndPacking) {
     for (int64_t M : kOdd)
       for (int64_t N : kOdd)
         for (int64_t K : kOdd) {
-          // The full transpose/packing matrix where it is cheap; the 255^3 products once.
+          // The full transpose/packing/accumulate matrix where it is cheap; the 255^3
+          // products once.
           const bool big = M * N * K > 255 * 255 * 17;
-          for (int variant = 0; variant < (big ? 1 : 8); ++variant)
-            gemm_case(M, N, K, variant & 1, variant & 2, variant & 4, M * N * K > 17 * 17 * 17 ? 1 : 2, api);
+          for (int variant = 0; variant < (big ? 1 : 16); ++variant)
+            gemm_case(M, N, K, variant & 1, variant & 2, variant & 4, variant & 8, M * N * K > 17 * 17 * 17 ? 1 : 2,
+                      api);
         }
   }
 }

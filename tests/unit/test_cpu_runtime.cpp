@@ -502,6 +502,70 @@ TEST(CpuRuntime, DepthwiseConvRunsPerChannelGroupOfThePointwiseConvBeforeIt) {
 namespace dnnf {
 namespace {
 
+// A transformer's feed-forward network: MatMul + bias + SiLU -> MatMul + bias, plus a
+// residual. The second MatMul runs per column block of the first (matmul_chain.h): the
+// wide tensor between them is in memory one block of columns at a time, the second
+// product summed over the blocks. Where one block would be all of it, or the input holds
+// more than one matrix, the two stay two blocks.
+struct FfnCase {
+  const char* name;
+  Shape x;  // [..., rows, K]
+  int64_t wide, out;
+  bool epilogue;  // bias + SiLU between the MatMuls; else the product as it is
+  int64_t block;  // columns per block; 0: not chained
+};
+
+Model feed_forward(const FfnCase& c) {
+  GraphBuilder b;
+  const int64_t K = c.x.back();
+  const std::string x = b.input("x", DType::F32, c.x);
+  Tensor w1(DType::F32, {K, c.wide}), b1(DType::F32, {c.wide}), w2(DType::F32, {c.wide, c.out}), b2(DType::F32, {c.out});
+  for (int64_t k = 0; k < w1.numel(); ++k) w1.set_f64(k, std::sin(0.7 * double(k)) * 0.5);
+  for (int64_t k = 0; k < w2.numel(); ++k) w2.set_f64(k, std::cos(0.3 * double(k)) * 0.1);
+  for (int64_t k = 0; k < c.wide; ++k) b1.set_f64(k, std::cos(0.1 * double(k)) * 0.4);
+  for (int64_t k = 0; k < c.out; ++k) b2.set_f64(k, 0.1 - 0.01 * double(k));
+  std::string h = b.node("MatMul", {x, b.constant("w1", w1)});
+  if (c.epilogue) {
+    h = b.node("Add", {h, b.constant("b1", b1)});
+    h = b.node("Mul", {h, b.node("Sigmoid", {h})});
+  }
+  const std::string y = b.node("Add", {b.node("MatMul", {h, b.constant("w2", w2)}), b.constant("b2", b2)});
+  Shape rs = c.x;
+  rs.back() = c.out;
+  b.output(b.node("Add", {y, b.input("r", DType::F32, rs)}));
+  return b.finish();
+}
+
+TEST(CpuRuntime, MatMulRunsPerColumnBlockOfTheMatMulBeforeIt) {
+  for (const FfnCase& c : {FfnCase{"131 rows, 1003 wide: blocks of 504 and 499", Shape{1, 131, 17}, 1003, 19, true, 504},
+                           FfnCase{"2-D, 300 rows: three blocks, the last short", Shape{300, 5}, 700, 3, true, 240},
+                           FfnCase{"the product itself between them", Shape{1, 256, 8}, 2048, 8, false, 344},
+                           FfnCase{"one block would be all of it", Shape{1, 17, 3}, 64, 5, true, 0},
+                           FfnCase{"two matrices", Shape{2, 131, 17}, 1003, 19, true, 0}}) {
+    SCOPED_TRACE(c.name);
+    const Model m = feed_forward(c);
+    const CpuRun r = run_cpu(m);
+    EXPECT_TRUE(r.check.ok) << r.check.message;
+    EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
+    if (c.block == 0) {
+      EXPECT_EQ(r.plan.blocks.size(), 2u);
+      continue;
+    }
+    ASSERT_EQ(r.plan.blocks.size(), 1u) << "the two MatMuls and their epilogues are one block";
+    std::string why;
+    const std::optional<codegen::BlockKernel> k = codegen::generate_block(m.graph, r.plan.blocks[0], &why);
+    ASSERT_TRUE(k) << why;
+    std::vector<std::vector<int64_t>> scratch;
+    for (const codegen::KernelBuffer& kb : k->buffers)
+      if (kb.role == codegen::BufferRole::Scratch) scratch.push_back(kb.shape);
+    std::vector<int64_t> one_block = c.x;
+    one_block.back() = c.block;
+    EXPECT_EQ(scratch, std::vector<std::vector<int64_t>>{one_block});
+    EXPECT_TRUE(run_cpu(m, /*fusion=*/true, /*threads=*/1).check.ok);
+    EXPECT_TRUE(run_cpu(m, /*fusion=*/false).check.ok);
+  }
+}
+
 // EfficientNet's head: SiLU then GlobalAveragePool over 7x7 planes. The plane is one
 // reduced loop of 49 (vectors and a tail), not 7 rows of 7 (all scalar tail: the fused
 // block took 632 us against 103 us for Silu and the pool apart).

@@ -217,7 +217,9 @@ TEST(FusionPlanner, ChainJoinsADepthwiseConvToThePointwiseConvFeedingIt) {
       // is the first Conv's epilogue, not the second's prologue.
       o.operand_in_memory = [](const Node& consumer, const std::string&) { return consumer.op_type == "Conv"; };
       if (hook)
-        o.chains_channels = [](const Node& p, const Node& d) { return p.op_type == "Conv" && d.op_type == "Conv"; };
+        o.chains = [](const Node& p, const Node& d) {
+          return std::string(p.op_type == "Conv" && d.op_type == "Conv" ? "chains" : "");
+        };
       Journal j;
       const FusionPlan plan = plan_fusion(m.graph, o, &j);
       const bool joined = plan.block_of.at(n[0].id) == plan.block_of.at(n[2].id);
@@ -232,6 +234,38 @@ TEST(FusionPlanner, ChainJoinsADepthwiseConvToThePointwiseConvFeedingIt) {
       const FusionPlan replayed = plan_from_journal(m.graph, j, "cpu");
       EXPECT_EQ(replayed.block_of, plan.block_of);
     }
+  }
+}
+
+// An Add broadcasting a constant bias over the product is One-to-Many by its shapes, yet
+// element i of its output reads element i of the product: it may sit between two chained
+// Many-to-Many operators. Broadcasting a graph input instead keeps the blocks apart.
+TEST(FusionPlanner, ChainTakesABiasAddButNotABroadcastInput) {
+  for (const bool bias_is_input : {false, true}) {
+    SCOPED_TRACE(bias_is_input ? "bias is a graph input" : "bias is a constant");
+    GraphBuilder b;
+    const std::string x = b.input("x", DType::F32, Shape{1, 16, 8});
+    const std::string bias =
+        bias_is_input ? b.input("b", DType::F32, Shape{32}) : b.constant("b", Tensor(DType::F32, {32}));
+    const std::string h = b.node("MatMul", {x, b.constant("w1", Tensor(DType::F32, {8, 32}))});
+    const std::string e = b.node("Relu", {b.node("Add", {h, bias})});
+    b.output(b.node("MatMul", {e, b.constant("w2", Tensor(DType::F32, {32, 4}))}));
+    Model m = b.finish();
+    const auto& n = m.graph.nodes;  // MatMul, Add, Relu, MatMul
+    PlannerOptions o;
+    o.operand_in_memory = [](const Node& consumer, const std::string&) { return consumer.op_type == "MatMul"; };
+    o.chains = [](const Node& p, const Node& c) {
+      return std::string(p.op_type == "MatMul" && c.op_type == "MatMul" ? "chains" : "");
+    };
+    Journal j;
+    const FusionPlan plan = plan_fusion(m.graph, o, &j);
+    EXPECT_EQ(plan.block_of.at(n[0].id), plan.block_of.at(n[2].id));
+    EXPECT_EQ(plan.block_of.at(n[0].id) == plan.block_of.at(n[3].id), !bias_is_input);
+    std::string reason;
+    for (const auto& st : j.steps)
+      if (st.rule == "chain") reason = st.reason;
+    if (bias_is_input) EXPECT_NE(reason.find("not chained: Add"), std::string::npos) << reason;
+    else EXPECT_EQ(reason.find("not chained"), std::string::npos) << reason;
   }
 }
 

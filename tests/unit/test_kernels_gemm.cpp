@@ -1,6 +1,6 @@
 // dnnf_gemm_f32 / dnnf_gemm_pack_b against a naive triple loop in double precision, with
 // an epilogue that checks every element of C is handed over exactly once, serially and on
-// a 4-thread parallel_for.
+// a 4-thread parallel_for; with `accumulate`, the product is added to what C held.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -26,7 +26,11 @@ struct GemmCase {
   bool use_offsets = false;  // offsets arrays instead of strides
   bool packed_b = false;
   int64_t pad = 0;  // extra columns in every leading dimension
+  bool accumulate = false;  // C += alpha A B
 };
+
+// What C holds before an accumulating GEMM.
+float c_before(int64_t ci) { return 0.01f * float(ci % 97) - 0.3f; }
 
 struct Coverage {
   std::vector<std::atomic<int>> hits;
@@ -62,6 +66,9 @@ void run_case(const GemmCase& gc, const dnnf_api& api) {
   for (auto& x : B) x = dist(rng);
   const float sentinel = 1234.5f;
   std::vector<float> C(gc.batch * c_size + 1, sentinel);
+  if (gc.accumulate)
+    for (int64_t ci = 0; ci + 1 < int64_t(C.size()); ++ci)
+      if (ci % ldc < gc.N) C[ci] = c_before(ci);
 
   // Offsets store the matrices in reverse order, to catch a driver ignoring them.
   std::vector<int64_t> a_off(gc.batch), b_off(gc.batch), c_off(gc.batch);
@@ -97,6 +104,7 @@ void run_case(const GemmCase& gc, const dnnf_api& api) {
   d.c_batch_stride = c_size;
   d.c_offsets = gc.use_offsets ? c_off.data() : nullptr;
   d.alpha = gc.alpha;
+  d.accumulate = gc.accumulate;
   d.epilogue = add_one_epilogue;
   d.epilogue_ctx = &cov;
   api.gemm(&d, &api);
@@ -120,7 +128,7 @@ void run_case(const GemmCase& gc, const dnnf_api& api) {
           ref += a * bv;
           mag += std::fabs(a * bv);
         }
-        ref = ref * gc.alpha + 1.0;
+        ref = ref * gc.alpha + 1.0 + (gc.accumulate ? c_before(ci) : 0.0);
         const bool ok = std::fabs(C[ci] - ref) <= 1e-4 * (std::fabs(gc.alpha) * mag + 1.0) &&
                         cov.hits[ci].load() == 1;
         if (!ok && failures++ < 5)
@@ -150,6 +158,12 @@ std::vector<GemmCase> cases() {
       {1, 128, 768, 768, false, false, 1.0f, false, false, true},
       {1, 781, 797, 40, false, true, 1.0f},  // M, N >= 768: row tiles outside, odd edges
       {1, 800, 790, 270, false, false, 0.5f, false, false, true},  // the same, packed B, two k-blocks
+      // C += alpha A B: the first k-block adds too (a MatMul chain sums column blocks)
+      {1, 13, 17, 19, false, false, 1.0f, false, false, false, 0, true},
+      {1, 37, 70, 300, false, false, 0.5f, false, false, true, 2, true},
+      {3, 21, 33, 45, false, true, 1.0f, false, true, false, 0, true},
+      {1, 200, 1100, 40, false, false, 1.0f, false, false, true, 0, true},
+      {1, 5, 7, 0, false, false, 1.0f, false, false, false, 0, true},  // K = 0: C unchanged
   };
   return v;
 }
