@@ -1,8 +1,10 @@
 #include "core/codegen/block_codegen.h"
 
+#include <algorithm>
 #include <set>
 
 #include "core/codegen/channel_chain.h"
+#include "core/codegen/head_chain.h"
 #include "core/codegen/matmul_chain.h"
 #include "core/codegen/pull_ops.h"
 #include "core/codegen/stages.h"
@@ -246,9 +248,12 @@ class BlockCodegen {
         if (cs && producer_.count(cs->product)) s.channel_scale = cs;
       }
       memory.insert(s.value);
+      if (k == StageKind::Gemm && chains_) s.merged_heads = merged_heads_in_block(*n);
       if (reads_operands_from_memory(k)) {
         for (size_t i = 0; i < n->inputs.size(); ++i)
-          if (i == 0 && s.channel_scale) {
+          if (i == 0 && s.merged_heads) {
+            if (produced_.count(s.merged_heads->source)) memory.insert(s.merged_heads->source);
+          } else if (i == 0 && s.channel_scale) {
             for (const std::string& v : {s.channel_scale->x, s.channel_scale->scale})
               if (produced_.count(v)) memory.insert(v);
           } else if (n->has_input(i) && produced_.count(n->inputs[i]) && !(i == 2 && n->op_type == "Gemm")) {
@@ -320,6 +325,10 @@ class BlockCodegen {
   void chain_stages(std::vector<Stage>& stages, const std::set<std::string>& memory,
                     std::map<std::string, std::vector<int64_t>>& group_shapes) {
     for (size_t b = 0; b < stages.size(); ++b) {
+      if (stages[b].kind == StageKind::Attention && stages[b].chained.empty()) {
+        chain_heads(stages, b, memory, group_shapes);
+        continue;
+      }
       Stage& d = stages[b];
       const bool conv = d.kind == StageKind::Conv;
       if (!(conv || d.kind == StageKind::Gemm) || d.channel_scale || !d.chained.empty()) continue;
@@ -349,6 +358,60 @@ class BlockCodegen {
       stages.erase(stages.begin() + int64_t(a));
       --b;
     }
+  }
+
+  // An Attention stage (at b) whose queries or values come from a projection GEMM
+  // stage of the block through values it pulls (bias, Reshape, Transpose: head_source)
+  // takes that stage in: the Attention runs one head at a time and the projection
+  // shrinks to that head's columns (head_chain.h). The GEMM stage must store the product
+  // or its one epilogue value on that path and nothing else may read the path.
+  void chain_heads(std::vector<Stage>& stages, size_t& b, const std::set<std::string>& memory,
+                   std::map<std::string, std::vector<int64_t>>& group_shapes) {
+    for (size_t input = 0; input < 3; ++input) {
+      if (input == kKeys) continue;
+      const std::optional<HeadSource> hs = head_source(g_, *stages[b].anchor, input);
+      if (!hs || hs->heads < 2) continue;
+      size_t a = b;
+      for (size_t i = 0; i < b; ++i)
+        if (stages[i].kind == StageKind::Gemm && stages[i].anchor == hs->matmul) a = i;
+      if (a == b) continue;
+      const Stage& p = stages[a];
+      const auto stored = std::find(hs->path.begin(), hs->path.end(), p.result_buffer);
+      const bool product_only = p.epilogue.empty() && p.value == p.result_buffer;
+      const bool one_epilogue = p.epilogue.size() == 1 && p.epilogue[0] == p.result_buffer && !p.store_value;
+      if (stored == hs->path.end() || p.channel_scale || !(product_only || one_epilogue) || is_output(p.result_buffer))
+        continue;
+      bool pulled = true;
+      for (auto v = stored + 1; v != hs->path.end(); ++v)
+        pulled = pulled && !memory.count(*v) && !is_output(*v) && !aliases_.count(*v);
+      std::set<std::string> values(hs->path.begin(), hs->path.end());
+      values.insert(p.value);
+      if (!pulled || read_elsewhere(stages, a, b, values, memory)) continue;
+      std::vector<int64_t> vs = *g_.type_of(p.result_buffer)->static_shape();
+      vs.back() = hs->head_size;
+      group_shapes[p.result_buffer] = vs;
+      Stage head = p;
+      head.chain_group = hs->head_size;
+      stages[b].chained.push_back(head);
+      stages.erase(stages.begin() + int64_t(a));
+      --b;
+    }
+  }
+
+  // The MatMul's left operand as an Attention's result with its heads merged
+  // (merged_heads_operand), when the Transpose and Reshape between are this block's and
+  // nothing else reads them: the GEMM then reads the result in place.
+  std::optional<MergedHeads> merged_heads_in_block(const Node& matmul) const {
+    std::optional<MergedHeads> mh = merged_heads_operand(g_, matmul);
+    if (!mh) return std::nullopt;
+    for (const std::string& v : {mh->merged, mh->transposed}) {
+      if (!produced_.count(v) || is_output(v)) return std::nullopt;
+      int readers = 0;
+      for (const Node* n : nodes_)
+        readers += int(std::count(n->inputs.begin(), n->inputs.end(), v));
+      if (readers != 1) return std::nullopt;
+    }
+    return mh;
   }
 
   // Whether computing `value` reads no buffer but `only`.
@@ -651,6 +714,7 @@ std::optional<BlockKernel> emit_cpp(const Graph& graph, const BlockLayout& layou
       if (t->kind == StageKind::Pointwise) continue;
       for (const std::string& in : t->anchor->inputs)
         if (!in.empty()) m.pointer_reads.insert(in);
+      if (t->merged_heads) m.pointer_reads.insert(t->merged_heads->source);
       m.pointer_writes.insert(t->result_buffer);
       merged += int(t->epilogue.size());
     }

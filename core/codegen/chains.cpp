@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/codegen/channel_chain.h"
+#include "core/codegen/head_chain.h"
 #include "core/codegen/matmul_chain.h"
 
 namespace dnnf::codegen {
@@ -12,6 +13,8 @@ std::string chain_reason(const Graph& g, const Node& producer, const Node& consu
     return "target runs the depthwise Conv per channel group of the pointwise Conv before it";
   if (chains_matmuls(g, producer, consumer))
     return "target runs the MatMul per column block of the MatMul before it, adding up the products";
+  if (chains_heads(g, producer, consumer))
+    return "target runs the Attention one head at a time, the projection computing that head's columns";
   return "";
 }
 

@@ -2,7 +2,8 @@
 // tensor between them is never in memory whole (the table breaks such pairs; the planner
 // joins their blocks after growth, see Planner::chain_blocks):
 //   - a depthwise Conv per channel group of the pointwise Conv feeding it (channel_chain.h);
-//   - a MatMul per column block of the MatMul feeding it (matmul_chain.h).
+//   - a MatMul per column block of the MatMul feeding it (matmul_chain.h);
+//   - an Attention per head of the projections feeding it (head_chain.h).
 #pragma once
 
 #include <cstdint>

@@ -119,6 +119,11 @@ int EmitContext::new_var(const std::string& name, int64_t extent) {
   return id;
 }
 
+void EmitContext::set_column_window(const std::string& value, const Ix& first) {
+  if (first) column_windows_[value] = first;
+  else column_windows_.erase(value);
+}
+
 void EmitContext::reset_vars() {
   vars_.clear();
   names_.clear();
@@ -176,7 +181,14 @@ std::string EmitContext::value_at(Body& body, const std::string& v, const std::v
       mark_unsupported("value '" + v + "' is read but not in memory");
       return splat("0.0f");
     }
-    result = load(body, v, ix_linear(idx, row_major_strides(shape_of(v))));
+    auto window = column_windows_.find(v);
+    if (window == column_windows_.end()) {
+      result = load(body, v, ix_linear(idx, row_major_strides(shape_of(v))));
+    } else {
+      std::vector<Ix> at = idx;
+      at.back() = ix_sub(at.back(), window->second);
+      result = load(body, v, ix_linear(at, row_major_strides(buffers_[size_t(buffer_slot(v))].shape)));
+    }
   } else {
     const Node& n = *producer(v);
     const PullRow* row = find_pull(n.op_type);

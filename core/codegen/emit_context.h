@@ -78,6 +78,10 @@ class EmitContext {
   // `value` is a reshaped view of `root`'s memory (same elements, same order).
   void set_alias(const std::string& value, const std::string& root) { aliases_[value] = root; }
   const std::vector<KernelBuffer>& buffers() const { return buffers_; }
+  // `value`'s buffer holds a block of its columns starting at `first` (an index over the
+  // stage's loop variables): value_at reads it at column c - first, in the buffer's own
+  // shape. Empty `first` removes the window.
+  void set_column_window(const std::string& value, const Ix& first);
   // Values readable from memory in the stage being generated.
   void set_available(const std::string& value, bool on);
   bool available(const std::string& value) const { return available_.count(value) != 0; }
@@ -144,6 +148,7 @@ class EmitContext {
   std::vector<KernelBuffer> buffers_;
   std::map<std::string, int> slots_;
   std::map<std::string, std::string> aliases_;
+  std::map<std::string, Ix> column_windows_;
   std::set<std::string> available_;
   struct Var { std::string name; Ix ix; };
   std::vector<Var> vars_;

@@ -14,9 +14,9 @@ const TensorType* float_static(const Graph& g, const std::string& v) {
   return t && t->is_static() && t->dtype == DType::F32 ? t : nullptr;
 }
 
-// A MatMul of one matrix (rank >= 2, every dim before the last two 1) by constant 2-D
-// weights.
-bool one_matrix_by_weights(const Graph& g, const Node& n) {
+}  // namespace
+
+bool is_matrix_by_weights(const Graph& g, const Node& n) {
   if (n.op_type != "MatMul" || n.inputs.size() != 2 || n.outputs.empty() || !g.is_constant(n.inputs[1]))
     return false;
   const TensorType *a = float_static(g, n.inputs[0]), *b = float_static(g, n.inputs[1]),
@@ -30,10 +30,8 @@ bool one_matrix_by_weights(const Graph& g, const Node& n) {
   return true;
 }
 
-}  // namespace
-
 bool chains_matmuls(const Graph& g, const Node& first, const Node& second) {
-  if (!one_matrix_by_weights(g, first) || !one_matrix_by_weights(g, second)) return false;
+  if (!is_matrix_by_weights(g, first) || !is_matrix_by_weights(g, second)) return false;
   const std::vector<int64_t> wide = *g.type_of(first.outputs[0])->static_shape();
   if (*g.type_of(second.inputs[0])->static_shape() != wide) return false;
   const int64_t rows = wide[wide.size() - 2], columns = wide.back();

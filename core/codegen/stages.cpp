@@ -1,6 +1,7 @@
 #include "core/codegen/stages.h"
 
 #include <cmath>
+#include <map>
 #include <numeric>
 
 #include "core/ops/conv_geometry.h"
@@ -240,8 +241,11 @@ bool gemm_epilogue(EmitContext& cx, const Stage& s, const std::string& fn, const
 
 StageCode emit_gemm_chain(EmitContext& cx, const Stage& s, const std::string& fn, int pack);
 
+StageCode emit_gemm_heads(EmitContext& cx, const Stage& s, const std::string& fn, int pack);
+
 StageCode emit_gemm(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
   if (!s.chained.empty()) return emit_gemm_chain(cx, s, fn, pack);
+  if (s.merged_heads) return emit_gemm_heads(cx, s, fn, pack);
   const Node& n = *s.anchor;
   const GemmGeometry g = gemm_geometry(cx, n);
   StageCode c;
@@ -329,6 +333,37 @@ StageCode emit_gemm_chain(EmitContext& cx, const Stage& s, const std::string& fn
     run += "      if (j0 + nb == " + str(N1) + ") { d.epilogue = " + fn + "s_e; d.epilogue_ctx = (void*)a; }\n";
   run += "      a->api->gemm(&d, a->api);\n      }\n    }\n  }\n";
   c.run = run;
+  return c;
+}
+
+// ---- MatMul over an Attention's merged heads (see head_chain.h) -------------------------
+// out = sum over heads h of attn[0, h] (S x D, rows D floats apart) times rows h*D .. of
+// the weights (packed ahead per head): one accumulating GEMM per head, the epilogue passed
+// with the last.
+
+StageCode emit_gemm_heads(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
+  const MergedHeads& mh = *s.merged_heads;
+  const GemmGeometry g = gemm_geometry(cx, *s.anchor);
+  const int64_t H = mh.heads, D = mh.head_size;
+  const auto str = [](int64_t v) { return std::to_string(v) + "LL"; };
+  StageCode c;
+  const bool epilogue = gemm_epilogue(cx, s, fn, g, &c.functions);
+  const std::string w = "(const float*)a->bufs[" + std::to_string(cx.buffer_slot(s.anchor->inputs[1])) + "] + h * " +
+                        str(D * g.N);
+  const std::string slot = std::to_string(pack) + " + h";
+  c.packs = int(H);
+  c.prepare = "  for (int64_t h = 0; h < " + str(H) + "; ++h)\n    st->packs[" + slot + "] = a->api->gemm_pack_b(" + w +
+              ", " + str(D) + ", " + str(g.N) + ", " + str(g.N) + ", 0);\n";
+  c.run = "  for (int64_t h = 0; h < " + str(H) + "; ++h) {\n    dnnf_gemm_desc d = {};\n";
+  c.run += "    d.batch = 1; d.M = " + str(g.M) + "; d.N = " + str(g.N) + "; d.K = " + str(D) + ";\n";
+  c.run += "    d.A = (const float*)a->bufs[" + std::to_string(cx.buffer_slot(mh.source)) + "] + h * " + str(g.M * D) +
+           "; d.lda = " + str(D) + ";\n";
+  c.run += "    d.B = " + w + "; d.ldb = " + str(g.N) + "; d.packed_b = ((const dnnf_state_*)a->state)->packs[" + slot +
+           "];\n";
+  c.run += "    d.C = (float*)a->bufs[" + std::to_string(cx.buffer_slot(s.result_buffer)) + "]; d.ldc = " + str(g.N) +
+           "; d.alpha = 1.0f; d.accumulate = h > 0;\n";
+  if (epilogue) c.run += "    if (h + 1 == " + str(H) + ") { d.epilogue = " + fn + "_e; d.epilogue_ctx = (void*)a; }\n";
+  c.run += "    a->api->gemm(&d, a->api);\n  }\n";
   return c;
 }
 
@@ -1131,8 +1166,16 @@ void reduction_loop(Body& outer, const std::string& var, int64_t extent, const B
   outer.lines.push_back("T acc_ = (acc0_ + acc1_) + (acc2_ + acc3_);");
 }
 
-StageCode emit_attention(EmitContext& cx, const Stage& s, const std::string& fn) {
+std::string attention_heads_run(EmitContext& cx, const Stage& s, const std::string& fn, int pack, int64_t heads,
+                                int64_t rows, StageCode& c);
+
+StageCode emit_attention(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
   const Node& n = *s.anchor;
+  StageCode c;
+  std::string heads_run;
+  if (!s.chained.empty())  // before the Attention's loop variables: the GEMM epilogues reset them
+    heads_run = attention_heads_run(cx, s, fn, pack, cx.shape_of(n.outputs[0])[1],
+                                    cx.shape_of(n.outputs[0])[cx.shape_of(n.outputs[0]).size() - 2], c);
   const std::vector<int64_t> ys = cx.shape_of(n.outputs[0]);
   const std::vector<int64_t> qs = cx.shape_of(n.inputs[0]), ks = cx.shape_of(n.inputs[1]);
   const int64_t Sq = ys[ys.size() - 2], Dv = ys.back(), D = qs.back(), Sk = ks.back();
@@ -1149,6 +1192,11 @@ StageCode emit_attention(EmitContext& cx, const Stage& s, const std::string& fn)
   }
   const Ix qi = cx.var(cx.new_var("qi", Sq));
   names.push_back("qi");
+  // Head-chained projections hold the current head's columns only.
+  for (const Stage& h : s.chained) {
+    cx.set_column_window(h.result_buffer, ix_mul(batch[1], h.chain_group));
+    cx.set_available(h.result_buffer, true);
+  }
   std::vector<int64_t> task_ext = batch_ext;
   task_ext.push_back(Sq);
   const int jv = cx.new_var("kj", Sk), dv = cx.new_var("dd", D), ov = cx.new_var("vo", Dv);
@@ -1216,10 +1264,68 @@ StageCode emit_attention(EmitContext& cx, const Stage& s, const std::string& fn)
           "    const float inv_ = 1.0f / sum_;\n";
   code += vector_loop("vo", "0", std::to_string(Dv) + "LL", out, true);
   code += "  }\n}\n";
-  StageCode c;
-  c.functions = code;
-  c.run = parallel_call(fn, product(task_ext));
+  for (const Stage& h : s.chained) cx.set_column_window(h.result_buffer, nullptr);
+  c.functions += code;
+  if (s.chained.empty()) {
+    c.run = parallel_call(fn, product(task_ext));
+    return c;
+  }
+  // One head's tasks (queries) at a time: task = head * Sq + query over one batch.
+  c.functions += "struct " + fn + "_tc { const dnnf_kernel_args* a; int64_t t0; };\n"
+                 "static void " + fn + "_h(void* p, int64_t begin, int64_t end) {\n"
+                 "  const " + fn + "_tc* t = (const " + fn + "_tc*)p;\n"
+                 "  " + fn + "((void*)t->a, begin + t->t0, end + t->t0);\n}\n";
+  c.run = heads_run;
   return c;
+}
+
+// ---- Attention per head of its projections (see head_chain.h) ---------------------------
+// For each head h, every chained projection GEMM computes columns h*D .. h*D + D - 1 of its
+// product (its weights' columns, packed ahead per head) into its head buffer, its
+// epilogue computing at global indices; then the Attention's tasks for head h run, reading
+// the head buffers through column windows. The GEMM epilogues and the per-head task
+// wrapper go into c.functions; returns the statements of the run.
+std::string attention_heads_run(EmitContext& cx, const Stage& s, const std::string& fn, int pack, int64_t heads,
+                                int64_t rows, StageCode& c) {
+  const auto str = [](int64_t v) { return std::to_string(v) + "LL"; };
+  const std::string cb_type = fn + "_cb";
+  c.functions += "struct " + cb_type + " { const dnnf_kernel_args* a; int64_t j0; };\n";
+  std::string per_head, before, after;
+  std::map<int, std::string> packed_a;  // left operand slot -> its packed copy, shared by all heads
+  c.packs = int(heads * int64_t(s.chained.size()));
+  for (size_t i = 0; i < s.chained.size(); ++i) {
+    const Stage& h = s.chained[i];
+    const GemmGeometry g = gemm_geometry(cx, *h.anchor);
+    const int64_t D = h.chain_group;
+    const std::string efn = fn + "p" + std::to_string(i);
+    const bool epilogue = gemm_epilogue(cx, h, efn, g, &c.functions, cb_type);
+    const std::string w = "(const float*)a->bufs[" + std::to_string(cx.buffer_slot(h.anchor->inputs[1])) + "] + h * " +
+                          str(D);
+    const std::string slot = std::to_string(pack) + " + " + std::to_string(i * size_t(heads)) + " + h";
+    c.prepare += "  for (int64_t h = 0; h < " + str(heads) + "; ++h)\n    st->packs[" + slot +
+                 "] = a->api->gemm_pack_b(" + w + ", " + str(g.K) + ", " + str(D) + ", " + str(g.N) + ", 0);\n";
+    per_head += "      {\n      dnnf_gemm_desc d = {};\n";
+    per_head += "      d.batch = 1; d.M = " + str(g.M) + "; d.N = " + str(D) + "; d.K = " + str(g.K) + ";\n";
+    const int a_slot = cx.buffer_slot(h.anchor->inputs[0]);
+    const std::string a_ptr = "(const float*)a->bufs[" + std::to_string(a_slot) + "]";
+    if (!packed_a.count(a_slot)) {
+      packed_a[a_slot] = "pa" + std::to_string(a_slot) + "_";
+      before += "    void* " + packed_a[a_slot] + " = a->api->gemm_pack_a(" + a_ptr + ", " + str(g.M) + ", " + str(g.K) +
+                ", " + str(g.K) + ", 0);\n";
+      after += "    a->api->release(" + packed_a[a_slot] + ");\n";
+    }
+    per_head += "      d.A = " + a_ptr + "; d.lda = " + str(g.K) + "; d.packed_a = " + packed_a[a_slot] + ";\n";
+    per_head += "      d.B = " + w + "; d.ldb = " + str(g.N) + "; d.packed_b = ((const dnnf_state_*)a->state)->packs[" +
+                slot + "];\n";
+    per_head += "      d.C = (float*)a->bufs[" + std::to_string(cx.buffer_slot(h.result_buffer)) + "]; d.ldc = " + str(D) +
+                "; d.alpha = 1.0f;\n";
+    if (epilogue) per_head += "      cb.j0 = h * " + str(D) + "; d.epilogue = " + efn + "_e; d.epilogue_ctx = &cb;\n";
+    per_head += "      a->api->gemm(&d, a->api);\n      }\n";
+  }
+  return "  {\n    " + cb_type + " cb = {a, 0}; (void)cb;\n    " + fn + "_tc tc = {a, 0};\n" + before +
+         "    for (int64_t h = 0; h < " + str(heads) + "; ++h) {\n" + per_head +
+         "      tc.t0 = h * " + str(rows) + ";\n"
+         "      a->api->parallel_for(a->api->pool, " + str(rows) + ", " + fn + "_h, &tc);\n    }\n" + after + "  }\n";
 }
 
 }  // namespace
@@ -1324,7 +1430,7 @@ StageCode emit_stage(EmitContext& cx, const Stage& s, int index, int first_pack)
     case StageKind::ConvTranspose: return emit_conv_transpose(cx, s, fn);
     case StageKind::Reduce: return emit_reduce(cx, s, fn);
     case StageKind::Pool: return emit_pool(cx, s, fn);
-    case StageKind::Attention: return emit_attention(cx, s, fn);
+    case StageKind::Attention: return emit_attention(cx, s, fn, first_pack);
   }
   return {};
 }

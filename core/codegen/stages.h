@@ -11,6 +11,7 @@
 
 #include "core/codegen/channel_scale.h"
 #include "core/codegen/emit_context.h"
+#include "core/codegen/head_chain.h"
 
 namespace dnnf::codegen {
 
@@ -43,6 +44,9 @@ struct Stage {
   // buffer, which holds one group.
   std::vector<Stage> chained;
   int64_t chain_group = 0;
+  // Gemm (C++ only): the left operand is an Attention's result with its heads merged
+  // (head_chain.h), read in place by one accumulating GEMM per head.
+  std::optional<MergedHeads> merged_heads;
 };
 
 // What a stage contributes to the kernel source.

@@ -153,40 +153,65 @@ class Planner {
   // Many-to-Many + Many-to-Many, which the table breaks: a block whose one Many-to-Many
   // operator reads the output of another block's joins that block when the target runs
   // the pair one group at a time (PlannerOptions::chains: a depthwise Conv per channel
-  // group of a pointwise Conv, a MatMul per row block of a MatMul). Each block must have
+  // group of a pointwise Conv, a MatMul per column block of a MatMul, an Attention per
+  // head of its projections). Each block must have
   // that operator as its only Many-to-Many one, and the producing block must hand on
   // nothing but the consumer's input, computed by One-to-One operators and read by the
   // consumer alone: then no value between the two is ever in memory whole.
   void chain_blocks() {
     if (!opt_.chains) return;
-    for (size_t bd = 0; bd < blocks_.size(); ++bd) {
+    const size_t count = blocks_.size();
+    for (size_t bd = 0; bd < count; ++bd) {
       const int64_t d = sole_many_to_many(bd);
-      if (d < 0 || g_.nodes[size_t(d)].inputs.empty()) continue;
+      if (d < 0) continue;
       const Node& dn = g_.nodes[size_t(d)];
-      auto it = producer_.find(dn.inputs[0]);
-      if (it == producer_.end() || block_of_[it->second] < 0 || size_t(block_of_[it->second]) == bd) continue;
-      const size_t from = it->second, ba = size_t(block_of_[from]);
-      const int64_t p = sole_many_to_many(ba);
-      if (p < 0) continue;
-      const std::string how = opt_.chains(g_.nodes[size_t(p)], dn);
-      if (how.empty()) continue;
-      const nlohmann::json extra = {{"merged_block", bd}, {"producer", g_.nodes[size_t(p)].id}};
-      std::string why;
-      std::unordered_set<size_t> members(blocks_[ba].nodes.begin(), blocks_[ba].nodes.end());
-      members.insert(blocks_[bd].nodes.begin(), blocks_[bd].nodes.end());
-      if (!hands_on_only(ba, size_t(p), dn.inputs[0], size_t(d), &why) || !members_hold(members, &why)) {
-        record("chain", from, size_t(d), int(ba), Verdict::Break, false, "not chained: " + why, extra);
-        continue;
+      // Every operand of the consumer may come from a chained producer (an Attention's
+      // queries and values); each joins the consumer's block in turn.
+      for (const std::string& direct : dn.inputs) {
+        if (direct.empty()) continue;
+        const size_t into = size_t(block_of_[size_t(d)]);
+        // The operand may reach the consumer through nodes of its own block (an
+        // Attention's Reshape and Transpose to heads): follow single-operand nodes back
+        // to the value that enters the block, and the node that reads it.
+        std::string operand = direct;
+        size_t reader = size_t(d);
+        auto it = producer_.find(operand);
+        while (it != producer_.end() && block_of_[it->second] == int(into)) {
+          std::string only;
+          int sources = 0;
+          for (const std::string& in : g_.nodes[it->second].inputs)
+            if (!in.empty() && !g_.is_constant(in)) only = in, ++sources;
+          if (sources != 1) break;
+          reader = it->second;
+          operand = only;
+          it = producer_.find(operand);
+        }
+        const bool to_heads = dn.op_type == "Attention";
+        if (it == producer_.end() || block_of_[it->second] < 0 || (reader != size_t(d) && !to_heads)) continue;
+        const size_t from = it->second, ba = size_t(block_of_[from]);
+        if (ba == into) continue;
+        const int64_t p = sole_many_to_many(ba);
+        if (p < 0) continue;
+        const std::string how = opt_.chains(g_.nodes[size_t(p)], dn);
+        if (how.empty()) continue;
+        const nlohmann::json extra = {{"merged_block", into}, {"producer", g_.nodes[size_t(p)].id}};
+        std::string why;
+        std::unordered_set<size_t> members(blocks_[ba].nodes.begin(), blocks_[ba].nodes.end());
+        members.insert(blocks_[into].nodes.begin(), blocks_[into].nodes.end());
+        if (!hands_on_only(ba, size_t(p), operand, reader, to_heads, &why) || !members_hold(members, &why)) {
+          record("chain", from, size_t(d), int(ba), Verdict::Break, false, "not chained: " + why, extra);
+          continue;
+        }
+        record("chain", from, size_t(d), int(ba), Verdict::Fuse, true,
+               how + " (Many-to-Many + Many-to-Many, which the table breaks): the tensor between them is in "
+                     "memory one group at a time",
+               extra);
+        for (size_t n : blocks_[into].nodes) {
+          blocks_[ba].nodes.push_back(n);
+          block_of_[n] = int(ba);
+        }
+        blocks_[into].nodes.clear();
       }
-      record("chain", from, size_t(d), int(ba), Verdict::Fuse, true,
-             how + " (Many-to-Many + Many-to-Many, which the table breaks): the tensor between them is in memory "
-                   "one group at a time",
-             extra);
-      for (size_t n : blocks_[bd].nodes) {
-        blocks_[ba].nodes.push_back(n);
-        block_of_[n] = int(ba);
-      }
-      blocks_[bd].nodes.clear();
     }
   }
 
@@ -220,11 +245,16 @@ class Planner {
   }
 
   // Whether block `b` is `anchor` plus element-wise operators (elementwise_over) and hands
-  // on only `value`, read by `reader` alone.
-  bool hands_on_only(size_t b, size_t anchor, const std::string& value, size_t reader, std::string* why) const {
+  // on only `value`, read by `reader` alone. An Attention reads its projections through
+  // Reshape and Transpose (`to_heads`); the target's hook checked that path whole
+  // (codegen::head_source), so those pass too.
+  bool hands_on_only(size_t b, size_t anchor, const std::string& value, size_t reader, bool to_heads,
+                     std::string* why) const {
     const std::unordered_set<size_t> members(blocks_[b].nodes.begin(), blocks_[b].nodes.end());
     for (size_t n : blocks_[b].nodes) {
-      if (n != anchor && !elementwise_over(n, members)) {
+      const std::string& op = g_.nodes[n].op_type;
+      const bool to_head = to_heads && (op == "Reshape" || op == "Transpose");
+      if (n != anchor && !to_head && !elementwise_over(n, members)) {
         *why = g_.nodes[n].op_type + " between the two Many-to-Many operators is " + mapping_type_name(mapping_[n]);
         return false;
       }

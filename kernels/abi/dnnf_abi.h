@@ -37,7 +37,8 @@ typedef void (*dnnf_epilogue_fn)(void* ctx, float* tile, int64_t ldt, int64_t ba
  * trans_a; likewise B (k, n). a_off(b) is a_offsets[b] when a_offsets is non-null,
  * else b * a_batch_stride (0 broadcasts one matrix to every batch). Same for B and C.
  * packed_b, when non-null, replaces B (from gemm_pack_b with the same K, N, ldb,
- * trans_b; all batches then share it). C is written, or added to when accumulate is
+ * trans_b; all batches then share it); packed_a likewise replaces A (from gemm_pack_a
+ * with the same M, K, lda, trans_a). C is written, or added to when accumulate is
  * non-zero (C += alpha * op(A) * op(B): a product summed over blocks of K, the epilogue
  * passed with the last). */
 typedef struct dnnf_gemm_desc {
@@ -58,6 +59,7 @@ typedef struct dnnf_gemm_desc {
   dnnf_epilogue_fn epilogue; /* may be null */
   void* epilogue_ctx;
   int32_t accumulate;
+  const void* packed_a;
 } dnnf_gemm_desc;
 
 /* 2-D convolution, NCHW input (contiguous), OIHW weights with C / group input channels
@@ -89,6 +91,9 @@ typedef struct dnnf_api {
   void (*conv2d)(const dnnf_conv2d_desc* d, const struct dnnf_api* api);
   void* (*conv2d_pack)(const dnnf_conv2d_desc* d); /* packs d->weight; free with release */
   void (*release)(void* packed);
+  /* Packs A (M x K, element (m, k) at A[m * lda + k] or A[k * lda + m] when trans_a)
+   * once, for several GEMMs with the same left operand. Free with release. */
+  void* (*gemm_pack_a)(const float* A, int64_t M, int64_t K, int64_t lda, int32_t trans_a);
 } dnnf_api;
 
 /* What the runtime hands a block kernel. bufs: the block's inputs, then its outputs,

@@ -10,8 +10,10 @@
 using namespace dnnf_kernels;
 
 namespace {
-// dims of a packed B block
+// dims of a packed B block, and of a packed A block (rows and panel height in the same
+// places as B's columns and panel width)
 enum { kDimK, kDimN, kDimNr };
+enum { kDimM = kDimN, kDimMr = kDimNr };
 }  // namespace
 
 extern "C" void dnnf_gemm_f32(const dnnf_gemm_desc* d, const dnnf_api* api) {
@@ -28,6 +30,12 @@ extern "C" void dnnf_gemm_f32(const dnnf_gemm_desc* d, const dnnf_api* api) {
       throw std::invalid_argument("gemm: packed B was packed for another K or N");
     p.packed_b = h->data();
   }
+  if (d->packed_a) {
+    const PackedHeader* h = packed_header(d->packed_a, PackedKind::gemm_a);
+    if (h->dims[kDimK] != d->K || h->dims[kDimM] != d->M || h->dims[kDimMr] != micro_kernel().mr)
+      throw std::invalid_argument("gemm: packed A was packed for another M or K");
+    p.packed_a = h->data();
+  }
   p.c = d->C;
   p.ldc = d->ldc;
   p.c_batch_stride = d->c_batch_stride;
@@ -39,14 +47,29 @@ extern "C" void dnnf_gemm_f32(const dnnf_gemm_desc* d, const dnnf_api* api) {
   run_gemm(p, api);
 }
 
+namespace {
+// A packed operand of `count` rows (A) or columns (B) in panels of `unit`, whole K.
+PackedHeader* packed_operand(PackedKind kind, int64_t count, int64_t K, int unit) {
+  PackedHeader* h = allocate_packed(kind, panel_floats(count, K, unit));
+  h->dims[kDimK] = K;
+  h->dims[kDimN] = count;
+  h->dims[kDimNr] = unit;
+  return h;
+}
+}  // namespace
+
 extern "C" void* dnnf_gemm_pack_b(const float* B, int64_t K, int64_t N, int64_t ldb,
                                   int32_t trans_b) {
   const int nr = micro_kernel().nr;
-  PackedHeader* h = allocate_packed(PackedKind::gemm_b, panel_floats(N, K, nr));
-  h->dims[kDimK] = K;
-  h->dims[kDimN] = N;
-  h->dims[kDimNr] = nr;
+  PackedHeader* h = packed_operand(PackedKind::gemm_b, N, K, nr);
   if (K > 0 && N > 0) pack_b_block(B, ldb, trans_b != 0, 0, K, 0, N, nr, h->data());
+  return h;
+}
+
+extern "C" void* dnnf_gemm_pack_a(const float* A, int64_t M, int64_t K, int64_t lda, int32_t trans_a) {
+  const int mr = micro_kernel().mr;
+  PackedHeader* h = packed_operand(PackedKind::gemm_a, M, K, mr);
+  if (K > 0 && M > 0) pack_a_block(A, lda, trans_a != 0, 0, M, 0, K, mr, h->data());
   return h;
 }
 

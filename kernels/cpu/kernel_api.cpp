@@ -15,5 +15,6 @@ extern "C" dnnf_api dnnf_make_api(void* pool, dnnf_parallel_for_fn parallel_for,
   api.conv2d = dnnf_conv2d_f32;
   api.conv2d_pack = dnnf_conv2d_pack;
   api.release = dnnf_release_packed;
+  api.gemm_pack_a = dnnf_gemm_pack_a;
   return api;
 }

@@ -8,7 +8,7 @@
 
 namespace dnnf_kernels {
 
-enum class PackedKind : uint32_t { gemm_b = 1, conv_weight = 2 };
+enum class PackedKind : uint32_t { gemm_b = 1, conv_weight = 2, gemm_a = 3 };
 
 struct PackedHeader {
   uint32_t magic;

@@ -34,6 +34,8 @@ void gemm_case(int64_t M, int64_t N, int64_t K, bool ta, bool tb, bool packed, b
   for (float& x : A) x = dist(rng);
   for (float& x : B) x = dist(rng);
   void* pb = packed ? dnnf_gemm_pack_b(B.data(), K, N, ldb, tb) : nullptr;
+  // With packed B, A is packed too when there is one matrix.
+  void* pa = packed && batch == 1 ? dnnf_gemm_pack_a(A.data(), M, K, lda, ta) : nullptr;
   dnnf_gemm_desc d{};
   d.batch = batch;
   d.M = M;
@@ -48,6 +50,7 @@ void gemm_case(int64_t M, int64_t N, int64_t K, bool ta, bool tb, bool packed, b
   d.b_batch_stride = 0;  // one B for every batch
   d.trans_b = tb;
   d.packed_b = pb;
+  d.packed_a = pa;
   d.C = C.data();
   d.ldc = N;
   d.c_batch_stride = M * N;
@@ -55,6 +58,7 @@ void gemm_case(int64_t M, int64_t N, int64_t K, bool ta, bool tb, bool packed, b
   d.accumulate = accumulate;
   dnnf_gemm_f32(&d, &api);
   dnnf_release_packed(pb);
+  dnnf_release_packed(pa);
   int bad = 0;
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t m = 0; m < M; ++m)

@@ -18,15 +18,17 @@ struct CpuRun {
   CpuRuntimeStats stats;
   fusion::FusionPlan plan;
   CompareResult check;
+  size_t peak = 0;  // peak activation bytes
+  Graph graph;      // the graph the plan is for (rewritten when asked)
 };
 
 Attribute ints(std::vector<int64_t> v) { return Attribute::from_ints(std::move(v)); }
 Attribute i(int64_t v) { return Attribute::from_int(v); }
 
-CpuRun run_cpu(const Model& model, bool fusion = true, int threads = 2) {
+CpuRun run_cpu(const Model& model, bool fusion = true, int threads = 2, bool rewrite = false) {
   Model m = model;
   PipelineOptions po;
-  po.rewrite = false;
+  po.rewrite = rewrite;
   po.fusion = fusion;
   po.use_db = false;
   po.measure = false;  // the analytic estimate keeps plans deterministic (timings are noisy)
@@ -50,7 +52,22 @@ CpuRun run_cpu(const Model& model, bool fusion = true, int threads = 2) {
     }
   }
   r.stats = program.stats();
+  r.peak = program.peak_activation_bytes();
+  r.graph = m.graph;
   return r;
+}
+
+// Shapes of the block-local buffers of a block's generated kernel (empty when it cannot
+// be generated, which fails the test).
+std::vector<std::vector<int64_t>> scratch_shapes(const Graph& g, const fusion::FusedBlock& block) {
+  std::string why;
+  const std::optional<codegen::BlockKernel> k = codegen::generate_block(g, block, &why);
+  EXPECT_TRUE(k) << why;
+  std::vector<std::vector<int64_t>> shapes;
+  if (k)
+    for (const codegen::KernelBuffer& kb : k->buffers)
+      if (kb.role == codegen::BufferRole::Scratch) shapes.push_back(kb.shape);
+  return shapes;
 }
 
 std::string why_interpreted(const CpuRun& r) {
@@ -483,14 +500,9 @@ TEST(CpuRuntime, DepthwiseConvRunsPerChannelGroupOfThePointwiseConvBeforeIt) {
       continue;
     }
     ASSERT_EQ(r.plan.blocks.size(), 1u) << "the two convolutions and their epilogues are one block";
-    std::string why;
-    const std::optional<codegen::BlockKernel> k = codegen::generate_block(m.graph, r.plan.blocks[0], &why);
-    ASSERT_TRUE(k) << why;
     // The expanded tensor is in memory one group of one image at a time.
-    std::vector<std::vector<int64_t>> scratch;
-    for (const codegen::KernelBuffer& kb : k->buffers)
-      if (kb.role == codegen::BufferRole::Scratch) scratch.push_back(kb.shape);
-    EXPECT_EQ(scratch, (std::vector<std::vector<int64_t>>{{1, c.group, c.size, c.size}}));
+    EXPECT_EQ(scratch_shapes(m.graph, r.plan.blocks[0]),
+              (std::vector<std::vector<int64_t>>{{1, c.group, c.size, c.size}}));
     // Unfused, the same graph still matches (the plain convolutions).
     EXPECT_TRUE(run_cpu(m, /*fusion=*/false).check.ok);
   }
@@ -552,17 +564,76 @@ TEST(CpuRuntime, MatMulRunsPerColumnBlockOfTheMatMulBeforeIt) {
       continue;
     }
     ASSERT_EQ(r.plan.blocks.size(), 1u) << "the two MatMuls and their epilogues are one block";
-    std::string why;
-    const std::optional<codegen::BlockKernel> k = codegen::generate_block(m.graph, r.plan.blocks[0], &why);
-    ASSERT_TRUE(k) << why;
-    std::vector<std::vector<int64_t>> scratch;
-    for (const codegen::KernelBuffer& kb : k->buffers)
-      if (kb.role == codegen::BufferRole::Scratch) scratch.push_back(kb.shape);
     std::vector<int64_t> one_block = c.x;
     one_block.back() = c.block;
-    EXPECT_EQ(scratch, std::vector<std::vector<int64_t>>{one_block});
+    EXPECT_EQ(scratch_shapes(m.graph, r.plan.blocks[0]), std::vector<std::vector<int64_t>>{one_block});
     EXPECT_TRUE(run_cpu(m, /*fusion=*/true, /*threads=*/1).check.ok);
     EXPECT_TRUE(run_cpu(m, /*fusion=*/false).check.ok);
+  }
+}
+
+// A transformer's self-attention with its projections, as BERT exports it (MatMul + bias,
+// Reshape and Transpose to heads, scores / sqrt(D) + mask, Softmax, weighted values,
+// heads merged back, output projection, residual). After the rewrites form the Attention,
+// the C++ kernels run it one head at a time with the query and value projections computing
+// that head's columns (head_chain.h), and the output projection reads the Attention's
+// result in place, one accumulating GEMM per head: neither the projections nor the
+// transposed result are ever in memory whole.
+Model self_attention(int64_t S, int64_t H, int64_t D) {
+  GraphBuilder b;
+  const int64_t E = H * D;
+  const std::string x = b.input("x", DType::F32, Shape{1, S, E});
+  const std::string mask = b.input("mask", DType::F32, Shape{1, 1, 1, S});
+  int salt = 0;
+  auto weights = [&](const std::string& name, Shape shape, double scale) {
+    Tensor t(DType::F32, shape);
+    ++salt;
+    for (int64_t k = 0; k < t.numel(); ++k) t.set_f64(k, std::sin(0.37 * double(k) + salt) * scale);
+    return b.constant(name, t);
+  };
+  auto projection = [&](const std::string& name) {
+    return b.node("Add", {weights(name + "_b", {E}, 0.2), b.node("MatMul", {x, weights(name + "_w", {E, E}, 0.3)})});
+  };
+  auto heads = [&](const std::string& v, std::vector<int64_t> perm) {
+    const std::string r = b.node("Reshape", {v, b.constant(v + "_shape", Tensor::vector_i64({1, S, H, D}))});
+    return b.node("Transpose", {r}, {{"perm", ints(perm)}});
+  };
+  const std::string q = heads(projection("q"), {0, 2, 1, 3}), k = heads(projection("k"), {0, 2, 3, 1});
+  const std::string v = heads(projection("v"), {0, 2, 1, 3});
+  std::string s = b.node("Div", {b.node("MatMul", {q, k}), b.scalar("scale", std::sqrt(float(D)))});
+  s = b.node("Softmax", {b.node("Add", {s, mask})}, {{"axis", i(-1)}});
+  const std::string o = b.node("Transpose", {b.node("MatMul", {s, v})}, {{"perm", ints({0, 2, 1, 3})}});
+  const std::string merged = b.node("Reshape", {o, b.constant("merged_shape", Tensor::vector_i64({1, S, E}))});
+  const std::string y = b.node("Add", {b.node("MatMul", {merged, weights("o_w", {E, E}, 0.2)}), weights("o_b", {E}, 0.1)});
+  b.output(b.node("Add", {y, x}));
+  return b.finish();
+}
+
+TEST(CpuRuntime, AttentionRunsPerHeadOfItsProjectionsAndTheOutputProjectionReadsItInPlace) {
+  const int64_t S = 37, H = 4, D = 12;
+  const Model m = self_attention(S, H, D);
+  for (const int threads : {1, 2}) {
+    SCOPED_TRACE(threads);
+    const CpuRun r = run_cpu(m, /*fusion=*/true, threads, /*rewrite=*/true);
+    EXPECT_TRUE(r.check.ok) << r.check.message;
+    EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
+    std::vector<std::vector<int64_t>> head_buffers;
+    std::string code;
+    for (const fusion::FusedBlock& block : r.plan.blocks) {
+      std::string why;
+      const std::optional<codegen::BlockKernel> k = codegen::generate_block(r.graph, block, &why);
+      ASSERT_TRUE(k) << why;
+      code += k->code;
+      for (const codegen::KernelBuffer& kb : k->buffers)
+        if (kb.role == codegen::BufferRole::Scratch && kb.shape.back() == D) head_buffers.push_back(kb.shape);
+    }
+    // The queries and the values, one head each; the keys stay whole (read transposed).
+    EXPECT_EQ(head_buffers, (std::vector<std::vector<int64_t>>{{1, S, D}, {1, S, D}}));
+    EXPECT_NE(code.find("d.accumulate = h > 0;"), std::string::npos) << "the output projection sums over heads";
+    // Unfused: the same graph, holding every projection and the transposed result.
+    const CpuRun u = run_cpu(m, /*fusion=*/false, threads, /*rewrite=*/true);
+    EXPECT_TRUE(u.check.ok) << u.check.message;
+    EXPECT_LT(r.peak, u.peak);
   }
 }
 

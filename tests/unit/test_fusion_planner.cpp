@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "core/codegen/block_codegen.h"
+#include "core/codegen/chains.h"
 #include "core/fusion/fusion_db.h"
 #include "core/fusion/mapping_table.h"
 #include "core/fusion/planner.h"
@@ -266,7 +268,52 @@ TEST(FusionPlanner, ChainTakesABiasAddButNotABroadcastInput) {
       if (st.rule == "chain") reason = st.reason;
     if (bias_is_input) EXPECT_NE(reason.find("not chained: Add"), std::string::npos) << reason;
     else EXPECT_EQ(reason.find("not chained"), std::string::npos) << reason;
+    EXPECT_EQ(plan_from_journal(m.graph, j, "cpu").block_of, plan.block_of);
   }
+}
+
+// With the C++ target's own hooks, an Attention's block takes in the blocks of its query
+// and value projections (two chain steps, one block), not the keys' (read transposed,
+// codegen/head_chain.h); the journal replays to the same plan.
+TEST(FusionPlanner, AttentionChainsItsQueryAndValueProjections) {
+  const int64_t S = 16, H = 2, D = 4, E = H * D;
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{1, S, E});
+  std::vector<std::string> proj;
+  for (const char* name : {"q", "k", "v"}) {
+    const std::string p = b.node("Add", {b.node("MatMul", {x, b.constant(std::string(name) + "w", Tensor(DType::F32, {E, E}))}),
+                                         b.constant(std::string(name) + "b", Tensor(DType::F32, {E}))});
+    const std::string r = b.node("Reshape", {p, b.constant(std::string(name) + "s", Tensor::vector_i64({1, S, H, D}))});
+    const std::vector<int64_t> perm = std::string(name) == "k" ? std::vector<int64_t>{0, 2, 3, 1}
+                                                               : std::vector<int64_t>{0, 2, 1, 3};
+    proj.push_back(b.node("Transpose", {r}, {{"perm", Attribute::from_ints(perm)}}));
+  }
+  const std::string att = b.node("Attention", proj, {{"scale", Attribute::from_float(0.5f)}}, 1, "dnnf");
+  const std::string merged = b.node("Reshape", {b.node("Transpose", {att}, {{"perm", Attribute::from_ints({0, 2, 1, 3})}}),
+                                                b.constant("ms", Tensor::vector_i64({1, S, E}))});
+  b.output(b.node("Add", {merged, x}));  // the residual holds x anyway
+  Model m = b.finish();
+  PlannerOptions o;
+  const Graph& g = m.graph;
+  o.operand_in_memory = [&g](const Node& c, const std::string& v) { return codegen::operand_in_memory(g, c, v); };
+  o.chains = [&g](const Node& p, const Node& c) { return codegen::chain_reason(g, p, c); };
+  Journal j;
+  const FusionPlan plan = plan_fusion(g, o, &j);
+  auto block_of_op = [&](const std::string& out) {
+    for (const Node& n : g.nodes)
+      if (n.outputs[0] == out) return plan.block_of.at(n.id);
+    return -1;
+  };
+  int accepted = 0;
+  for (const auto& st : j.steps) accepted += st.rule == "chain" && st.accepted;
+  EXPECT_EQ(accepted, 2);
+  std::map<std::string, int> matmul_block;
+  for (const Node& n : g.nodes)
+    if (n.op_type == "MatMul") matmul_block[n.inputs[1]] = plan.block_of.at(n.id);
+  EXPECT_EQ(matmul_block["qw"], block_of_op(att));
+  EXPECT_EQ(matmul_block["vw"], block_of_op(att));
+  EXPECT_NE(matmul_block["kw"], block_of_op(att));
+  EXPECT_EQ(plan_from_journal(g, j, "cpu").block_of, plan.block_of);
 }
 
 TEST(FusionPlanner, OutputLimitStopsGrowth) {

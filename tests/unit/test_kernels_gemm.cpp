@@ -27,6 +27,7 @@ struct GemmCase {
   bool packed_b = false;
   int64_t pad = 0;  // extra columns in every leading dimension
   bool accumulate = false;  // C += alpha A B
+  bool packed_a = false;    // A packed once (one A: batch 1 or broadcast)
 };
 
 // What C holds before an accumulating GEMM.
@@ -82,6 +83,7 @@ void run_case(const GemmCase& gc, const dnnf_api& api) {
   auto c_at = [&](int64_t b) { return gc.use_offsets ? c_off[b] : b * c_size; };
 
   void* packed = gc.packed_b ? dnnf_gemm_pack_b(B.data(), gc.K, gc.N, ldb, gc.trans_b) : nullptr;
+  void* packed_a = gc.packed_a ? dnnf_gemm_pack_a(A.data(), gc.M, gc.K, lda, gc.trans_a) : nullptr;
   Coverage cov(C.size(), ldc, c_size);
   dnnf_gemm_desc d{};
   d.batch = gc.batch;
@@ -99,6 +101,7 @@ void run_case(const GemmCase& gc, const dnnf_api& api) {
   d.b_offsets = gc.use_offsets && !gc.packed_b ? b_off.data() : nullptr;
   d.trans_b = gc.trans_b;
   d.packed_b = packed;
+  d.packed_a = packed_a;
   d.C = C.data();
   d.ldc = ldc;
   d.c_batch_stride = c_size;
@@ -109,6 +112,7 @@ void run_case(const GemmCase& gc, const dnnf_api& api) {
   d.epilogue_ctx = &cov;
   api.gemm(&d, &api);
   dnnf_release_packed(packed);
+  dnnf_release_packed(packed_a);
 
   int failures = 0;
   for (int64_t b = 0; b < gc.batch && failures < 5; ++b) {
@@ -164,6 +168,11 @@ std::vector<GemmCase> cases() {
       {3, 21, 33, 45, false, true, 1.0f, false, true, false, 0, true},
       {1, 200, 1100, 40, false, false, 1.0f, false, false, true, 0, true},
       {1, 5, 7, 0, false, false, 1.0f, false, false, false, 0, true},  // K = 0: C unchanged
+      // A packed once (an Attention's projections share it over heads)
+      {1, 13, 17, 19, true, false, 1.0f, false, false, false, 0, false, true},
+      {1, 200, 1100, 40, false, true, 1.0f, false, false, true, 0, true, true},
+      {1, 800, 790, 270, false, false, 0.5f, false, false, true, 0, false, true},
+      {3, 21, 33, 45, false, false, 1.0f, true, false, false, 0, false, true},  // shared by all batches
   };
   return v;
 }
