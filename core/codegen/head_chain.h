@@ -44,10 +44,10 @@ constexpr size_t kKeys = 1;
 bool chains_heads(const Graph& graph, const Node& matmul, const Node& attention);
 
 // The heads merged back: MatMul(Reshape(Transpose(attn, [0, 2, 1, 3]), [1, S, H*D]), W),
-// a transformer's output projection over the Attention's [1, H, S, D] result. The product
-// is the sum over heads h of attn[0, h] (S x D) times rows h*D .. h*D + D - 1 of W, so the
-// C++ kernels run it as H accumulating GEMMs that read the Attention's result in place,
-// and the transposed copy is never made.
+// a transformer's output projection over the Attention's [1, H, S, D] result. Columns
+// h*D .. h*D + D - 1 of the left operand are attn[0, h] (S x D), so the C++ kernels run one
+// GEMM that reads the result in place as column blocks (dnnf_gemm_desc.a_k_block), and
+// the transposed copy is never made.
 struct MergedHeads {
   std::string source, transposed, merged;  // attn, its Transpose, the Reshape (the MatMul's operand)
   int64_t heads = 0, head_size = 0;

@@ -315,10 +315,13 @@ StageCode emit_gemm_chain(EmitContext& cx, const Stage& s, const std::string& fn
               "    st->packs[" + std::to_string(pack) + " + 2 * gi + 1] = a->api->gemm_pack_b(" + w2 + ", nb, " +
               str(N2) + ", " + str(N2) + ", 0);\n  }\n";
   const std::string buf = "(float*)a->bufs[" + std::to_string(buf_slot) + "]";
-  std::string run = "  {\n    " + ctx_type + " cb = {a, 0};\n    " + loop + block + "      cb.j0 = j0;\n";
+  const std::string x = "(const float*)a->bufs[" + std::to_string(x_slot) + "]";
+  // Every column block's first GEMM reads all of x: packed once for them all.
+  std::string run = "  {\n    " + ctx_type + " cb = {a, 0};\n    void* xa_ = a->api->gemm_pack_a(" + x + ", " + str(M) +
+                    ", " + str(K) + ", " + str(K) + ", 0);\n    " + loop + block + "      cb.j0 = j0;\n";
   run += "      {\n      dnnf_gemm_desc d = {};\n";
   run += "      d.batch = 1; d.M = " + str(M) + "; d.N = nb; d.K = " + str(K) + ";\n";
-  run += "      d.A = (const float*)a->bufs[" + std::to_string(x_slot) + "]; d.lda = " + str(K) + ";\n";
+  run += "      d.A = " + x + "; d.lda = " + str(K) + "; d.packed_a = xa_;\n";
   run += "      d.B = " + w1 + "; d.ldb = " + str(N1) + "; d.packed_b = " + packs + " + 2 * gi];\n";
   run += "      d.C = " + buf + "; d.ldc = " + str(Nb) + "; d.alpha = 1.0f;\n";
   if (f_epilogue) run += "      d.epilogue = " + fn + "f_e; d.epilogue_ctx = &cb;\n";
@@ -331,38 +334,35 @@ StageCode emit_gemm_chain(EmitContext& cx, const Stage& s, const std::string& fn
   run += "      d.accumulate = gi > 0;\n";
   if (s_epilogue)
     run += "      if (j0 + nb == " + str(N1) + ") { d.epilogue = " + fn + "s_e; d.epilogue_ctx = (void*)a; }\n";
-  run += "      a->api->gemm(&d, a->api);\n      }\n    }\n  }\n";
+  run += "      a->api->gemm(&d, a->api);\n      }\n    }\n    a->api->release(xa_);\n  }\n";
   c.run = run;
   return c;
 }
 
 // ---- MatMul over an Attention's merged heads (see head_chain.h) -------------------------
-// out = sum over heads h of attn[0, h] (S x D, rows D floats apart) times rows h*D .. of
-// the weights (packed ahead per head): one accumulating GEMM per head, the epilogue passed
-// with the last.
+// One GEMM whose left operand is the Attention's [H, S, D] result read as [S, H * D]: its
+// columns come in blocks of D (one head), S * D floats apart (dnnf_gemm_desc.a_k_block).
 
 StageCode emit_gemm_heads(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
   const MergedHeads& mh = *s.merged_heads;
   const GemmGeometry g = gemm_geometry(cx, *s.anchor);
-  const int64_t H = mh.heads, D = mh.head_size;
   const auto str = [](int64_t v) { return std::to_string(v) + "LL"; };
   StageCode c;
   const bool epilogue = gemm_epilogue(cx, s, fn, g, &c.functions);
-  const std::string w = "(const float*)a->bufs[" + std::to_string(cx.buffer_slot(s.anchor->inputs[1])) + "] + h * " +
-                        str(D * g.N);
-  const std::string slot = std::to_string(pack) + " + h";
-  c.packs = int(H);
-  c.prepare = "  for (int64_t h = 0; h < " + str(H) + "; ++h)\n    st->packs[" + slot + "] = a->api->gemm_pack_b(" + w +
-              ", " + str(D) + ", " + str(g.N) + ", " + str(g.N) + ", 0);\n";
-  c.run = "  for (int64_t h = 0; h < " + str(H) + "; ++h) {\n    dnnf_gemm_desc d = {};\n";
-  c.run += "    d.batch = 1; d.M = " + str(g.M) + "; d.N = " + str(g.N) + "; d.K = " + str(D) + ";\n";
-  c.run += "    d.A = (const float*)a->bufs[" + std::to_string(cx.buffer_slot(mh.source)) + "] + h * " + str(g.M * D) +
-           "; d.lda = " + str(D) + ";\n";
-  c.run += "    d.B = " + w + "; d.ldb = " + str(g.N) + "; d.packed_b = ((const dnnf_state_*)a->state)->packs[" + slot +
-           "];\n";
+  const std::string w = "(const float*)a->bufs[" + std::to_string(cx.buffer_slot(s.anchor->inputs[1])) + "]";
+  const std::string slot = "((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + "]";
+  c.packs = 1;
+  c.prepare = "  st->packs[" + std::to_string(pack) + "] = a->api->gemm_pack_b(" + w + ", " + str(g.K) + ", " +
+              str(g.N) + ", " + str(g.N) + ", 0);\n";
+  c.run = "  {\n    dnnf_gemm_desc d = {};\n";
+  c.run += "    d.batch = 1; d.M = " + str(g.M) + "; d.N = " + str(g.N) + "; d.K = " + str(g.K) + ";\n";
+  c.run += "    d.A = (const float*)a->bufs[" + std::to_string(cx.buffer_slot(mh.source)) + "]; d.lda = " +
+           str(mh.head_size) + ";\n";
+  c.run += "    d.a_k_block = " + str(mh.head_size) + "; d.a_k_block_stride = " + str(g.M * mh.head_size) + ";\n";
+  c.run += "    d.B = " + w + "; d.ldb = " + str(g.N) + "; d.packed_b = " + slot + ";\n";
   c.run += "    d.C = (float*)a->bufs[" + std::to_string(cx.buffer_slot(s.result_buffer)) + "]; d.ldc = " + str(g.N) +
-           "; d.alpha = 1.0f; d.accumulate = h > 0;\n";
-  if (epilogue) c.run += "    if (h + 1 == " + str(H) + ") { d.epilogue = " + fn + "_e; d.epilogue_ctx = (void*)a; }\n";
+           "; d.alpha = 1.0f;\n";
+  if (epilogue) c.run += "    d.epilogue = " + fn + "_e; d.epilogue_ctx = (void*)a;\n";
   c.run += "    a->api->gemm(&d, a->api);\n  }\n";
   return c;
 }

@@ -1,6 +1,7 @@
 #include "core/runtime/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
@@ -9,6 +10,29 @@ namespace dnnf {
 namespace {
 // Set while this thread runs a task, so that a nested parallel_for runs inline.
 thread_local bool in_task = false;
+
+// How long a thread spins for the next job (workers) or for the workers' last chunks (the
+// caller) before blocking.
+constexpr std::chrono::microseconds kSpin{200};
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Spins until done() or kSpin has passed; returns done().
+template <typename Done>
+bool spin_until(Done done) {
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 0;; ++i) {
+    if (done()) return true;
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return done();
+    cpu_relax();
+  }
+}
 
 struct InTask {
   bool previous = in_task;
@@ -51,12 +75,15 @@ void ThreadPool::run_chunks() {
 
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
-  std::unique_lock lock(mutex_);
   for (;;) {
+    spin_until([&] {
+      return stopping_.load(std::memory_order_relaxed) || generation_.load(std::memory_order_acquire) != seen;
+    });
+    std::unique_lock lock(mutex_);
     wake_workers_.wait(lock, [&] { return stopping_ || generation_ != seen; });
     if (stopping_) return;
     seen = generation_;
-    if (!job_open_) continue;  // woke after the job was already finished
+    if (!job_open_) continue;  // came after the job was already finished
     ++active_;
     lock.unlock();
     run_chunks();
@@ -87,6 +114,7 @@ void ThreadPool::parallel_for(int64_t n, dnnf_task_fn fn, void* ctx) {
   run_chunks();
   // Every chunk is taken; wait for the workers still running theirs, then close the job
   // so a late-waking worker does not touch it after we return.
+  spin_until([&] { return active_.load(std::memory_order_acquire) == 0; });
   std::unique_lock lock(mutex_);
   job_finished_.wait(lock, [&] { return active_ == 0; });
   job_open_ = false;

@@ -38,7 +38,11 @@ typedef void (*dnnf_epilogue_fn)(void* ctx, float* tile, int64_t ldt, int64_t ba
  * else b * a_batch_stride (0 broadcasts one matrix to every batch). Same for B and C.
  * packed_b, when non-null, replaces B (from gemm_pack_b with the same K, N, ldb,
  * trans_b; all batches then share it); packed_a likewise replaces A (from gemm_pack_a
- * with the same M, K, lda, trans_a). C is written, or added to when accumulate is
+ * with the same M, K, lda, trans_a). With a_k_block > 0 (trans_a 0, K a multiple of it),
+ * A's columns come in blocks of a_k_block, each a_k_block_stride floats after the one
+ * before: element (m, k) is at A[(k / a_k_block) * a_k_block_stride + m * lda +
+ * k % a_k_block] (an Attention's [H, S, D] result read as [S, H * D]). C is written, or
+ * added to when accumulate is
  * non-zero (C += alpha * op(A) * op(B): a product summed over blocks of K, the epilogue
  * passed with the last). */
 typedef struct dnnf_gemm_desc {
@@ -60,6 +64,7 @@ typedef struct dnnf_gemm_desc {
   void* epilogue_ctx;
   int32_t accumulate;
   const void* packed_a;
+  int64_t a_k_block, a_k_block_stride;
 } dnnf_gemm_desc;
 
 /* 2-D convolution, NCHW input (contiguous), OIHW weights with C / group input channels

@@ -42,6 +42,12 @@ extern "C" void dnnf_gemm_f32(const dnnf_gemm_desc* d, const dnnf_api* api) {
   p.c_offsets = d->c_offsets;
   p.alpha = d->alpha;
   p.accumulate = d->accumulate != 0;
+  if (d->a_k_block > 0) {
+    if (d->trans_a || d->packed_a || d->K % d->a_k_block != 0)
+      throw std::invalid_argument("gemm: column blocks of A need trans_a 0, no packed A and K a multiple of them");
+    p.a_k_block = d->a_k_block;
+    p.a_k_block_stride = d->a_k_block_stride;
+  }
   p.epilogue = d->epilogue;
   p.epilogue_ctx = d->epilogue_ctx;
   run_gemm(p, api);

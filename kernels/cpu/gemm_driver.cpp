@@ -65,7 +65,13 @@ void split(int64_t n, int64_t max_block, int64_t unit, int64_t& block, int64_t& 
 Blocking choose_blocking(const GemmProblem& p, const MicroKernel& mk, int threads) {
   Blocking b;
   int64_t kblocks;
-  split(std::max<int64_t>(p.K, 1), kMaxKc, 1, b.kc, kblocks);
+  if (p.a_k_block > 0) {  // k-blocks inside A's column blocks: a divisor of a_k_block
+    int64_t pieces = ceil_div(p.a_k_block, kMaxKc);
+    while (p.a_k_block % pieces != 0) ++pieces;
+    b.kc = p.a_k_block / pieces;
+  } else {
+    split(std::max<int64_t>(p.K, 1), kMaxKc, 1, b.kc, kblocks);
+  }
   b.rows_outer = p.M >= kRowsOuterMin && p.N >= kRowsOuterMin;
   int64_t max_mc = std::max<int64_t>((b.rows_outer ? kRowsOuterMcRows : kMaxMcRows) / mk.mr, 1) * mk.mr;
   int64_t max_nc = kMaxNc / mk.nr * mk.nr;
@@ -122,7 +128,11 @@ void run_task(const TaskContext& t, int64_t task) {
       a_stride = p.K * mr;
     } else {
       float* buf = a_scratch.get(panel_floats(mlen, kc, mr));
-      pack_a_block(p.a.at(batch), p.a.ld, p.a.trans, m0, mlen, k0, kc, mr, buf);
+      if (p.a_k_block > 0)
+        pack_a_block(p.a.at(batch) + (k0 / p.a_k_block) * p.a_k_block_stride, p.a.ld, p.a.trans, m0, mlen,
+                     k0 % p.a_k_block, kc, mr, buf);
+      else
+        pack_a_block(p.a.at(batch), p.a.ld, p.a.trans, m0, mlen, k0, kc, mr, buf);
       a_panels = buf;
       a_stride = kc * mr;
     }

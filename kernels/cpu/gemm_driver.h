@@ -39,6 +39,9 @@ struct GemmProblem {
   const int64_t* c_offsets = nullptr;
   float alpha = 1.0f;
   bool accumulate = false;  // C += alpha * A * B instead of C =
+  // A's columns in blocks of a_k_block, a_k_block_stride floats apart (0: one block);
+  // see dnnf_gemm_desc. k-blocks then never straddle two of them.
+  int64_t a_k_block = 0, a_k_block_stride = 0;
   dnnf_epilogue_fn epilogue = nullptr;
   void* epilogue_ctx = nullptr;
 };

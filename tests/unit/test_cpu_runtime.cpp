@@ -577,8 +577,8 @@ TEST(CpuRuntime, MatMulRunsPerColumnBlockOfTheMatMulBeforeIt) {
 // heads merged back, output projection, residual). After the rewrites form the Attention,
 // the C++ kernels run it one head at a time with the query and value projections computing
 // that head's columns (head_chain.h), and the output projection reads the Attention's
-// result in place, one accumulating GEMM per head: neither the projections nor the
-// transposed result are ever in memory whole.
+// result in place, head by head as column blocks of its left operand: neither the
+// projections nor the transposed result are ever in memory whole.
 Model self_attention(int64_t S, int64_t H, int64_t D) {
   GraphBuilder b;
   const int64_t E = H * D;
@@ -629,7 +629,7 @@ TEST(CpuRuntime, AttentionRunsPerHeadOfItsProjectionsAndTheOutputProjectionReads
     }
     // The queries and the values, one head each; the keys stay whole (read transposed).
     EXPECT_EQ(head_buffers, (std::vector<std::vector<int64_t>>{{1, S, D}, {1, S, D}}));
-    EXPECT_NE(code.find("d.accumulate = h > 0;"), std::string::npos) << "the output projection sums over heads";
+    EXPECT_NE(code.find("d.a_k_block = 12LL;"), std::string::npos) << "the output projection reads the heads in place";
     // Unfused: the same graph, holding every projection and the transposed result.
     const CpuRun u = run_cpu(m, /*fusion=*/false, threads, /*rewrite=*/true);
     EXPECT_TRUE(u.check.ok) << u.check.message;

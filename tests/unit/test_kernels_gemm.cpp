@@ -3,6 +3,7 @@
 // a 4-thread parallel_for; with `accumulate`, the product is added to what C held.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -187,6 +188,41 @@ TEST(KernelsGemm, FourThreadsMatchNaive) {
   const dnnf_api api = dnnf_make_api(&pool, dnnf_test::TaskPool::parallel_for, 4);
   for (const GemmCase& gc : cases()) run_case(gc, api);
   EXPECT_GT(pool.calls(), 0);  // the big cases really went through the pool
+}
+
+// A's columns in blocks (an Attention's [H, S, D] result read as [S, H * D]): element
+// (m, k) at A[(k / kb) * block_stride + m * kb + k % kb], serially and on 4 threads, with
+// blocks shorter and longer than a k-block of the driver.
+TEST(KernelsGemm, ColumnBlocksOfAMatchNaive) {
+  dnnf_test::TaskPool pool(4);
+  for (const dnnf_api& api : {dnnf_make_api(nullptr, nullptr, 1), dnnf_make_api(&pool, dnnf_test::TaskPool::parallel_for, 4)})
+    for (const auto& [M, N, K, kb] : std::vector<std::array<int64_t, 4>>{{37, 45, 60, 20}, {128, 768, 768, 64},
+                                                                         {9, 33, 1200, 600}}) {
+      SCOPED_TRACE(::testing::Message() << "M " << M << " N " << N << " K " << K << " blocks of " << kb);
+      std::mt19937 rng(unsigned(M + N + K));
+      std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+      const int64_t stride = M * kb + 3;  // blocks need not touch
+      std::vector<float> A(size_t(K / kb * stride)), B(size_t(K * N)), C(size_t(M * N), 9.0f);
+      for (float& v : A) v = dist(rng);
+      for (float& v : B) v = dist(rng);
+      dnnf_gemm_desc d{};
+      d.batch = 1, d.M = M, d.N = N, d.K = K;
+      d.A = A.data(), d.lda = kb, d.a_k_block = kb, d.a_k_block_stride = stride;
+      d.B = B.data(), d.ldb = N;
+      d.C = C.data(), d.ldc = N, d.alpha = 1.0f;
+      api.gemm(&d, &api);
+      int failures = 0;
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = 0; n < N; ++n) {
+          double ref = 0, mag = 0;
+          for (int64_t k = 0; k < K; ++k) {
+            const double t = double(A[size_t((k / kb) * stride + m * kb + k % kb)]) * B[size_t(k * N + n)];
+            ref += t, mag += std::fabs(t);
+          }
+          if (std::fabs(C[size_t(m * N + n)] - ref) > 1e-4 * (mag + 1.0) && failures++ < 5)
+            ADD_FAILURE() << "C[" << m << "][" << n << "] = " << C[size_t(m * N + n)] << " want " << ref;
+        }
+    }
 }
 
 TEST(KernelsGemm, PackedHandleChecksShape) {
