@@ -119,9 +119,10 @@ class BlockCodegen {
   // kernels place them; the GLSL shaders bind one buffer per value).
   // `scaled_inputs`: a pointwise Conv reads an in-block Mul(x, per-channel s) as x with
   // scaled weights (the GLSL shaders do; the C++ kernels materialise the product).
-  // `chains`: Many-to-Many pairs run one group at a time, a depthwise Conv per channel
-  // group of the pointwise Conv feeding it, a MatMul per row block of the MatMul feeding
-  // it (the C++ kernels do; see chains.h).
+  // `chains`: Many-to-Many pairs run one group at a time: a depthwise Conv per channel
+  // group of the pointwise Conv feeding it, a MatMul per column block of the MatMul
+  // feeding it, an Attention per head of its projections; and a GEMM reads an Attention's
+  // merged heads in place (the C++ kernels do; see chains.h).
   BlockCodegen(const Graph& g, const fusion::FusedBlock& b, bool concat_views = false, bool scaled_inputs = false,
                bool chains = false)
       : g_(g), block_(b), concat_views_(concat_views), scaled_inputs_(scaled_inputs), chains_(chains) {
@@ -339,11 +340,9 @@ class BlockCodegen {
         if (stages[i].kind == d.kind && stages[i].result_buffer == v) a = i;
       if (a == b) continue;
       const Stage& p = stages[a];
-      const bool product_only = p.epilogue.empty() && p.value == v;
-      const bool one_epilogue = p.epilogue.size() == 1 && p.epilogue[0] == v && !p.store_value;
       const bool pair = conv ? chains_channels(g_, *p.anchor, *d.anchor) : chains_matmuls(g_, *p.anchor, *d.anchor);
-      if (p.channel_scale || !p.chained.empty() || !(product_only || one_epilogue) || !pair) continue;
-      if (one_epilogue && conv && !reads_only(v, p.value, memory)) continue;
+      if (p.channel_scale || !p.chained.empty() || !stores_only_result(p) || !pair) continue;
+      if (p.value != v && conv && !reads_only(v, p.value, memory)) continue;  // v is the one epilogue value
       if (read_elsewhere(stages, a, b, {v, p.value}, memory)) continue;
       std::vector<int64_t> vs = *g_.type_of(v)->static_shape();
       if (conv) {
@@ -358,6 +357,13 @@ class BlockCodegen {
       stages.erase(stages.begin() + int64_t(a));
       --b;
     }
+  }
+
+  // Whether an anchor stage writes nothing but its result buffer, which holds its product
+  // or its one epilogue value: a chain's group buffer can then stand in for that buffer.
+  static bool stores_only_result(const Stage& p) {
+    const std::string& v = p.result_buffer;
+    return (p.epilogue.empty() && p.value == v) || (p.epilogue.size() == 1 && p.epilogue[0] == v && !p.store_value);
   }
 
   // An Attention stage (at b) whose queries or values come from a projection GEMM
@@ -377,10 +383,7 @@ class BlockCodegen {
       if (a == b) continue;
       const Stage& p = stages[a];
       const auto stored = std::find(hs->path.begin(), hs->path.end(), p.result_buffer);
-      const bool product_only = p.epilogue.empty() && p.value == p.result_buffer;
-      const bool one_epilogue = p.epilogue.size() == 1 && p.epilogue[0] == p.result_buffer && !p.store_value;
-      if (stored == hs->path.end() || p.channel_scale || !(product_only || one_epilogue) || is_output(p.result_buffer))
-        continue;
+      if (stored == hs->path.end() || p.channel_scale || !stores_only_result(p) || is_output(p.result_buffer)) continue;
       bool pulled = true;
       for (auto v = stored + 1; v != hs->path.end(); ++v)
         pulled = pulled && !memory.count(*v) && !is_output(*v) && !aliases_.count(*v);

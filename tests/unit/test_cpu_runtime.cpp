@@ -70,6 +70,23 @@ std::vector<std::vector<int64_t>> scratch_shapes(const Graph& g, const fusion::F
   return shapes;
 }
 
+std::string why_interpreted(const CpuRun& r);
+
+// Runs `m` fused against the reference. With `group` (the one block-local buffer of a
+// chain), its two Many-to-Many operators and their epilogues are one block holding just
+// that buffer; without, they stay two blocks.
+void expect_chain(const Model& m, const std::optional<std::vector<int64_t>>& group) {
+  const CpuRun r = run_cpu(m);
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
+  if (!group) {
+    EXPECT_EQ(r.plan.blocks.size(), 2u);
+    return;
+  }
+  ASSERT_EQ(r.plan.blocks.size(), 1u) << "the two Many-to-Many operators and their epilogues are one block";
+  EXPECT_EQ(scratch_shapes(m.graph, r.plan.blocks[0]), std::vector<std::vector<int64_t>>{*group});
+}
+
 std::string why_interpreted(const CpuRun& r) {
   std::string s;
   for (const std::string& w : r.stats.interpreted_reasons) s += w + "; ";
@@ -492,17 +509,10 @@ TEST(CpuRuntime, DepthwiseConvRunsPerChannelGroupOfThePointwiseConvBeforeIt) {
                              ChainCase{"7x7, one image", 1, 40, 7, 3, 1, 0, false, 0}}) {
     SCOPED_TRACE(c.name);
     const Model m = inverted_residual_half(c);
-    const CpuRun r = run_cpu(m);
-    EXPECT_TRUE(r.check.ok) << r.check.message;
-    EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
-    if (c.group == 0) {
-      EXPECT_EQ(r.plan.blocks.size(), 2u);
-      continue;
-    }
-    ASSERT_EQ(r.plan.blocks.size(), 1u) << "the two convolutions and their epilogues are one block";
     // The expanded tensor is in memory one group of one image at a time.
-    EXPECT_EQ(scratch_shapes(m.graph, r.plan.blocks[0]),
-              (std::vector<std::vector<int64_t>>{{1, c.group, c.size, c.size}}));
+    expect_chain(m, c.group == 0 ? std::nullopt
+                                 : std::optional<std::vector<int64_t>>({1, c.group, c.size, c.size}));
+    if (c.group == 0) continue;
     // Unfused, the same graph still matches (the plain convolutions).
     EXPECT_TRUE(run_cpu(m, /*fusion=*/false).check.ok);
   }
@@ -556,17 +566,10 @@ TEST(CpuRuntime, MatMulRunsPerColumnBlockOfTheMatMulBeforeIt) {
                            FfnCase{"two matrices", Shape{2, 131, 17}, 1003, 19, true, 0}}) {
     SCOPED_TRACE(c.name);
     const Model m = feed_forward(c);
-    const CpuRun r = run_cpu(m);
-    EXPECT_TRUE(r.check.ok) << r.check.message;
-    EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
-    if (c.block == 0) {
-      EXPECT_EQ(r.plan.blocks.size(), 2u);
-      continue;
-    }
-    ASSERT_EQ(r.plan.blocks.size(), 1u) << "the two MatMuls and their epilogues are one block";
     std::vector<int64_t> one_block = c.x;
     one_block.back() = c.block;
-    EXPECT_EQ(scratch_shapes(m.graph, r.plan.blocks[0]), std::vector<std::vector<int64_t>>{one_block});
+    expect_chain(m, c.block == 0 ? std::nullopt : std::optional<std::vector<int64_t>>(one_block));
+    if (c.block == 0) continue;
     EXPECT_TRUE(run_cpu(m, /*fusion=*/true, /*threads=*/1).check.ok);
     EXPECT_TRUE(run_cpu(m, /*fusion=*/false).check.ok);
   }
