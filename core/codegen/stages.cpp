@@ -1064,6 +1064,11 @@ StageCode emit_reduce(EmitContext& cx, const Stage& s, const std::string& fn) {
 }
 
 // ---- pooling windows ------------------------------------------------------------------
+// One task per output row (image, channel, outer output positions); the row's last dim
+// is vectorised over its interior, the outputs whose window lies inside the input along
+// that dim, so every tap there is a load without a check. The few outputs at either end
+// keep the scalar body with a check per tap. The earlier one-task-per-output scalar
+// loop made pooling a third of S3D's time.
 
 StageCode emit_pool(EmitContext& cx, const Stage& s, const std::string& fn) {
   const Node& n = *s.anchor;
@@ -1075,8 +1080,8 @@ StageCode emit_pool(EmitContext& cx, const Stage& s, const std::string& fn) {
   ops::convgeo::resolve_all(n, w, Shape(xs.begin() + 2, xs.end()), ceil_mode);
   const bool is_max = n.op_type == "MaxPool";
   const bool include_pad = n.attr_int("count_include_pad", 0) != 0;
+  const auto L = [](int64_t v) { return std::to_string(v) + "LL"; };
   cx.reset_vars();
-  cx.set_inner(-1, false);
   std::vector<std::string> names = {"pn", "pc"};
   std::vector<int64_t> ext = {ys[0], ys[1]};
   Idx out = {cx.var(cx.new_var("pn", ys[0])), cx.var(cx.new_var("pc", ys[1]))};
@@ -1085,8 +1090,16 @@ StageCode emit_pool(EmitContext& cx, const Stage& s, const std::string& fn) {
     ext.push_back(ys[size_t(2 + d)]);
     out.push_back(cx.var(cx.new_var(names.back(), ext.back())));
   }
+  const int last = int(nsp) + 1;  // the loop variable of the last output dim
+  const int64_t klast = kernel.back(), slast = w.strides.back(), dlast = w.dilations.back();
+  const int64_t plast = w.pad_begin(nsp - 1), wlast = xs.back(), owlast = ys.back();
+  // Interior of the last dim: o*s - p >= 0 and o*s - p + (k-1)*d <= W-1.
+  const int64_t lo = std::min(owlast, (plast + slast - 1) / slast);
+  const int64_t top = wlast - 1 + plast - (klast - 1) * dlast;
+  const int64_t hi = std::max(lo, std::min(owlast, top < 0 ? 0 : top / slast + 1));
+
   Idx in = {out[0], out[1]};
-  std::string open, close, pad_checks;
+  std::vector<std::string> open, close, checks;  // per spatial dim
   for (int64_t d = 0; d < nsp; ++d) {
     const std::string kv = "w" + std::to_string(d), iv = "x" + std::to_string(d);
     const Ix kix = cx.var(cx.new_var(kv, kernel[size_t(d)]));
@@ -1096,31 +1109,65 @@ StageCode emit_pool(EmitContext& cx, const Stage& s, const std::string& fn) {
     const int64_t lim = xs[size_t(2 + d)];
     // Window positions beyond the padded input (ceil_mode) are skipped altogether;
     // positions in the padding count for count_include_pad but read nothing.
-    open += "    for (int64_t " + kv + " = 0; " + kv + " < " + std::to_string(kernel[size_t(d)]) + "LL; ++" + kv + ") {\n";
-    open += "      const int64_t " + iv + " = " + cx.ix(pos) + ";\n";
-    open += "      if (" + iv + " < -" + std::to_string(w.pad_begin(d)) + "LL || " + iv + " >= " +
-            std::to_string(lim + w.pad_end(d)) + "LL) continue;\n";
-    pad_checks += "      if (" + iv + " < 0 || " + iv + " >= " + std::to_string(lim) + "LL) inpad_ = 1;\n";
-    close += "    }\n";
+    open.push_back("for (int64_t " + kv + " = 0; " + kv + " < " + L(kernel[size_t(d)]) + "; ++" + kv + ") {\n" +
+                   "  const int64_t " + iv + " = " + cx.ix(pos) + ";\n" + "  if (" + iv + " < -" + L(w.pad_begin(d)) +
+                   " || " + iv + " >= " + L(lim + w.pad_end(d)) + ") continue;\n");
+    checks.push_back("if (" + iv + " < 0 || " + iv + " >= " + L(lim) + ") inpad_ = 1;\n");
+    close.push_back("}\n");
   }
-  Body win;
-  const std::string v = cx.value_at(win, n.inputs[0], in);
-  win.lines.push_back(is_max ? "acc_ = vmax(acc_, " + v + ");" : "acc_ += " + v + ";");
-  win.lines.push_back("++valid_;");
-  std::string code = "static void " + fn + "(void* p, int64_t begin, int64_t end) {\n" + decls(cx) +
-                     "  for (int64_t task = begin; task < end; ++task) {\n" + decode(names, ext, "task") +
-                     "    float acc_ = " + (is_max ? "-__builtin_inff()" : "0.0f") + ";\n"
-                     "    int64_t valid_ = 0, padded_ = 0;\n";
-  code += open + "      int inpad_ = 0;\n" + pad_checks + "      ++padded_;\n      if (!inpad_) {\n        using T = float;\n" +
-          win.render(8) + "      }\n" + close;
+  const std::string init = std::string("T acc_ = splat<T>(") + (is_max ? "-__builtin_inff()" : "0.0f") + ");\n" +
+                           "int64_t valid_ = 0, padded_ = 0;\n";
   const std::string res = is_max ? "acc_" : (include_pad ? "acc_ / (float)padded_" : "acc_ / (float)valid_");
-  Body body;
-  const std::string av = cx.bind(body, "(float)(" + res + ")");
-  store_epilogue(cx, body, s, out, av, s.store_value);
-  code += "    {\n      using T = float;\n" + body.render(6) + "    }\n  }\n}\n";
+  const std::string accumulate = is_max ? "acc_ = vmax(acc_, " : "acc_ = acc_ + ";
+
+  // `all_dims`: every dim is looped and checked (the scalar ends of a row); otherwise the
+  // last dim's taps are all inside, counted `klast` at a time.
+  const auto row_body = [&](bool all_dims) {
+    cx.set_inner(all_dims ? -1 : last, !all_dims);
+    Body win;
+    const std::string v = cx.value_at(win, n.inputs[0], in);
+    win.lines.push_back(accumulate + v + (is_max ? ");" : ";"));
+    const int64_t looped = all_dims ? nsp : nsp - 1;
+    std::string text = init;
+    for (int64_t d = 0; d < looped; ++d) text += open[size_t(d)];
+    text += "int inpad_ = 0;\n";
+    for (int64_t d = 0; d < looped; ++d) text += checks[size_t(d)];
+    const std::string per = all_dims ? "1" : L(klast);
+    text += "padded_ += " + per + ";\nif (!inpad_) {\n  valid_ += " + per + ";\n";
+    if (!all_dims) text += "  for (int64_t w" + std::to_string(nsp - 1) + " = 0; w" + std::to_string(nsp - 1) + " < " +
+                           L(klast) + "; ++w" + std::to_string(nsp - 1) + ") {\n";
+    text += win.render(all_dims ? 2 : 4);
+    if (!all_dims) text += "  }\n";
+    text += "}\n";
+    for (int64_t d = looped; d-- > 0;) text += close[size_t(d)];
+    Body body;
+    for (size_t at = 0, nl; at < text.size(); at = nl + 1) {
+      nl = text.find('\n', at);
+      body.lines.push_back(text.substr(at, nl - at));
+    }
+    const std::string av = cx.bind(body, "(T)(" + res + ")");
+    store_epilogue(cx, body, s, out, av, s.store_value);
+    return body;
+  };
+  const Body ends = row_body(true), interior = row_body(false);
+  cx.set_inner(-1, false);
+  const std::string ov = names.back();
+  std::vector<std::string> task_names(names.begin(), names.end() - 1);
+  std::vector<int64_t> task_ext(ext.begin(), ext.end() - 1);
+  std::string code = "static void " + fn + "(void* p, int64_t begin, int64_t end) {\n" + decls(cx) +
+                     "  for (int64_t task = begin; task < end; ++task) {\n" + decode(task_names, task_ext, "task");
+  code += "    auto end_ = [&](int64_t " + ov + ") {\n      using T = float;\n" + ends.render(6) + "    };\n";
+  code += "    auto inside_ = [&](auto zt_, int64_t " + ov + ") {\n      using T = decltype(zt_); (void)zt_;\n" +
+          interior.render(6) + "    };\n";
+  code += "    int64_t " + ov + " = 0;\n";
+  code += "    for (; " + ov + " < " + L(lo) + "; ++" + ov + ") end_(" + ov + ");\n";
+  code += "    for (; " + ov + " + VL <= " + L(hi) + "; " + ov + " += VL) inside_(vf{}, " + ov + ");\n";
+  code += "    for (; " + ov + " < " + L(hi) + "; ++" + ov + ") inside_(0.0f, " + ov + ");\n";
+  code += "    for (; " + ov + " < " + L(owlast) + "; ++" + ov + ") end_(" + ov + ");\n";
+  code += "  }\n}\n";
   StageCode c;
   c.functions = code;
-  c.run = parallel_call(fn, product(ext));
+  c.run = parallel_call(fn, product(task_ext));
   return c;
 }
 

@@ -223,6 +223,60 @@ TEST(CpuRuntime, Conv3dRunsAsSlabsOfTwoDimensionalConvolutions) {
   EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
 }
 
+// Pooling vectorises each output row over the outputs whose window lies inside the input
+// along the last dim and keeps a checked scalar body for the ends. Rows of 37 and more
+// outputs take both paths at every vector width; the cases cover 1-D, 2-D and 3-D
+// windows, strides (a gather per tap), dilations, ceil_mode and both padding counts.
+TEST(CpuRuntime, PoolingRowsMatchTheReferenceInsideAndAtTheEnds) {
+  struct Case {
+    std::string op;
+    Shape x;
+    std::vector<int64_t> kernel, strides, pads, dilations;
+    int64_t ceil_mode = 0, include_pad = 0;
+  };
+  const std::vector<Case> cases = {
+      {"MaxPool", {1, 3, 41}, {3}, {1}, {1, 1}, {1}},
+      {"MaxPool", {2, 3, 9, 43}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {1, 1}},
+      {"MaxPool", {1, 2, 7, 40}, {2, 5}, {1, 3}, {0, 2, 1, 0}, {1, 2}, 1},
+      {"MaxPool", {1, 4, 5, 6, 37}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, {1, 1, 1}},
+      {"MaxPool", {1, 2, 4, 9, 38}, {1, 3, 3}, {1, 2, 2}, {0, 1, 1, 0, 1, 1}, {1, 1, 1}},
+      {"AveragePool", {1, 3, 8, 45}, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}},
+      {"AveragePool", {1, 3, 8, 45}, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, 0, 1},
+      {"AveragePool", {1, 2, 7, 39}, {2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}, 1},
+      {"MaxPool", {1, 2, 5, 3}, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}},  // no interior at all
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.op + " over " + std::to_string(c.x.size() - 2) + "-D, row of " + std::to_string(c.x.back()));
+    GraphBuilder b;
+    const std::string x = b.input("x", DType::F32, c.x);
+    std::map<std::string, Attribute> attrs = {
+        {"kernel_shape", ints(c.kernel)}, {"strides", ints(c.strides)}, {"pads", ints(c.pads)}, {"ceil_mode", i(c.ceil_mode)}};
+    if (c.op == "MaxPool") attrs["dilations"] = ints(c.dilations);
+    else attrs["count_include_pad"] = i(c.include_pad);
+    // A Relu before and an Add after: the pool reads through one and stores through the other.
+    const std::string y = b.node(c.op, {b.node("Relu", {x})}, attrs);
+    b.output(b.node("Add", {y, b.scalar("k", 0.5f)}));
+    const CpuRun r = run_cpu(b.finish());
+    EXPECT_TRUE(r.check.ok) << r.check.message;
+    EXPECT_EQ(r.stats.blocks, 1u);
+    EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
+  }
+}
+
+// S3D's inception join: the MaxPool reads the Concat of two ReLUs inside its block while
+// the Concat is also a block output.
+TEST(CpuRuntime, PoolingReadsThroughAConcatInItsBlock) {
+  GraphBuilder b;
+  const std::string x1 = b.input("x1", DType::F32, Shape{1, 3, 4, 6, 35});
+  const std::string x2 = b.input("x2", DType::F32, Shape{1, 5, 4, 6, 35});
+  const std::string cat = b.node("Concat", {b.node("Relu", {x1}), b.node("Relu", {x2})}, {{"axis", i(1)}});
+  b.output(cat);
+  b.output(b.node("MaxPool", {cat}, {{"kernel_shape", ints({3, 3, 3})}, {"pads", ints({1, 1, 1, 1, 1, 1})}}));
+  const CpuRun r = run_cpu(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
+}
+
 TEST(CpuRuntime, NearestResizeIsAnIndexMap) {
   GraphBuilder b(13);
   const std::string x = b.input("x", DType::F32, Shape{1, 2, 5, 7});
