@@ -739,6 +739,33 @@ TEST(OpsShapeScatter, ElementsReductions) {
   EXPECT_EQ(row("ScatterElements", 18).mapping, MappingType::ManyToMany);
 }
 
+// The destination of every update is computed while copying (no offset table): checked
+// against a naive loop over the update's coordinates for each axis of a rank-3 tensor,
+// with indices smaller than data in every dim, negative indices, and int32 indices.
+TEST(OpsShapeScatter, ElementsAlongEveryAxisMatchANaiveScatter) {
+  const Shape ds = {3, 4, 5}, is = {2, 3, 4};
+  std::vector<float> data(60), upd(24);
+  for (size_t k = 0; k < data.size(); ++k) data[k] = float(k);
+  for (size_t k = 0; k < upd.size(); ++k) upd[k] = 100.0f + float(k);
+  for (int64_t axis = 0; axis < 3; ++axis) {
+    SCOPED_TRACE("axis " + std::to_string(axis));
+    std::vector<int64_t> index(24);
+    for (size_t k = 0; k < index.size(); ++k) index[k] = int64_t((k * 7 + 3) % size_t(ds[size_t(axis)])) - (k % 3 == 0 ? ds[size_t(axis)] : 0);
+    std::vector<double> want(data.begin(), data.end());
+    for (int64_t a = 0; a < 2; ++a)
+      for (int64_t b = 0; b < 3; ++b)
+        for (int64_t c = 0; c < 4; ++c) {
+          const int64_t i = (a * 3 + b) * 4 + c;
+          int64_t co[3] = {a, b, c};
+          co[axis] = index[size_t(i)] < 0 ? index[size_t(i)] + ds[size_t(axis)] : index[size_t(i)];
+          want[size_t((co[0] * 4 + co[1]) * 5 + co[2])] = upd[size_t(i)];
+        }
+    const Tensor idx = i64(is, index);
+    for (const Tensor& ix : {idx, idx.cast(DType::I32)})
+      expect_near(run1("ScatterElements", {f32(ds, data), ix, f32(is, upd)}, {{"axis", I(axis)}}, 13), want);
+  }
+}
+
 TEST(OpsShapeScatter, NDWithReduction) {
   Tensor x = f32({4}, {1, 2, 3, 4});
   Tensor idx = i64({3, 1}, {1, 3, 1});
