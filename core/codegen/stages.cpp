@@ -1179,53 +1179,74 @@ Idx batched_index(const EmitContext& cx, const std::string& v, const Idx& batch,
   return batched_operand_index(cx.shape_of(v), batch, {row, col});
 }
 
-// A reduction into `acc_` (declared here, T) over var = 0 .. extent-1. `inner` adds to
-// acc_; it is emitted kPartialSums times per step into separate partial sums combined at
-// the end, so consecutive adds do not wait on each other (a chain of 64 to 128 dependent
-// vector adds made the attention kernel latency-bound). Reassociates the float sum.
-void reduction_loop(Body& outer, const std::string& var, int64_t extent, const Body& inner) {
-  constexpr int kPartialSums = 4;
+std::string attention_heads_run(EmitContext& cx, const Stage& s, const std::string& fn, int pack, int64_t heads,
+                                int64_t rows, StageCode& c);
+
+// Query rows per task: the rows of a task share every K and V vector they load, so a
+// load feeds `rows` multiply-adds instead of one. One row per task ran BERT-base's
+// attention at about 20 GFLOP/s, bound by the loads of K and V.
+int64_t attention_rows_per_task(int64_t Sq) {
+  for (int64_t r : {8, 4, 2})
+    if (Sq % r == 0) return r;
+  return 1;
+}
+
+// A reduction over var = 0 .. extent-1 into one accumulator per row, `rows` of them,
+// declared here as T r<i>acc_. `inner` adds to the r<i>acc_ names; it is emitted into
+// separate partial sums per row so consecutive adds do not wait on each other (one chain
+// of 64 to 128 dependent vector adds made the attention kernel latency-bound): four for
+// one row, two each for more. Reassociates the float sum.
+void rows_reduction_loop(Body& outer, const std::string& var, int64_t extent, const Body& inner, int64_t rows) {
+  const int kPartials = rows == 1 ? 4 : rows >= 8 ? 1 : 2;
+  const auto acc = [](int64_t r) { return "r" + std::to_string(r) + "acc_"; };
   auto renamed = [&](int k) {
     std::vector<std::string> lines;
     for (std::string l : inner.lines) {
-      for (size_t at = l.find("acc_"); at != std::string::npos; at = l.find("acc_", at + 5))
-        l.replace(at, 4, "acc" + std::to_string(k) + "_");
+      for (int64_t r = 0; r < rows; ++r) {
+        const std::string from = acc(r), to = "r" + std::to_string(r) + "p" + std::to_string(k) + "_";
+        for (size_t at = l.find(from); at != std::string::npos; at = l.find(from, at + to.size())) l.replace(at, from.size(), to);
+      }
       lines.push_back(l);
     }
     return lines;
   };
-  const std::string n = std::to_string(extent) + "LL";
-  std::string decl = "T acc0_ = splat<T>(0.0f)";
-  for (int k = 1; k < kPartialSums; ++k) decl += ", acc" + std::to_string(k) + "_ = splat<T>(0.0f)";
+  std::string decl = "T";
+  for (int64_t r = 0; r < rows; ++r)
+    for (int k = 0; k < kPartials; ++k)
+      decl += std::string(r + k > 0 ? "," : "") + " r" + std::to_string(r) + "p" + std::to_string(k) + "_ = splat<T>(0.0f)";
   outer.lines.push_back(decl + ";");
-  outer.lines.push_back("for (int64_t " + var + "_u = 0; " + var + "_u + " + std::to_string(kPartialSums) + " <= " + n +
-                        "; " + var + "_u += " + std::to_string(kPartialSums) + ") {");
-  for (int k = 0; k < kPartialSums; ++k) {
+  const std::string n = std::to_string(extent) + "LL";
+  outer.lines.push_back("for (int64_t " + var + "_u = 0; " + var + "_u + " + std::to_string(kPartials) + " <= " + n + "; " +
+                        var + "_u += " + std::to_string(kPartials) + ") {");
+  for (int k = 0; k < kPartials; ++k) {
     outer.lines.push_back("  { const int64_t " + var + " = " + var + "_u + " + std::to_string(k) + ";");
     for (const std::string& l : renamed(k)) outer.lines.push_back("    " + l);
     outer.lines.push_back("  }");
   }
   outer.lines.push_back("}");
-  outer.lines.push_back("for (int64_t " + var + " = " + std::to_string(extent / kPartialSums * kPartialSums) + "LL; " +
-                        var + " < " + n + "; ++" + var + ") {");
+  outer.lines.push_back("for (int64_t " + var + " = " + std::to_string(extent / kPartials * kPartials) + "LL; " + var +
+                        " < " + n + "; ++" + var + ") {");
   for (const std::string& l : renamed(0)) outer.lines.push_back("  " + l);
   outer.lines.push_back("}");
-  outer.lines.push_back("T acc_ = (acc0_ + acc1_) + (acc2_ + acc3_);");
+  for (int64_t r = 0; r < rows; ++r) {
+    const std::string p = "r" + std::to_string(r) + "p";
+    outer.lines.push_back("T " + acc(r) + " = " +
+                          (kPartials == 4   ? "(" + p + "0_ + " + p + "1_) + (" + p + "2_ + " + p + "3_);"
+                           : kPartials == 2 ? p + "0_ + " + p + "1_;"
+                                            : p + "0_;"));
+  }
 }
-
-std::string attention_heads_run(EmitContext& cx, const Stage& s, const std::string& fn, int pack, int64_t heads,
-                                int64_t rows, StageCode& c);
 
 StageCode emit_attention(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
   const Node& n = *s.anchor;
   StageCode c;
-  std::string heads_run;
-  if (!s.chained.empty())  // before the Attention's loop variables: the GEMM epilogues reset them
-    heads_run = attention_heads_run(cx, s, fn, pack, cx.shape_of(n.outputs[0])[1],
-                                    cx.shape_of(n.outputs[0])[cx.shape_of(n.outputs[0]).size() - 2], c);
   const std::vector<int64_t> ys = cx.shape_of(n.outputs[0]);
   const std::vector<int64_t> qs = cx.shape_of(n.inputs[0]), ks = cx.shape_of(n.inputs[1]);
   const int64_t Sq = ys[ys.size() - 2], Dv = ys.back(), D = qs.back(), Sk = ks.back();
+  const int64_t R = attention_rows_per_task(Sq);
+  std::string heads_run;
+  if (!s.chained.empty())  // before the Attention's loop variables: the GEMM epilogues reset them
+    heads_run = attention_heads_run(cx, s, fn, pack, ys[1], Sq / R, c);
   const float scale = n.attr_float("scale", 1.0f);
   const bool bool_mask = n.has_input(3) && cx.dtype_of(n.inputs[3]) == DType::Bool;
   const float fill = n.attr_float("mask_fill", -INFINITY);
@@ -1237,78 +1258,91 @@ StageCode emit_attention(EmitContext& cx, const Stage& s, const std::string& fn,
     names.push_back("ab" + std::to_string(d));
     batch.push_back(cx.var(cx.new_var(names.back(), batch_ext[d])));
   }
-  const Ix qi = cx.var(cx.new_var("qi", Sq));
-  names.push_back("qi");
+  const Ix qb = cx.var(cx.new_var("qb", Sq / R));
+  names.push_back("qb");
+  std::vector<Ix> qrow;  // the task's query rows
+  for (int64_t r = 0; r < R; ++r) qrow.push_back(ix_add(ix_mul(qb, R), ix_const(r)));
   // Head-chained projections hold the current head's columns only.
   for (const Stage& h : s.chained) {
     cx.set_column_window(h.result_buffer, ix_mul(batch[1], h.chain_group));
     cx.set_available(h.result_buffer, true);
   }
   std::vector<int64_t> task_ext = batch_ext;
-  task_ext.push_back(Sq);
+  task_ext.push_back(Sq / R);
   const int jv = cx.new_var("kj", Sk), dv = cx.new_var("dd", D), ov = cx.new_var("vo", Dv);
   const Ix kj = cx.var(jv), dd = cx.var(dv), vo = cx.var(ov);
-  std::vector<int64_t> score_shape = batch_ext;
-  score_shape.push_back(Sq);
-  score_shape.push_back(Sk);
-  Idx sidx = batch;
-  sidx.push_back(qi);
-  sidx.push_back(kj);
+  const auto acc = [](int64_t r) { return "r" + std::to_string(r) + "acc_"; };
+  const std::string sk = std::to_string(Sk) + "LL";
 
-  // Pass 1: scores over key positions (vectorised over kj), reduced over dd.
+  // Pass 1: scores over key positions (vectorised over kj), reduced over dd; each K
+  // vector is loaded once for the task's rows.
   cx.set_inner(jv, true);
   Body scores;
   Body dot(&scores);
-  const std::string qv = cx.value_at(dot, n.inputs[0], batched_index(cx, n.inputs[0], batch, qi, dd));
   const std::string kv = cx.value_at(dot, n.inputs[1], batched_index(cx, n.inputs[1], batch, dd, kj));
-  dot.lines.push_back("acc_ = acc_ + " + qv + " * " + kv + ";");
-  reduction_loop(scores, "dd", D, dot);
-  std::string sc = cx.bind(scores, "acc_ * splat<T>(" + float_literal(scale) + ")");
-  auto bcast_scores = [&](const std::string& v) {
-    const std::vector<int64_t> ms = cx.shape_of(v);
-    Idx idx(ms.size());
-    const size_t off = sidx.size() - ms.size();
-    for (size_t d = 0; d < ms.size(); ++d) idx[d] = ms[d] == 1 ? ix_const(0) : sidx[off + d];
-    return cx.value_at(scores, v, idx);
-  };
-  if (n.has_input(3)) {
-    const std::string m = bcast_scores(n.inputs[3]);
-    sc = cx.bind(scores, bool_mask ? "vwhere(" + m + ", " + sc + ", splat<T>(" + float_literal(fill) + "))"
-                                   : sc + " + " + m);
+  for (int64_t r = 0; r < R; ++r) {
+    const std::string qv = cx.value_at(dot, n.inputs[0], batched_index(cx, n.inputs[0], batch, qrow[size_t(r)], dd));
+    dot.lines.push_back(acc(r) + " = " + acc(r) + " + " + qv + " * " + kv + ";");
   }
-  if (n.has_input(4)) sc = cx.bind(scores, sc + " + " + bcast_scores(n.inputs[4]));
-  scores.lines.push_back("store(srow_ + kj, " + sc + ");");
+  rows_reduction_loop(scores, "dd", D, dot, R);
+  for (int64_t r = 0; r < R; ++r) {
+    Idx sidx = batch;
+    sidx.push_back(qrow[size_t(r)]);
+    sidx.push_back(kj);
+    auto bcast_scores = [&](const std::string& v) {
+      const std::vector<int64_t> ms = cx.shape_of(v);
+      Idx idx(ms.size());
+      const size_t off = sidx.size() - ms.size();
+      for (size_t d = 0; d < ms.size(); ++d) idx[d] = ms[d] == 1 ? ix_const(0) : sidx[off + d];
+      return cx.value_at(scores, v, idx);
+    };
+    std::string sc = cx.bind(scores, acc(r) + " * splat<T>(" + float_literal(scale) + ")");
+    if (n.has_input(3)) {
+      const std::string m = bcast_scores(n.inputs[3]);
+      sc = cx.bind(scores, bool_mask ? "vwhere(" + m + ", " + sc + ", splat<T>(" + float_literal(fill) + "))"
+                                     : sc + " + " + m);
+    }
+    if (n.has_input(4)) sc = cx.bind(scores, sc + " + " + bcast_scores(n.inputs[4]));
+    scores.lines.push_back("store(srow_ + " + std::to_string(r * Sk) + "LL + kj, " + sc + ");");
+  }
 
-  // Pass 3: output row (vectorised over vo), reduced over kj with the probabilities.
+  // Pass 3: output rows (vectorised over vo), reduced over kj with the probabilities;
+  // each V vector is loaded once for the task's rows.
   cx.set_inner(ov, true);
   Body out;
   Body wsum(&out);
   const std::string vv = cx.value_at(wsum, n.inputs[2], batched_index(cx, n.inputs[2], batch, kj, vo));
-  wsum.lines.push_back("acc_ = acc_ + splat<T>(srow_[kj]) * " + vv + ";");
-  reduction_loop(out, "kj", Sk, wsum);
-  Idx yidx = batch;
-  yidx.push_back(qi);
-  yidx.push_back(vo);
-  store_epilogue(cx, out, s, yidx, cx.bind(out, "acc_ * splat<T>(inv_)"), s.store_value);
+  for (int64_t r = 0; r < R; ++r)
+    wsum.lines.push_back(acc(r) + " = " + acc(r) + " + splat<T>(srow_[" + std::to_string(r * Sk) + "LL + kj]) * " + vv +
+                         ";");
+  rows_reduction_loop(out, "kj", Sk, wsum, R);
+  for (int64_t r = 0; r < R; ++r) {
+    Idx yidx = batch;
+    yidx.push_back(qrow[size_t(r)]);
+    yidx.push_back(vo);
+    store_epilogue(cx, out, s, yidx, cx.bind(out, acc(r) + " * splat<T>(inv_[" + std::to_string(r) + "])"),
+                   s.store_value);
+  }
 
   std::string code = "static void " + fn + "(void* p, int64_t begin, int64_t end) {\n" + decls(cx) +
-                     "  float srow_[" + std::to_string(Sk) + "];\n"
+                     "  float srow_[" + std::to_string(R * Sk) + "];\n  float inv_[" + std::to_string(R) + "];\n"
                      "  for (int64_t task = begin; task < end; ++task) {\n" + decode(names, task_ext, "task");
-  code += vector_loop("kj", "0", std::to_string(Sk) + "LL", scores, true);
-  // Softmax over the row: maximum and sum kept in vectors, one horizontal step each.
-  const std::string sk = std::to_string(Sk) + "LL";
-  code += "    float mx_ = -__builtin_inff();\n"
+  code += vector_loop("kj", "0", sk, scores, true);
+  // Softmax over each row: maximum and sum kept in vectors, one horizontal step each.
+  code += "    for (int64_t r_ = 0; r_ < " + std::to_string(R) + "LL; ++r_) {\n"
+          "    float* row_ = srow_ + r_ * " + sk + ";\n"
+          "    float mx_ = -__builtin_inff();\n"
           "    { vf m = splat<vf>(-__builtin_inff()); int64_t j = 0;\n"
-          "      for (; j + VL <= " + sk + "; j += VL) m = vmax(m, load<vf>(srow_ + j));\n"
+          "      for (; j + VL <= " + sk + "; j += VL) m = vmax(m, load<vf>(row_ + j));\n"
           "      if (j > 0) mx_ = hmax(m);\n"
-          "      for (; j < " + sk + "; ++j) mx_ = srow_[j] > mx_ ? srow_[j] : mx_; }\n"
+          "      for (; j < " + sk + "; ++j) mx_ = row_[j] > mx_ ? row_[j] : mx_; }\n"
           "    if (mx_ != mx_ || mx_ == -__builtin_inff() || mx_ == __builtin_inff()) mx_ = 0.0f;\n"
           "    float sum_ = 0.0f;\n"
           "    { vf sv = splat<vf>(0.0f); int64_t j = 0;\n"
-          "      for (; j + VL <= " + sk + "; j += VL) { vf e = vexp(load<vf>(srow_ + j) - splat<vf>(mx_)); store(srow_ + j, e); sv = sv + e; }\n"
+          "      for (; j + VL <= " + sk + "; j += VL) { vf e = vexp(load<vf>(row_ + j) - splat<vf>(mx_)); store(row_ + j, e); sv = sv + e; }\n"
           "      sum_ = hsum(sv);\n"
-          "      for (; j < " + sk + "; ++j) { float e = vexp(srow_[j] - mx_); srow_[j] = e; sum_ += e; } }\n"
-          "    const float inv_ = 1.0f / sum_;\n";
+          "      for (; j < " + sk + "; ++j) { float e = vexp(row_[j] - mx_); row_[j] = e; sum_ += e; } }\n"
+          "    inv_[r_] = 1.0f / sum_;\n    }\n";
   code += vector_loop("vo", "0", std::to_string(Dv) + "LL", out, true);
   code += "  }\n}\n";
   for (const Stage& h : s.chained) cx.set_column_window(h.result_buffer, nullptr);
@@ -1317,7 +1351,7 @@ StageCode emit_attention(EmitContext& cx, const Stage& s, const std::string& fn,
     c.run = parallel_call(fn, product(task_ext));
     return c;
   }
-  // One head's tasks (queries) at a time: task = head * Sq + query over one batch.
+  // One head's tasks (query blocks) at a time: task = head * Sq / R + block over one batch.
   c.functions += "struct " + fn + "_tc { const dnnf_kernel_args* a; int64_t t0; };\n"
                  "static void " + fn + "_h(void* p, int64_t begin, int64_t end) {\n"
                  "  const " + fn + "_tc* t = (const " + fn + "_tc*)p;\n"

@@ -147,20 +147,26 @@ TEST(CpuRuntime, AttentionHeadsReshapeTransposeSoftmax) {
   EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
 }
 
-TEST(CpuRuntime, AttentionCompositeIsOneKernelPerQueryRow) {
-  GraphBuilder b;
-  const std::string q = b.input("q", DType::F32, Shape{2, 3, 5, 8});
-  const std::string kt = b.input("kt", DType::F32, Shape{2, 3, 8, 21});
-  const std::string v = b.input("v", DType::F32, Shape{2, 3, 21, 8});
-  Tensor mask(DType::F32, {2, 1, 1, 21});
-  for (int64_t k = 0; k < mask.numel(); ++k) mask.set_f64(k, k % 4 == 0 ? -10000.0 : 0.0);
-  const std::string y = b.node("Attention", {q, kt, v, b.constant("mask", mask)},
-                               {{"scale", Attribute::from_float(0.35f)}}, 1, "dnnf");
-  b.output(b.node("Add", {y, b.scalar("one", 1.0f)}));
-  const CpuRun r = run_cpu(b.finish());
-  EXPECT_TRUE(r.check.ok) << r.check.message;
-  EXPECT_EQ(r.stats.blocks, 1u);
-  EXPECT_EQ(r.stats.generated_blocks, 1u) << why_interpreted(r);
+// The Attention kernel takes 8, 4, 2 or 1 query rows per task, the most that divide the
+// query count (the rows share each K and V vector loaded): 16, 12, 6 and 5 queries take
+// each path.
+TEST(CpuRuntime, AttentionCompositeIsOneKernelOverBlocksOfQueryRows) {
+  for (int64_t sq : {16, 12, 6, 5}) {
+    SCOPED_TRACE(std::to_string(sq) + " queries");
+    GraphBuilder b;
+    const std::string q = b.input("q", DType::F32, Shape{2, 3, sq, 8});
+    const std::string kt = b.input("kt", DType::F32, Shape{2, 3, 8, 21});
+    const std::string v = b.input("v", DType::F32, Shape{2, 3, 21, 8});
+    Tensor mask(DType::F32, {2, 1, sq, 21});
+    for (int64_t k = 0; k < mask.numel(); ++k) mask.set_f64(k, k % 4 == 0 || k % 7 == 3 ? -10000.0 : 0.0);
+    const std::string y = b.node("Attention", {q, kt, v, b.constant("mask", mask)},
+                                 {{"scale", Attribute::from_float(0.35f)}}, 1, "dnnf");
+    b.output(b.node("Add", {y, b.scalar("one", 1.0f)}));
+    const CpuRun r = run_cpu(b.finish());
+    EXPECT_TRUE(r.check.ok) << r.check.message;
+    EXPECT_EQ(r.stats.blocks, 1u);
+    EXPECT_EQ(r.stats.generated_blocks, 1u) << why_interpreted(r);
+  }
 }
 
 TEST(CpuRuntime, LayerNormalizationAndReductions) {
