@@ -135,6 +135,13 @@ std::vector<ConvCase> cases() {
       {1, 3, 4, 4, 2, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1},       // kernel larger than input: 0x0 output
       {1, 40, 30, 30, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // several GEMM blocks
       {1, 3, 64, 64, 20, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1},    // stem-like
+      // Stride 1, output rows as wide as the input's: columns packed as a shifted plane.
+      {1, 64, 10, 10, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // SSD head on a 10x10 map
+      {1, 33, 19, 19, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // 19x19: blocks end mid-row
+      {2, 6, 9, 11, 5, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1},      // dilated, same
+      {1, 5, 7, 12, 4, 3, 3, 1, 1, 0, 2, 2, 0, 1, 1, 1},      // all padding on one side
+      {1, 4, 6, 9, 6, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1, 2},       // 1x3, grouped
+      {1, 6, 5, 7, 6, 5, 5, 1, 1, 3, 2, 1, 2, 1, 1, 1},       // taller than padded: rows cut on both sides
   };
 }
 
