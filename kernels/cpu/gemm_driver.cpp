@@ -78,10 +78,11 @@ Blocking choose_blocking(const GemmProblem& p, const MicroKernel& mk, int thread
   split(p.M, max_mc, mk.mr, b.mc, b.mblocks);
   split(p.N, max_nc, mk.nr, b.nc, b.nblocks);
   // Enough tasks for every thread. Every task packs its own row block of A (unless A is
-  // pre-packed) and its own column block of B (unless B is): narrow the blocks of the
-  // operand that is pre-packed first, so the other is not packed again per task. With
-  // weights as pre-packed B, splitting columns first packed the activations once per
-  // column block: MobileBERT's 128x128x512 GEMMs took longer on two threads than on one.
+  // pre-packed) and its own column block of B (unless B is), so splitting columns packs
+  // A again for every column block, and splitting rows packs B again for every row
+  // block. With B pre-packed (weights) and A not, split rows first: splitting columns
+  // first packed the activations once per column block, and MobileBERT's 128x128x512
+  // GEMMs took longer on two threads than on one. Otherwise columns first.
   const bool rows_first = p.packed_b && !p.packed_a;
   const auto narrow_columns = [&] {
     if (b.nc <= 2 * mk.nr) return false;
