@@ -293,7 +293,6 @@ StageCode emit_gemm_chain(EmitContext& cx, const Stage& s, const std::string& fn
   const Stage& a = s.chained.front();
   const GemmGeometry fg = gemm_geometry(cx, *a.anchor), sg = gemm_geometry(cx, *s.anchor);
   const int64_t M = fg.M, K = fg.K, N1 = fg.N, N2 = sg.N, Nb = s.chain_group, groups = (N1 + Nb - 1) / Nb;
-  const auto str = [](int64_t v) { return std::to_string(v) + "LL"; };
   StageCode c;
   const std::string ctx_type = fn + "_cb";
   c.functions += "struct " + ctx_type + " { const dnnf_kernel_args* a; int64_t j0; };\n";
@@ -303,37 +302,37 @@ StageCode emit_gemm_chain(EmitContext& cx, const Stage& s, const std::string& fn
   const int w2_slot = cx.buffer_slot(s.anchor->inputs[1]);
   const int buf_slot = cx.buffer_slot(a.result_buffer), y_slot = cx.buffer_slot(s.result_buffer);
   const std::string w1 = "(const float*)a->bufs[" + std::to_string(w1_slot) + "] + j0";
-  const std::string w2 = "(const float*)a->bufs[" + std::to_string(w2_slot) + "] + j0 * " + str(N2);
+  const std::string w2 = "(const float*)a->bufs[" + std::to_string(w2_slot) + "] + j0 * " + cx.int_lit(N2);
   const std::string packs = "((const dnnf_state_*)a->state)->packs[" + std::to_string(pack);
-  const std::string block = "      const int64_t nb = " + str(N1) + " - j0 < " + str(Nb) + " ? " + str(N1) +
-                            " - j0 : " + str(Nb) + ";\n";
-  const std::string loop = "for (int64_t j0 = 0, gi = 0; j0 < " + str(N1) + "; j0 += " + str(Nb) + ", ++gi) {\n";
+  const std::string block = "      const int64_t nb = " + cx.int_lit(N1) + " - j0 < " + cx.int_lit(Nb) + " ? " + cx.int_lit(N1) +
+                            " - j0 : " + cx.int_lit(Nb) + ";\n";
+  const std::string loop = "for (int64_t j0 = 0, gi = 0; j0 < " + cx.int_lit(N1) + "; j0 += " + cx.int_lit(Nb) + ", ++gi) {\n";
   c.packs = int(2 * groups);
   c.prepare = "  " + loop + block +
-              "    st->packs[" + std::to_string(pack) + " + 2 * gi] = a->api->gemm_pack_b(" + w1 + ", " + str(K) +
-              ", nb, " + str(N1) + ", 0);\n"
+              "    st->packs[" + std::to_string(pack) + " + 2 * gi] = a->api->gemm_pack_b(" + w1 + ", " + cx.int_lit(K) +
+              ", nb, " + cx.int_lit(N1) + ", 0);\n"
               "    st->packs[" + std::to_string(pack) + " + 2 * gi + 1] = a->api->gemm_pack_b(" + w2 + ", nb, " +
-              str(N2) + ", " + str(N2) + ", 0);\n  }\n";
+              cx.int_lit(N2) + ", " + cx.int_lit(N2) + ", 0);\n  }\n";
   const std::string buf = "(float*)a->bufs[" + std::to_string(buf_slot) + "]";
   const std::string x = "(const float*)a->bufs[" + std::to_string(x_slot) + "]";
   // Every column block's first GEMM reads all of x: packed once for them all.
-  std::string run = "  {\n    " + ctx_type + " cb = {a, 0};\n    void* xa_ = a->api->gemm_pack_a(" + x + ", " + str(M) +
-                    ", " + str(K) + ", " + str(K) + ", 0);\n    " + loop + block + "      cb.j0 = j0;\n";
+  std::string run = "  {\n    " + ctx_type + " cb = {a, 0};\n    void* xa_ = a->api->gemm_pack_a(" + x + ", " + cx.int_lit(M) +
+                    ", " + cx.int_lit(K) + ", " + cx.int_lit(K) + ", 0);\n    " + loop + block + "      cb.j0 = j0;\n";
   run += "      {\n      dnnf_gemm_desc d = {};\n";
-  run += "      d.batch = 1; d.M = " + str(M) + "; d.N = nb; d.K = " + str(K) + ";\n";
-  run += "      d.A = " + x + "; d.lda = " + str(K) + "; d.packed_a = xa_;\n";
-  run += "      d.B = " + w1 + "; d.ldb = " + str(N1) + "; d.packed_b = " + packs + " + 2 * gi];\n";
-  run += "      d.C = " + buf + "; d.ldc = " + str(Nb) + "; d.alpha = 1.0f;\n";
+  run += "      d.batch = 1; d.M = " + cx.int_lit(M) + "; d.N = nb; d.K = " + cx.int_lit(K) + ";\n";
+  run += "      d.A = " + x + "; d.lda = " + cx.int_lit(K) + "; d.packed_a = xa_;\n";
+  run += "      d.B = " + w1 + "; d.ldb = " + cx.int_lit(N1) + "; d.packed_b = " + packs + " + 2 * gi];\n";
+  run += "      d.C = " + buf + "; d.ldc = " + cx.int_lit(Nb) + "; d.alpha = 1.0f;\n";
   if (f_epilogue) run += "      d.epilogue = " + fn + "f_e; d.epilogue_ctx = &cb;\n";
   run += "      a->api->gemm(&d, a->api);\n      }\n";
   run += "      {\n      dnnf_gemm_desc d = {};\n";
-  run += "      d.batch = 1; d.M = " + str(M) + "; d.N = " + str(N2) + "; d.K = nb;\n";
-  run += "      d.A = " + buf + "; d.lda = " + str(Nb) + ";\n";
-  run += "      d.B = " + w2 + "; d.ldb = " + str(N2) + "; d.packed_b = " + packs + " + 2 * gi + 1];\n";
-  run += "      d.C = (float*)a->bufs[" + std::to_string(y_slot) + "]; d.ldc = " + str(N2) + "; d.alpha = 1.0f;\n";
+  run += "      d.batch = 1; d.M = " + cx.int_lit(M) + "; d.N = " + cx.int_lit(N2) + "; d.K = nb;\n";
+  run += "      d.A = " + buf + "; d.lda = " + cx.int_lit(Nb) + ";\n";
+  run += "      d.B = " + w2 + "; d.ldb = " + cx.int_lit(N2) + "; d.packed_b = " + packs + " + 2 * gi + 1];\n";
+  run += "      d.C = (float*)a->bufs[" + std::to_string(y_slot) + "]; d.ldc = " + cx.int_lit(N2) + "; d.alpha = 1.0f;\n";
   run += "      d.accumulate = gi > 0;\n";
   if (s_epilogue)
-    run += "      if (j0 + nb == " + str(N1) + ") { d.epilogue = " + fn + "s_e; d.epilogue_ctx = (void*)a; }\n";
+    run += "      if (j0 + nb == " + cx.int_lit(N1) + ") { d.epilogue = " + fn + "s_e; d.epilogue_ctx = (void*)a; }\n";
   run += "      a->api->gemm(&d, a->api);\n      }\n    }\n    a->api->release(xa_);\n  }\n";
   c.run = run;
   return c;
@@ -346,21 +345,20 @@ StageCode emit_gemm_chain(EmitContext& cx, const Stage& s, const std::string& fn
 StageCode emit_gemm_heads(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
   const MergedHeads& mh = *s.merged_heads;
   const GemmGeometry g = gemm_geometry(cx, *s.anchor);
-  const auto str = [](int64_t v) { return std::to_string(v) + "LL"; };
   StageCode c;
   const bool epilogue = gemm_epilogue(cx, s, fn, g, &c.functions);
   const std::string w = "(const float*)a->bufs[" + std::to_string(cx.buffer_slot(s.anchor->inputs[1])) + "]";
   const std::string slot = "((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + "]";
   c.packs = 1;
-  c.prepare = "  st->packs[" + std::to_string(pack) + "] = a->api->gemm_pack_b(" + w + ", " + str(g.K) + ", " +
-              str(g.N) + ", " + str(g.N) + ", 0);\n";
+  c.prepare = "  st->packs[" + std::to_string(pack) + "] = a->api->gemm_pack_b(" + w + ", " + cx.int_lit(g.K) + ", " +
+              cx.int_lit(g.N) + ", " + cx.int_lit(g.N) + ", 0);\n";
   c.run = "  {\n    dnnf_gemm_desc d = {};\n";
-  c.run += "    d.batch = 1; d.M = " + str(g.M) + "; d.N = " + str(g.N) + "; d.K = " + str(g.K) + ";\n";
+  c.run += "    d.batch = 1; d.M = " + cx.int_lit(g.M) + "; d.N = " + cx.int_lit(g.N) + "; d.K = " + cx.int_lit(g.K) + ";\n";
   c.run += "    d.A = (const float*)a->bufs[" + std::to_string(cx.buffer_slot(mh.source)) + "]; d.lda = " +
-           str(mh.head_size) + ";\n";
-  c.run += "    d.a_k_block = " + str(mh.head_size) + "; d.a_k_block_stride = " + str(g.M * mh.head_size) + ";\n";
-  c.run += "    d.B = " + w + "; d.ldb = " + str(g.N) + "; d.packed_b = " + slot + ";\n";
-  c.run += "    d.C = (float*)a->bufs[" + std::to_string(cx.buffer_slot(s.result_buffer)) + "]; d.ldc = " + str(g.N) +
+           cx.int_lit(mh.head_size) + ";\n";
+  c.run += "    d.a_k_block = " + cx.int_lit(mh.head_size) + "; d.a_k_block_stride = " + cx.int_lit(g.M * mh.head_size) + ";\n";
+  c.run += "    d.B = " + w + "; d.ldb = " + cx.int_lit(g.N) + "; d.packed_b = " + slot + ";\n";
+  c.run += "    d.C = (float*)a->bufs[" + std::to_string(cx.buffer_slot(s.result_buffer)) + "]; d.ldc = " + cx.int_lit(g.N) +
            "; d.alpha = 1.0f;\n";
   if (epilogue) c.run += "    d.epilogue = " + fn + "_e; d.epilogue_ctx = (void*)a;\n";
   c.run += "    a->api->gemm(&d, a->api);\n  }\n";
@@ -527,7 +525,6 @@ StageCode emit_conv_chain(EmitContext& cx, const Stage& s, const std::string& fn
   const Conv2dGeometry pg = conv2d_geometry(cx, pn), dg = conv2d_geometry(cx, dn);
   const int64_t C = dg.C, G = s.chain_group, groups = (C + G - 1) / G, K = pg.C, HW = pg.H * pg.W;
   const bool pack_input = (groups - 1) * HW > C;  // floats packed again: (groups - 1) K HW against C K
-  const auto str = [](int64_t v) { return std::to_string(v) + "LL"; };
   StageCode c;
   const bool a_epilogue = conv_epilogue(cx, a, fn + "p", pg, &c.functions);
   const bool d_epilogue = conv_epilogue(cx, s, fn + "d", dg, &c.functions);
@@ -555,28 +552,28 @@ StageCode emit_conv_chain(EmitContext& cx, const Stage& s, const std::string& fn
   const int buf_slot = cx.buffer_slot(a.result_buffer), y_slot = cx.buffer_slot(s.result_buffer);
   const bool pack_weights = !pack_input && cx.buffers()[size_t(pw_slot)].constant;
   const std::string slot = "(const float*)a->bufs[";
-  const std::string x = slot + std::to_string(x_slot) + "] + n * " + str(K * HW);
+  const std::string x = slot + std::to_string(x_slot) + "] + n * " + cx.int_lit(K * HW);
   const std::string buf = "(float*)a->bufs[" + std::to_string(buf_slot) + "]";
   const std::string bias = pb_slot >= 0 ? slot + std::to_string(pb_slot) + "] + g0" : "";
   const std::string group_size =
-      "      const int64_t gn = " + str(C) + " - g0 < " + str(G) + " ? " + str(C) + " - g0 : " + str(G) + ";\n";
-  const std::string conv_desc = conv2d_desc_text(pg, "1", str(K), "gn", "1") + "    d.weight = " + slot +
-                                std::to_string(pw_slot) + "] + g0 * " + str(K) + ";\n";
+      "      const int64_t gn = " + cx.int_lit(C) + " - g0 < " + cx.int_lit(G) + " ? " + cx.int_lit(C) + " - g0 : " + cx.int_lit(G) + ";\n";
+  const std::string conv_desc = conv2d_desc_text(pg, "1", cx.int_lit(K), "gn", "1") + "    d.weight = " + slot +
+                                std::to_string(pw_slot) + "] + g0 * " + cx.int_lit(K) + ";\n";
   if (pack_weights) {  // one packed weight block per group
     c.packs = int(groups);
-    c.prepare = "  for (int64_t g0 = 0, gi = 0; g0 < " + str(C) + "; g0 += " + str(G) + ", ++gi) {\n" + group_size +
+    c.prepare = "  for (int64_t g0 = 0, gi = 0; g0 < " + cx.int_lit(C) + "; g0 += " + cx.int_lit(G) + ", ++gi) {\n" + group_size +
                 conv_desc + "    st->packs[" + std::to_string(pack) + " + gi] = a->api->conv2d_pack(&d);\n  }\n";
   }
-  std::string run = "  for (int64_t n = 0; n < " + str(dg.N) + "; ++n) {\n";
-  if (pack_input) run += "    void* xb_ = a->api->gemm_pack_b(" + x + ", " + str(K) + ", " + str(HW) + ", " + str(HW) + ", 0);\n";
+  std::string run = "  for (int64_t n = 0; n < " + cx.int_lit(dg.N) + "; ++n) {\n";
+  if (pack_input) run += "    void* xb_ = a->api->gemm_pack_b(" + x + ", " + cx.int_lit(K) + ", " + cx.int_lit(HW) + ", " + cx.int_lit(HW) + ", 0);\n";
   run += "    " + ctx_type + " e_ = {a, n, 0, 0};\n";
-  run += "    for (int64_t g0 = 0, gi = 0; g0 < " + str(C) + "; g0 += " + str(G) + ", ++gi) {\n" + group_size;
+  run += "    for (int64_t g0 = 0, gi = 0; g0 < " + cx.int_lit(C) + "; g0 += " + cx.int_lit(G) + ", ++gi) {\n" + group_size;
   run += "      e_.ch0 = g0;\n";
   if (pack_input) {
     run += "    {\n    dnnf_gemm_desc d = {};\n";
-    run += "    d.batch = 1; d.M = gn; d.N = " + str(HW) + "; d.K = " + str(K) + ";\n";
-    run += "    d.A = " + slot + std::to_string(pw_slot) + "] + g0 * " + str(K) + "; d.lda = " + str(K) + ";\n";
-    run += "    d.packed_b = xb_; d.C = " + buf + "; d.ldc = " + str(HW) + "; d.alpha = 1.0f;\n";
+    run += "    d.batch = 1; d.M = gn; d.N = " + cx.int_lit(HW) + "; d.K = " + cx.int_lit(K) + ";\n";
+    run += "    d.A = " + slot + std::to_string(pw_slot) + "] + g0 * " + cx.int_lit(K) + "; d.lda = " + cx.int_lit(K) + ";\n";
+    run += "    d.packed_b = xb_; d.C = " + buf + "; d.ldc = " + cx.int_lit(HW) + "; d.alpha = 1.0f;\n";
     if (!bias.empty()) run += "    e_.bias = " + bias + ";\n";
     if (!bias.empty() || a_epilogue) run += "    d.epilogue = " + fn + "_pe; d.epilogue_ctx = &e_;\n";
     run += "    a->api->gemm(&d, a->api);\n    }\n";
@@ -590,11 +587,11 @@ StageCode emit_conv_chain(EmitContext& cx, const Stage& s, const std::string& fn
     run += "    a->api->conv2d(&d, a->api);\n    }\n";
   }
   run += "    {\n" + conv2d_desc_text(dg, "1", "gn", "gn", "gn");
-  run += "    d.weight = " + slot + std::to_string(dw_slot) + "] + g0 * " + str(dg.KH * dg.KW) + ";\n";
+  run += "    d.weight = " + slot + std::to_string(dw_slot) + "] + g0 * " + cx.int_lit(dg.KH * dg.KW) + ";\n";
   run += "    d.input = " + buf + ";\n";
   if (db_slot >= 0) run += "    d.bias = " + slot + std::to_string(db_slot) + "] + g0;\n";
-  run += "    d.output = (float*)a->bufs[" + std::to_string(y_slot) + "] + (n * " + str(C) + " + g0) * " +
-         str(dg.OH * dg.OW) + ";\n";
+  run += "    d.output = (float*)a->bufs[" + std::to_string(y_slot) + "] + (n * " + cx.int_lit(C) + " + g0) * " +
+         cx.int_lit(dg.OH * dg.OW) + ";\n";
   if (d_epilogue) run += "    d.epilogue = " + fn + "_de; d.epilogue_ctx = &e_;\n";
   run += "    a->api->conv2d(&d, a->api);\n    }\n    (void)gi;\n    }\n";
   if (pack_input) run += "    a->api->release(xb_);\n";
@@ -635,14 +632,13 @@ StageCode emit_conv3d(EmitContext& cx, const Stage& s, const std::string& fn, in
   const int x_slot = cx.buffer_slot(n.inputs[0]), w_slot = cx.buffer_slot(n.inputs[1]);
   const int b_slot = n.has_input(2) ? cx.buffer_slot(n.inputs[2]) : -1;
   const bool w_const = cx.buffers()[size_t(w_slot)].constant;
-  const auto str = [](int64_t v) { return std::to_string(v) + "LL"; };
   std::string desc = "    dnnf_conv2d_desc d = {};\n";
-  desc += "    d.N = 1; d.C = " + str(C * KD) + "; d.H = " + str(H) + "; d.W = " + str(W) + ";\n";
-  desc += "    d.OC = " + str(OC) + "; d.KH = " + str(kernel[1]) + "; d.KW = " + str(kernel[2]) + "; d.OH = " + str(OH) +
-          "; d.OW = " + str(OW) + ";\n";
-  desc += "    d.stride_h = " + str(w.strides[1]) + "; d.stride_w = " + str(w.strides[2]) + "; d.pad_top = " +
-          str(w.pad_begin(1)) + "; d.pad_left = " + str(w.pad_begin(2)) + "; d.dil_h = " + str(w.dilations[1]) +
-          "; d.dil_w = " + str(w.dilations[2]) + "; d.group = 1;\n";
+  desc += "    d.N = 1; d.C = " + cx.int_lit(C * KD) + "; d.H = " + cx.int_lit(H) + "; d.W = " + cx.int_lit(W) + ";\n";
+  desc += "    d.OC = " + cx.int_lit(OC) + "; d.KH = " + cx.int_lit(kernel[1]) + "; d.KW = " + cx.int_lit(kernel[2]) + "; d.OH = " + cx.int_lit(OH) +
+          "; d.OW = " + cx.int_lit(OW) + ";\n";
+  desc += "    d.stride_h = " + cx.int_lit(w.strides[1]) + "; d.stride_w = " + cx.int_lit(w.strides[2]) + "; d.pad_top = " +
+          cx.int_lit(w.pad_begin(1)) + "; d.pad_left = " + cx.int_lit(w.pad_begin(2)) + "; d.dil_h = " + cx.int_lit(w.dilations[1]) +
+          "; d.dil_w = " + cx.int_lit(w.dilations[2]) + "; d.group = 1;\n";
   desc += "    d.weight = (const float*)a->bufs[" + std::to_string(w_slot) + "];\n";
   if (w_const) {
     c.packs = 1;
@@ -652,20 +648,20 @@ StageCode emit_conv3d(EmitContext& cx, const Stage& s, const std::string& fn, in
   if (w_const) c.run += "    d.packed_weight = ((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + "];\n";
   if (b_slot >= 0) c.run += "    d.bias = (const float*)a->bufs[" + std::to_string(b_slot) + "];\n";
   c.run += "    const float* x = (const float*)a->bufs[" + std::to_string(x_slot) + "];\n"
-           "    float* slab = (float*)__builtin_malloc(" + str(C * KD * H * W) + " * sizeof(float));\n"
-           "    float* tmp = (float*)__builtin_malloc(" + str(OC * OH * OW) + " * sizeof(float));\n"
+           "    float* slab = (float*)__builtin_malloc(" + cx.int_lit(C * KD * H * W) + " * sizeof(float));\n"
+           "    float* tmp = (float*)__builtin_malloc(" + cx.int_lit(OC * OH * OW) + " * sizeof(float));\n"
            "    " + ctx_type + " ec = {a, 0, 0};\n"
            "    d.input = slab; d.output = tmp; d.epilogue = " + fn + "_e; d.epilogue_ctx = &ec;\n"
-           "    for (int64_t n = 0; n < " + str(xs[0]) + "; ++n)\n"
-           "      for (int64_t od = 0; od < " + str(OD) + "; ++od) {\n"
-           "        for (int64_t c = 0; c < " + str(C) + "; ++c)\n"
-           "          for (int64_t kd = 0; kd < " + str(KD) + "; ++kd) {\n"
-           "            const int64_t id = od * " + str(w.strides[0]) + " - " + str(w.pad_begin(0)) + " + kd * " +
-           str(w.dilations[0]) + ";\n"
-           "            float* dst = slab + (c * " + str(KD) + " + kd) * " + str(H * W) + ";\n"
-           "            if (id >= 0 && id < " + str(D) + ") __builtin_memcpy(dst, x + ((n * " + str(C) + " + c) * " +
-           str(D) + " + id) * " + str(H * W) + ", " + str(H * W) + " * sizeof(float));\n"
-           "            else __builtin_memset(dst, 0, " + str(H * W) + " * sizeof(float));\n"
+           "    for (int64_t n = 0; n < " + cx.int_lit(xs[0]) + "; ++n)\n"
+           "      for (int64_t od = 0; od < " + cx.int_lit(OD) + "; ++od) {\n"
+           "        for (int64_t c = 0; c < " + cx.int_lit(C) + "; ++c)\n"
+           "          for (int64_t kd = 0; kd < " + cx.int_lit(KD) + "; ++kd) {\n"
+           "            const int64_t id = od * " + cx.int_lit(w.strides[0]) + " - " + cx.int_lit(w.pad_begin(0)) + " + kd * " +
+           cx.int_lit(w.dilations[0]) + ";\n"
+           "            float* dst = slab + (c * " + cx.int_lit(KD) + " + kd) * " + cx.int_lit(H * W) + ";\n"
+           "            if (id >= 0 && id < " + cx.int_lit(D) + ") __builtin_memcpy(dst, x + ((n * " + cx.int_lit(C) + " + c) * " +
+           cx.int_lit(D) + " + id) * " + cx.int_lit(H * W) + ", " + cx.int_lit(H * W) + " * sizeof(float));\n"
+           "            else __builtin_memset(dst, 0, " + cx.int_lit(H * W) + " * sizeof(float));\n"
            "          }\n"
            "        ec.n = n; ec.od = od;\n"
            "        a->api->conv2d(&d, a->api);\n"
@@ -700,7 +696,6 @@ StageCode emit_conv_transpose(EmitContext& cx, const Stage& s, const std::string
   const int64_t taps = g.k_size(), positions = g.in_size();
   const int64_t rows_per_group = Mg * taps;                       // GEMM M
   const int64_t cols_floats = t.G * rows_per_group * positions;   // one image's columns
-  const auto L = [](int64_t v) { return std::to_string(v) + "LL"; };
   const std::string ctx_type = fn + "_ctx";
   cx.reset_vars();
   // The image is a run-time value of the context (one GEMM per image), not a task index.
@@ -727,22 +722,22 @@ StageCode emit_conv_transpose(EmitContext& cx, const Stage& s, const std::string
     const int64_t off = kw * g.d[2] - g.pb[2];
     const int64_t a = std::max<int64_t>(0, ops::convgeo::ceil_div(-off, SW));
     const int64_t b = std::max(a, std::min(IW, ops::convgeo::floor_div(OW - 1 - off, SW) + 1));
-    lo += (kw ? ", " : "") + L(a);
-    hi += (kw ? ", " : "") + L(b);
+    lo += (kw ? ", " : "") + cx.int_lit(a);
+    hi += (kw ? ", " : "") + cx.int_lit(b);
   }
   std::string code = "struct " + ctx_type + " { const dnnf_kernel_args* a; const float* cols; int64_t img; };\n";
-  code += "static const int64_t " + fn + "_lo[" + L(KW) + "] = " + lo + "};\n";
-  code += "static const int64_t " + fn + "_hi[" + L(KW) + "] = " + hi + "};\n";
+  code += "static const int64_t " + fn + "_lo[" + cx.int_lit(KW) + "] = " + lo + "};\n";
+  code += "static const int64_t " + fn + "_hi[" + cx.int_lit(KW) + "] = " + hi + "};\n";
   code += "static void " + fn + "(void* p, int64_t begin, int64_t end) {\n";
   code += "  const " + ctx_type + "* ec_ = (const " + ctx_type + "*)p; p = (void*)ec_->a;\n" + decls(cx);
   code += "  const int64_t img = ec_->img; (void)img;\n";
-  code += "  float* acc_ = (float*)__builtin_malloc(" + L(OW) + " * sizeof(float));\n";
+  code += "  float* acc_ = (float*)__builtin_malloc(" + cx.int_lit(OW) + " * sizeof(float));\n";
   code += "  for (int64_t task = begin; task < end; ++task) {\n" + decode(names, ext, "task");
-  code += "    const int64_t g_ = ch / " + L(Mg) + ", m_ = ch % " + L(Mg) + ";\n";
-  code += "    for (int64_t j_ = 0; j_ < " + L(OW) + "; ++j_) acc_[j_] = " +
+  code += "    const int64_t g_ = ch / " + cx.int_lit(Mg) + ", m_ = ch % " + cx.int_lit(Mg) + ";\n";
+  code += "    for (int64_t j_ = 0; j_ < " + cx.int_lit(OW) + "; ++j_) acc_[j_] = " +
           (b_slot >= 0 ? "b" + std::to_string(b_slot) + "[ch]" : std::string("0.0f")) + ";\n";
-  code += "    const float* cm_ = ec_->cols + (g_ * " + L(rows_per_group) + " + m_ * " + L(taps) + ") * " +
-          L(positions) + ";\n";
+  code += "    const float* cm_ = ec_->cols + (g_ * " + cx.int_lit(rows_per_group) + " + m_ * " + cx.int_lit(taps) + ") * " +
+          cx.int_lit(positions) + ";\n";
   // Outer spatial dims: Geom3 index j = 3 - nsp + d holds output variable o<d>.
   std::string xrow = "0LL", wrow = "0LL", close;
   std::string pad = "    ";
@@ -750,50 +745,50 @@ StageCode emit_conv_transpose(EmitContext& cx, const Stage& s, const std::string
     const size_t j = 3 - nsp + d;
     const std::string k = "k" + std::to_string(d) + "_", tv = "t" + std::to_string(d) + "_",
                       iv = "i" + std::to_string(d) + "_";
-    code += pad + "for (int64_t " + k + " = 0; " + k + " < " + L(g.k[j]) + "; ++" + k + ") {\n";
-    code += pad + "  const int64_t " + tv + " = o" + std::to_string(d) + " + " + L(g.pb[j]) + " - " + k + " * " +
-            L(g.d[j]) + ";\n";
-    code += pad + "  if (" + tv + " < 0 || " + tv + " % " + L(g.s[j]) + " != 0 || " + tv + " / " + L(g.s[j]) +
-            " >= " + L(g.in[j]) + ") continue;\n";
-    code += pad + "  const int64_t " + iv + " = " + tv + " / " + L(g.s[j]) + ";\n";
-    xrow = "(" + xrow + " * " + L(g.in[j]) + " + " + iv + ")";
-    wrow = "(" + wrow + " * " + L(g.k[j]) + " + " + k + ")";
+    code += pad + "for (int64_t " + k + " = 0; " + k + " < " + cx.int_lit(g.k[j]) + "; ++" + k + ") {\n";
+    code += pad + "  const int64_t " + tv + " = o" + std::to_string(d) + " + " + cx.int_lit(g.pb[j]) + " - " + k + " * " +
+            cx.int_lit(g.d[j]) + ";\n";
+    code += pad + "  if (" + tv + " < 0 || " + tv + " % " + cx.int_lit(g.s[j]) + " != 0 || " + tv + " / " + cx.int_lit(g.s[j]) +
+            " >= " + cx.int_lit(g.in[j]) + ") continue;\n";
+    code += pad + "  const int64_t " + iv + " = " + tv + " / " + cx.int_lit(g.s[j]) + ";\n";
+    xrow = "(" + xrow + " * " + cx.int_lit(g.in[j]) + " + " + iv + ")";
+    wrow = "(" + wrow + " * " + cx.int_lit(g.k[j]) + " + " + k + ")";
     close = pad + "}\n" + close;
     pad += "  ";
   }
-  code += pad + "for (int64_t kw_ = 0; kw_ < " + L(KW) + "; ++kw_) {\n";
-  code += pad + "  const float* __restrict cr_ = cm_ + (" + wrow + " * " + L(KW) + " + kw_) * " + L(positions) +
-          " + " + xrow + " * " + L(IW) + ";\n";
-  code += pad + "  const int64_t lo_ = " + fn + "_lo[kw_], hi_ = " + fn + "_hi[kw_], off_ = kw_ * " + L(g.d[2]) +
-          " - " + L(g.pb[2]) + ";\n";
+  code += pad + "for (int64_t kw_ = 0; kw_ < " + cx.int_lit(KW) + "; ++kw_) {\n";
+  code += pad + "  const float* __restrict cr_ = cm_ + (" + wrow + " * " + cx.int_lit(KW) + " + kw_) * " + cx.int_lit(positions) +
+          " + " + xrow + " * " + cx.int_lit(IW) + ";\n";
+  code += pad + "  const int64_t lo_ = " + fn + "_lo[kw_], hi_ = " + fn + "_hi[kw_], off_ = kw_ * " + cx.int_lit(g.d[2]) +
+          " - " + cx.int_lit(g.pb[2]) + ";\n";
   if (SW == 1) {
     code += pad + "  float* __restrict yr_ = acc_ + off_;\n";
     code += pad + "  for (int64_t iw_ = lo_; iw_ < hi_; ++iw_) yr_[iw_] += cr_[iw_];\n";
   } else {
-    code += pad + "  for (int64_t iw_ = lo_; iw_ < hi_; ++iw_) acc_[iw_ * " + L(SW) + " + off_] += cr_[iw_];\n";
+    code += pad + "  for (int64_t iw_ = lo_; iw_ < hi_; ++iw_) acc_[iw_ * " + cx.int_lit(SW) + " + off_] += cr_[iw_];\n";
   }
   code += pad + "}\n" + close;
-  code += vector_loop("ow", "0", L(OW), body, true);
+  code += vector_loop("ow", "0", cx.int_lit(OW), body, true);
   code += "  }\n  __builtin_free(acc_);\n}\n";
   StageCode c;
   c.functions = code;
   // Per image: cols = W_g^T X_g for every group (W is [C, Mg, taps]: group g's rows c are
   // a Cg x (Mg taps) matrix, read transposed), then the gather over output rows.
-  c.run = "  {\n    float* cols_ = (float*)__builtin_malloc(" + L(cols_floats) + " * sizeof(float));\n";
+  c.run = "  {\n    float* cols_ = (float*)__builtin_malloc(" + cx.int_lit(cols_floats) + " * sizeof(float));\n";
   c.run += "    " + ctx_type + " ec_ = {a, cols_, 0};\n";
-  c.run += "    for (int64_t img = 0; img < " + L(xs[0]) + "; ++img) {\n";
+  c.run += "    for (int64_t img = 0; img < " + cx.int_lit(xs[0]) + "; ++img) {\n";
   c.run += "      dnnf_gemm_desc d = {};\n";
-  c.run += "      d.batch = " + L(t.G) + "; d.M = " + L(rows_per_group) + "; d.N = " + L(positions) + "; d.K = " +
-           L(Cg) + ";\n";
-  c.run += "      d.A = (const float*)a->bufs[" + std::to_string(w_slot) + "]; d.lda = " + L(rows_per_group) +
-           "; d.a_batch_stride = " + L(Cg * rows_per_group) + "; d.trans_a = 1;\n";
-  c.run += "      d.B = (const float*)a->bufs[" + std::to_string(x_slot) + "] + img * " + L(t.C * positions) +
-           "; d.ldb = " + L(positions) + "; d.b_batch_stride = " + L(Cg * positions) + ";\n";
-  c.run += "      d.C = cols_; d.ldc = " + L(positions) + "; d.c_batch_stride = " + L(rows_per_group * positions) +
+  c.run += "      d.batch = " + cx.int_lit(t.G) + "; d.M = " + cx.int_lit(rows_per_group) + "; d.N = " + cx.int_lit(positions) + "; d.K = " +
+           cx.int_lit(Cg) + ";\n";
+  c.run += "      d.A = (const float*)a->bufs[" + std::to_string(w_slot) + "]; d.lda = " + cx.int_lit(rows_per_group) +
+           "; d.a_batch_stride = " + cx.int_lit(Cg * rows_per_group) + "; d.trans_a = 1;\n";
+  c.run += "      d.B = (const float*)a->bufs[" + std::to_string(x_slot) + "] + img * " + cx.int_lit(t.C * positions) +
+           "; d.ldb = " + cx.int_lit(positions) + "; d.b_batch_stride = " + cx.int_lit(Cg * positions) + ";\n";
+  c.run += "      d.C = cols_; d.ldc = " + cx.int_lit(positions) + "; d.c_batch_stride = " + cx.int_lit(rows_per_group * positions) +
            "; d.alpha = 1.0f;\n";
   c.run += "      a->api->gemm(&d, a->api);\n";
   c.run += "      ec_.img = img;\n";
-  c.run += "      a->api->parallel_for(a->api->pool, " + L(product(ext)) + ", " + fn + ", &ec_);\n";
+  c.run += "      a->api->parallel_for(a->api->pool, " + cx.int_lit(product(ext)) + ", " + fn + ", &ec_);\n";
   c.run += "    }\n    __builtin_free(cols_);\n  }\n";
   return c;
 }
@@ -1080,7 +1075,6 @@ StageCode emit_pool(EmitContext& cx, const Stage& s, const std::string& fn) {
   ops::convgeo::resolve_all(n, w, Shape(xs.begin() + 2, xs.end()), ceil_mode);
   const bool is_max = n.op_type == "MaxPool";
   const bool include_pad = n.attr_int("count_include_pad", 0) != 0;
-  const auto L = [](int64_t v) { return std::to_string(v) + "LL"; };
   cx.reset_vars();
   std::vector<std::string> names = {"pn", "pc"};
   std::vector<int64_t> ext = {ys[0], ys[1]};
@@ -1109,10 +1103,10 @@ StageCode emit_pool(EmitContext& cx, const Stage& s, const std::string& fn) {
     const int64_t lim = xs[size_t(2 + d)];
     // Window positions beyond the padded input (ceil_mode) are skipped altogether;
     // positions in the padding count for count_include_pad but read nothing.
-    open.push_back("for (int64_t " + kv + " = 0; " + kv + " < " + L(kernel[size_t(d)]) + "; ++" + kv + ") {\n" +
-                   "  const int64_t " + iv + " = " + cx.ix(pos) + ";\n" + "  if (" + iv + " < -" + L(w.pad_begin(d)) +
-                   " || " + iv + " >= " + L(lim + w.pad_end(d)) + ") continue;\n");
-    checks.push_back("if (" + iv + " < 0 || " + iv + " >= " + L(lim) + ") inpad_ = 1;\n");
+    open.push_back("for (int64_t " + kv + " = 0; " + kv + " < " + cx.int_lit(kernel[size_t(d)]) + "; ++" + kv + ") {\n" +
+                   "  const int64_t " + iv + " = " + cx.ix(pos) + ";\n" + "  if (" + iv + " < -" + cx.int_lit(w.pad_begin(d)) +
+                   " || " + iv + " >= " + cx.int_lit(lim + w.pad_end(d)) + ") continue;\n");
+    checks.push_back("if (" + iv + " < 0 || " + iv + " >= " + cx.int_lit(lim) + ") inpad_ = 1;\n");
     close.push_back("}\n");
   }
   const std::string init = std::string("T acc_ = splat<T>(") + (is_max ? "-__builtin_inff()" : "0.0f") + ");\n" +
@@ -1132,10 +1126,10 @@ StageCode emit_pool(EmitContext& cx, const Stage& s, const std::string& fn) {
     for (int64_t d = 0; d < looped; ++d) text += open[size_t(d)];
     text += "int inpad_ = 0;\n";
     for (int64_t d = 0; d < looped; ++d) text += checks[size_t(d)];
-    const std::string per = all_dims ? "1" : L(klast);
+    const std::string per = all_dims ? "1" : cx.int_lit(klast);
     text += "padded_ += " + per + ";\nif (!inpad_) {\n  valid_ += " + per + ";\n";
     if (!all_dims) text += "  for (int64_t w" + std::to_string(nsp - 1) + " = 0; w" + std::to_string(nsp - 1) + " < " +
-                           L(klast) + "; ++w" + std::to_string(nsp - 1) + ") {\n";
+                           cx.int_lit(klast) + "; ++w" + std::to_string(nsp - 1) + ") {\n";
     text += win.render(all_dims ? 2 : 4);
     if (!all_dims) text += "  }\n";
     text += "}\n";
@@ -1160,10 +1154,10 @@ StageCode emit_pool(EmitContext& cx, const Stage& s, const std::string& fn) {
   code += "    auto inside_ = [&](auto zt_, int64_t " + ov + ") {\n      using T = decltype(zt_); (void)zt_;\n" +
           interior.render(6) + "    };\n";
   code += "    int64_t " + ov + " = 0;\n";
-  code += "    for (; " + ov + " < " + L(lo) + "; ++" + ov + ") end_(" + ov + ");\n";
-  code += "    for (; " + ov + " + VL <= " + L(hi) + "; " + ov + " += VL) inside_(vf{}, " + ov + ");\n";
-  code += "    for (; " + ov + " < " + L(hi) + "; ++" + ov + ") inside_(0.0f, " + ov + ");\n";
-  code += "    for (; " + ov + " < " + L(owlast) + "; ++" + ov + ") end_(" + ov + ");\n";
+  code += "    for (; " + ov + " < " + cx.int_lit(lo) + "; ++" + ov + ") end_(" + ov + ");\n";
+  code += "    for (; " + ov + " + VL <= " + cx.int_lit(hi) + "; " + ov + " += VL) inside_(vf{}, " + ov + ");\n";
+  code += "    for (; " + ov + " < " + cx.int_lit(hi) + "; ++" + ov + ") inside_(0.0f, " + ov + ");\n";
+  code += "    for (; " + ov + " < " + cx.int_lit(owlast) + "; ++" + ov + ") end_(" + ov + ");\n";
   code += "  }\n}\n";
   StageCode c;
   c.functions = code;
@@ -1371,7 +1365,6 @@ StageCode emit_attention(EmitContext& cx, const Stage& s, const std::string& fn,
 // wrapper go into c.functions; returns the statements of the run.
 std::string attention_heads_run(EmitContext& cx, const Stage& s, const std::string& fn, int pack, int64_t heads,
                                 int64_t rows, StageCode& c) {
-  const auto str = [](int64_t v) { return std::to_string(v) + "LL"; };
   const std::string cb_type = fn + "_cb";
   c.functions += "struct " + cb_type + " { const dnnf_kernel_args* a; int64_t j0; };\n";
   std::string per_head, before, after;
@@ -1384,32 +1377,32 @@ std::string attention_heads_run(EmitContext& cx, const Stage& s, const std::stri
     const std::string efn = fn + "p" + std::to_string(i);
     const bool epilogue = gemm_epilogue(cx, h, efn, g, &c.functions, cb_type);
     const std::string w = "(const float*)a->bufs[" + std::to_string(cx.buffer_slot(h.anchor->inputs[1])) + "] + h * " +
-                          str(D);
+                          cx.int_lit(D);
     const std::string slot = std::to_string(pack) + " + " + std::to_string(i * size_t(heads)) + " + h";
-    c.prepare += "  for (int64_t h = 0; h < " + str(heads) + "; ++h)\n    st->packs[" + slot +
-                 "] = a->api->gemm_pack_b(" + w + ", " + str(g.K) + ", " + str(D) + ", " + str(g.N) + ", 0);\n";
+    c.prepare += "  for (int64_t h = 0; h < " + cx.int_lit(heads) + "; ++h)\n    st->packs[" + slot +
+                 "] = a->api->gemm_pack_b(" + w + ", " + cx.int_lit(g.K) + ", " + cx.int_lit(D) + ", " + cx.int_lit(g.N) + ", 0);\n";
     per_head += "      {\n      dnnf_gemm_desc d = {};\n";
-    per_head += "      d.batch = 1; d.M = " + str(g.M) + "; d.N = " + str(D) + "; d.K = " + str(g.K) + ";\n";
+    per_head += "      d.batch = 1; d.M = " + cx.int_lit(g.M) + "; d.N = " + cx.int_lit(D) + "; d.K = " + cx.int_lit(g.K) + ";\n";
     const int a_slot = cx.buffer_slot(h.anchor->inputs[0]);
     const std::string a_ptr = "(const float*)a->bufs[" + std::to_string(a_slot) + "]";
     if (!packed_a.count(a_slot)) {
       packed_a[a_slot] = "pa" + std::to_string(a_slot) + "_";
-      before += "    void* " + packed_a[a_slot] + " = a->api->gemm_pack_a(" + a_ptr + ", " + str(g.M) + ", " + str(g.K) +
-                ", " + str(g.K) + ", 0);\n";
+      before += "    void* " + packed_a[a_slot] + " = a->api->gemm_pack_a(" + a_ptr + ", " + cx.int_lit(g.M) + ", " + cx.int_lit(g.K) +
+                ", " + cx.int_lit(g.K) + ", 0);\n";
       after += "    a->api->release(" + packed_a[a_slot] + ");\n";
     }
-    per_head += "      d.A = " + a_ptr + "; d.lda = " + str(g.K) + "; d.packed_a = " + packed_a[a_slot] + ";\n";
-    per_head += "      d.B = " + w + "; d.ldb = " + str(g.N) + "; d.packed_b = ((const dnnf_state_*)a->state)->packs[" +
+    per_head += "      d.A = " + a_ptr + "; d.lda = " + cx.int_lit(g.K) + "; d.packed_a = " + packed_a[a_slot] + ";\n";
+    per_head += "      d.B = " + w + "; d.ldb = " + cx.int_lit(g.N) + "; d.packed_b = ((const dnnf_state_*)a->state)->packs[" +
                 slot + "];\n";
-    per_head += "      d.C = (float*)a->bufs[" + std::to_string(cx.buffer_slot(h.result_buffer)) + "]; d.ldc = " + str(D) +
+    per_head += "      d.C = (float*)a->bufs[" + std::to_string(cx.buffer_slot(h.result_buffer)) + "]; d.ldc = " + cx.int_lit(D) +
                 "; d.alpha = 1.0f;\n";
-    if (epilogue) per_head += "      cb.j0 = h * " + str(D) + "; d.epilogue = " + efn + "_e; d.epilogue_ctx = &cb;\n";
+    if (epilogue) per_head += "      cb.j0 = h * " + cx.int_lit(D) + "; d.epilogue = " + efn + "_e; d.epilogue_ctx = &cb;\n";
     per_head += "      a->api->gemm(&d, a->api);\n      }\n";
   }
   return "  {\n    " + cb_type + " cb = {a, 0}; (void)cb;\n    " + fn + "_tc tc = {a, 0};\n" + before +
-         "    for (int64_t h = 0; h < " + str(heads) + "; ++h) {\n" + per_head +
-         "      tc.t0 = h * " + str(rows) + ";\n"
-         "      a->api->parallel_for(a->api->pool, " + str(rows) + ", " + fn + "_h, &tc);\n    }\n" + after + "  }\n";
+         "    for (int64_t h = 0; h < " + cx.int_lit(heads) + "; ++h) {\n" + per_head +
+         "      tc.t0 = h * " + cx.int_lit(rows) + ";\n"
+         "      a->api->parallel_for(a->api->pool, " + cx.int_lit(rows) + ", " + fn + "_h, &tc);\n    }\n" + after + "  }\n";
 }
 
 }  // namespace

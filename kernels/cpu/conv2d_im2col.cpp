@@ -115,16 +115,14 @@ void pack_im2col_panels(const void* ctx, int64_t image, int64_t k0, int64_t kc, 
   const int64_t cg = d.C / d.group, khw = d.KH * d.KW, plane_size = d.H * d.W;
   const float* first_plane = d.input + (image * d.C + src.group * cg) * plane_size;
   const int64_t panel_stride = kc * nr;
-  if (packs_as_shifted_plane(d)) {
-    for (int64_t kk = 0; kk < kc; ++kk) {
-      const int64_t k = k0 + kk, c = k / khw, kh = (k % khw) / d.KW, kw = k % d.KW;
-      pack_shifted_plane_row(d, first_plane + c * plane_size, kh, kw, n0, nc, nr, panel_stride, dst + kk * nr);
-    }
-    return;
-  }
+  const bool shifted_plane = packs_as_shifted_plane(d);
   for (int64_t kk = 0; kk < kc; ++kk) {
     const int64_t k = k0 + kk, c = k / khw, kh = (k % khw) / d.KW, kw = k % d.KW;
     const float* plane = first_plane + c * plane_size;
+    if (shifted_plane) {
+      pack_shifted_plane_row(d, plane, kh, kw, n0, nc, nr, panel_stride, dst + kk * nr);
+      continue;
+    }
     const int64_t ih_base = kh * d.dil_h - d.pad_top, iw_base = kw * d.dil_w - d.pad_left;
     PanelRowWriter out{dst + kk * nr, nr, panel_stride};  // row kk of the current panel
     int64_t oh = n0 / d.OW, ow = n0 % d.OW;
