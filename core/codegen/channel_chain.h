@@ -32,4 +32,12 @@ bool chains_channels(const Graph& graph, const Node& pointwise, const Node& dept
 constexpr int64_t kChainGroupBytes = 384 * 1024, kChainMinGroup = 8;
 int64_t chain_group_channels(int64_t channels, int64_t plane);
 
+// On T threads a chain's group buffer is cut into T parts and each thread runs groups of
+// G / T channels of its own share, GEMM and depthwise Conv on that thread alone: one
+// group at a time split over the threads paid two thread-pool rounds per group, and
+// MobileNetV1-SSD's chains ran no faster on two threads than on one. Below this many
+// channels per thread group the GEMM's row tiles run mostly empty, and the chain keeps
+// its one group loop with each GEMM and Conv split over the threads.
+constexpr int64_t kMinThreadGroup = 4;
+
 }  // namespace dnnf::codegen

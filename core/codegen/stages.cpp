@@ -1,5 +1,7 @@
 #include "core/codegen/stages.h"
 
+#include "core/codegen/channel_chain.h"
+
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -564,36 +566,73 @@ StageCode emit_conv_chain(EmitContext& cx, const Stage& s, const std::string& fn
     c.prepare = "  for (int64_t g0 = 0, gi = 0; g0 < " + cx.int_lit(C) + "; g0 += " + cx.int_lit(G) + ", ++gi) {\n" + group_size +
                 conv_desc + "    st->packs[" + std::to_string(pack) + " + gi] = a->api->conv2d_pack(&d);\n  }\n";
   }
-  std::string run = "  for (int64_t n = 0; n < " + cx.int_lit(dg.N) + "; ++n) {\n";
-  if (pack_input) run += "    void* xb_ = a->api->gemm_pack_b(" + x + ", " + cx.int_lit(K) + ", " + cx.int_lit(HW) + ", " + cx.int_lit(HW) + ", 0);\n";
-  run += "    " + ctx_type + " e_ = {a, n, 0, 0};\n";
-  run += "    for (int64_t g0 = 0, gi = 0; g0 < " + cx.int_lit(C) + "; g0 += " + cx.int_lit(G) + ", ++gi) {\n" + group_size;
-  run += "      e_.ch0 = g0;\n";
+  // The group loop is a function of the channel range and group size, so that with more
+  // than one thread each thread can run whole groups of its own channels, one thread each
+  // (see kMinThreadGroup). The GEMM and depthwise Conv then run on that thread alone.
+  const std::string groups_fn = fn + "_groups", task_fn = fn + "_task", par_type = fn + "_par";
+  std::string body = "static void " + groups_fn + "(const dnnf_kernel_args* a, const dnnf_api* api, int64_t n, const void* xb_, "
+                     "float* buf, int64_t c0, int64_t c1, int64_t G) {\n";
+  body += "  " + ctx_type + " e_ = {a, n, 0, 0}; (void)xb_;\n";
+  body += "  for (int64_t g0 = c0, gi = c0 / G; g0 < c1; g0 += G, ++gi) {\n";
+  body += "    const int64_t gn = c1 - g0 < G ? c1 - g0 : G;\n    e_.ch0 = g0;\n";
   if (pack_input) {
-    run += "    {\n    dnnf_gemm_desc d = {};\n";
-    run += "    d.batch = 1; d.M = gn; d.N = " + cx.int_lit(HW) + "; d.K = " + cx.int_lit(K) + ";\n";
-    run += "    d.A = " + slot + std::to_string(pw_slot) + "] + g0 * " + cx.int_lit(K) + "; d.lda = " + cx.int_lit(K) + ";\n";
-    run += "    d.packed_b = xb_; d.C = " + buf + "; d.ldc = " + cx.int_lit(HW) + "; d.alpha = 1.0f;\n";
-    if (!bias.empty()) run += "    e_.bias = " + bias + ";\n";
-    if (!bias.empty() || a_epilogue) run += "    d.epilogue = " + fn + "_pe; d.epilogue_ctx = &e_;\n";
-    run += "    a->api->gemm(&d, a->api);\n    }\n";
+    body += "    {\n    dnnf_gemm_desc d = {};\n";
+    body += "    d.batch = 1; d.M = gn; d.N = " + cx.int_lit(HW) + "; d.K = " + cx.int_lit(K) + ";\n";
+    body += "    d.A = " + slot + std::to_string(pw_slot) + "] + g0 * " + cx.int_lit(K) + "; d.lda = " + cx.int_lit(K) + ";\n";
+    body += "    d.packed_b = xb_; d.C = buf; d.ldc = " + cx.int_lit(HW) + "; d.alpha = 1.0f;\n";
+    if (!bias.empty()) body += "    e_.bias = " + bias + ";\n";
+    if (!bias.empty() || a_epilogue) body += "    d.epilogue = " + fn + "_pe; d.epilogue_ctx = &e_;\n";
+    body += "    api->gemm(&d, api);\n    }\n";
   } else {
-    run += "    {\n" + conv_desc + "    d.input = " + x + ";\n";
+    body += "    {\n" + conv_desc + "    d.input = " + x + ";\n";
     if (pack_weights)
-      run += "    d.packed_weight = ((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + " + gi];\n";
-    if (!bias.empty()) run += "    d.bias = " + bias + ";\n";
-    run += "    d.output = " + buf + ";\n";
-    if (a_epilogue) run += "    d.epilogue = " + fn + "p_e; d.epilogue_ctx = (void*)a;\n";
-    run += "    a->api->conv2d(&d, a->api);\n    }\n";
+      body += "    d.packed_weight = ((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + " + gi];\n";
+    if (!bias.empty()) body += "    d.bias = " + bias + ";\n";
+    body += "    d.output = buf;\n";
+    if (a_epilogue) body += "    d.epilogue = " + fn + "p_e; d.epilogue_ctx = (void*)a;\n";
+    body += "    api->conv2d(&d, api);\n    }\n";
   }
-  run += "    {\n" + conv2d_desc_text(dg, "1", "gn", "gn", "gn");
-  run += "    d.weight = " + slot + std::to_string(dw_slot) + "] + g0 * " + cx.int_lit(dg.KH * dg.KW) + ";\n";
-  run += "    d.input = " + buf + ";\n";
-  if (db_slot >= 0) run += "    d.bias = " + slot + std::to_string(db_slot) + "] + g0;\n";
-  run += "    d.output = (float*)a->bufs[" + std::to_string(y_slot) + "] + (n * " + cx.int_lit(C) + " + g0) * " +
-         cx.int_lit(dg.OH * dg.OW) + ";\n";
-  if (d_epilogue) run += "    d.epilogue = " + fn + "_de; d.epilogue_ctx = &e_;\n";
-  run += "    a->api->conv2d(&d, a->api);\n    }\n    (void)gi;\n    }\n";
+  body += "    {\n" + conv2d_desc_text(dg, "1", "gn", "gn", "gn");
+  body += "    d.weight = " + slot + std::to_string(dw_slot) + "] + g0 * " + cx.int_lit(dg.KH * dg.KW) + ";\n";
+  body += "    d.input = buf;\n";
+  if (db_slot >= 0) body += "    d.bias = " + slot + std::to_string(db_slot) + "] + g0;\n";
+  body += "    d.output = (float*)a->bufs[" + std::to_string(y_slot) + "] + (n * " + cx.int_lit(C) + " + g0) * " +
+          cx.int_lit(dg.OH * dg.OW) + ";\n";
+  if (d_epilogue) body += "    d.epilogue = " + fn + "_de; d.epilogue_ctx = &e_;\n";
+  body += "    api->conv2d(&d, api);\n    }\n    (void)gi;\n  }\n}\n";
+  // Weights packed per group at prepare fix the groups: those blocks keep one group loop.
+  const bool per_thread = !pack_weights && G / 2 >= kMinThreadGroup;
+  if (per_thread) {
+    body += "struct " + par_type + " { const dnnf_kernel_args* a; int64_t n; const void* xb; int64_t tasks, G; };\n";
+    body += "static void " + task_fn + "(void* p, int64_t begin, int64_t end) {\n";
+    body += "  const " + par_type + "* q = (const " + par_type + "*)p;\n";
+    // The pointwise epilogue stores into the group buffer by group-local channel, so each
+    // thread's kernel arguments show the group buffer at that thread's part.
+    const std::string nbufs = std::to_string(cx.buffers().size());
+    body += "  dnnf_api one = *q->a->api; one.num_threads = 1;\n";
+    body += "  void* bufs[" + nbufs + "];\n  for (int i = 0; i < " + nbufs + "; ++i) bufs[i] = q->a->bufs[i];\n";
+    body += "  dnnf_kernel_args mine = *q->a; mine.bufs = bufs; mine.api = &one;\n";
+    body += "  const int64_t groups = (" + cx.int_lit(C) + " + q->G - 1) / q->G;\n";
+    body += "  for (int64_t t = begin; t < end; ++t) {\n";
+    body += "    const int64_t c0 = t * groups / q->tasks * q->G, c1 = (t + 1) * groups / q->tasks * q->G;\n";
+    body += "    float* buf = (float*)q->a->bufs[" + std::to_string(buf_slot) + "] + t * q->G * " + cx.int_lit(HW) + ";\n";
+    body += "    bufs[" + std::to_string(buf_slot) + "] = buf;\n";
+    body += "    " + groups_fn + "(&mine, &one, q->n, q->xb, buf, c0, c1 < " + cx.int_lit(C) + " ? c1 : " + cx.int_lit(C) + ", q->G);\n";
+    body += "  }\n}\n";
+  }
+  c.functions += body;
+  std::string run = "  for (int64_t n = 0; n < " + cx.int_lit(dg.N) + "; ++n) {\n";
+  run += pack_input ? "    void* xb_ = a->api->gemm_pack_b(" + x + ", " + cx.int_lit(K) + ", " + cx.int_lit(HW) + ", " +
+                          cx.int_lit(HW) + ", 0);\n"
+                    : "    void* xb_ = 0;\n";
+  if (per_thread) {
+    run += "    const int64_t threads = a->api->num_threads;\n";
+    run += "    if (threads > 1 && " + cx.int_lit(G) + " / threads >= " + std::to_string(kMinThreadGroup) + ") {\n";
+    run += "      " + par_type + " q = {a, n, xb_, threads, " + cx.int_lit(G) + " / threads};\n";
+    run += "      a->api->parallel_for(a->api->pool, threads, " + task_fn + ", &q);\n";
+    run += "    } else\n  ";
+  }
+  run += "    " + groups_fn + "(a, a->api, n, xb_, " + buf + ", 0, " + cx.int_lit(C) + ", " + cx.int_lit(G) + ");\n";
   if (pack_input) run += "    a->api->release(xb_);\n";
   run += "  }\n";
   c.run = run;

@@ -2,7 +2,10 @@
 //
 // Work is cut into tasks of (batch, mc-row block, nc-column block); each task loops over
 // k-blocks, packs what is not pre-packed, runs the micro-kernel over its tile and then
-// hands the finished tile to the epilogue once, while it is still in cache.
+// hands the finished tile to the epilogue once, while it is still in cache. A small
+// result with a long K is instead split over K on several threads (split_k_pays in the
+// .cpp): each thread sums its share of K into its own copy of the result, and a second
+// pass adds the copies up and hands each strip of rows to the epilogue.
 #pragma once
 
 #include <cstdint>

@@ -531,7 +531,11 @@ namespace {
 // one of 4 (the pointwise input packed once per image); 1000 channels of 14x14 make three
 // of 336 (the weights packed ahead per group); 40 channels of 7x7 make one group, which
 // still holds one image of two. With one image that group would be the whole expanded
-// tensor beside the input and the output: those stay two blocks.
+// tensor beside the input and the output: those stay two blocks. 60 channels of 48x48
+// make two groups of 32. On 2 and 3 threads the groups of the 96x96 and 48x48 chains
+// are cut into one part per thread (kMinThreadGroup), each thread running its own
+// channels with its own part of the group buffer; on 1 thread and for the weight-packed
+// groups, one group loop runs.
 struct ChainCase {
   const char* name;
   int64_t images, channels, size, kernel, stride, pad;
@@ -564,6 +568,7 @@ Model inverted_residual_half(const ChainCase& c) {
 TEST(CpuRuntime, DepthwiseConvRunsPerChannelGroupOfThePointwiseConvBeforeIt) {
   for (const ChainCase& c : {ChainCase{"96x96 3x3 stride 2, SiLU", 2, 60, 96, 3, 2, 1, true, 8},
                              ChainCase{"96x96 5x5 stride 1, ReLU6", 2, 60, 96, 5, 1, 2, false, 8},
+                             ChainCase{"48x48 3x3 stride 1, SiLU", 1, 60, 48, 3, 1, 1, true, 32},
                              ChainCase{"14x14 3x3 stride 1, SiLU", 2, 1000, 14, 3, 1, 1, true, 336},
                              ChainCase{"7x7 3x3 stride 1 unpadded, ReLU6", 2, 40, 7, 3, 1, 0, false, 40},
                              ChainCase{"7x7, one image", 1, 40, 7, 3, 1, 0, false, 0}}) {
@@ -573,6 +578,10 @@ TEST(CpuRuntime, DepthwiseConvRunsPerChannelGroupOfThePointwiseConvBeforeIt) {
     expect_chain(m, c.group == 0 ? std::nullopt
                                  : std::optional<std::vector<int64_t>>({1, c.group, c.size, c.size}));
     if (c.group == 0) continue;
+    for (const int threads : {1, 3}) {
+      const CpuRun r = run_cpu(m, /*fusion=*/true, threads);
+      EXPECT_TRUE(r.check.ok) << threads << " threads: " << r.check.message;
+    }
     // Unfused, the same graph still matches (the plain convolutions).
     EXPECT_TRUE(run_cpu(m, /*fusion=*/false).check.ok);
   }

@@ -137,6 +137,8 @@ std::vector<ConvCase> cases() {
       {1, 3, 64, 64, 20, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1},    // stem-like
       // Stride 1, output rows as wide as the input's: columns packed as a shifted plane.
       {1, 64, 10, 10, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // SSD head on a 10x10 map
+      {1, 240, 10, 10, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // K = 2160: split over K on 4 threads
+      {1, 2100, 4, 5, 30, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},   // pointwise, K = 2100: the same
       {1, 33, 19, 19, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // 19x19: blocks end mid-row
       {2, 6, 9, 11, 5, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1},      // dilated, same
       {1, 5, 7, 12, 4, 3, 3, 1, 1, 0, 2, 2, 0, 1, 1, 1},      // all padding on one side

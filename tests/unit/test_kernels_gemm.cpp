@@ -191,6 +191,31 @@ TEST(KernelsGemm, FourThreadsMatchNaive) {
 }
 
 // A's columns in blocks (an Attention's [H, S, D] result read as [S, H * D]): element
+// A small result with a long K (an SSD head's 3x3 convolution, a pointwise one on a
+// 10 x 10 plane) is split over K instead of over the result: on 2 and 4 threads every
+// slice goes through the pool and a second pool call adds the slices up and runs the
+// epilogue once per element; accumulating, packed and transposed operands, and a K that
+// leaves the last slice short.
+TEST(KernelsGemm, LongKSplitsOverThreadsAndMatchesNaive) {
+  const std::vector<GemmCase> long_k = {
+      {1, 13, 17, 2100, false, false, 1.0f},
+      {1, 126, 37, 4608, false, false, 1.0f, false, false, false, 0, false, true},  // packed A (weights)
+      {1, 24, 100, 2304, true, true, 0.5f, false, false, false, 3, true},         // accumulate, padded
+      {1, 50, 45, 2500, false, false, 1.0f, false, false, true, 0, true, false},  // packed B, accumulate
+      {1, 7, 9, 5000, false, true, -1.0f},
+  };
+  for (int threads : {2, 4}) {
+    dnnf_test::TaskPool pool(threads);
+    const dnnf_api api = dnnf_make_api(&pool, dnnf_test::TaskPool::parallel_for, threads);
+    for (const GemmCase& gc : long_k) {
+      const int before = pool.calls();
+      run_case(gc, api);
+      EXPECT_EQ(pool.calls() - before, 2) << "M " << gc.M << " N " << gc.N << " K " << gc.K << " on " << threads
+                                          << " threads: the slices, then their sum";
+    }
+  }
+}
+
 // (m, k) at A[(k / kb) * block_stride + m * kb + k % kb], serially and on 4 threads, with
 // blocks shorter and longer than a k-block of the driver.
 TEST(KernelsGemm, ColumnBlocksOfAMatchNaive) {
