@@ -229,10 +229,12 @@ TEST(CpuRuntime, Conv3dRunsAsSlabsOfTwoDimensionalConvolutions) {
   EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
 }
 
-// Pooling vectorises each output row over the outputs whose window lies inside the input
-// along the last dim and keeps a checked scalar body for the ends. Rows of 37 and more
-// outputs take both paths at every vector width; the cases cover 1-D, 2-D and 3-D
-// windows, strides (a gather per tap), dilations, ceil_mode and both padding counts.
+// Pooling folds the other dims' taps into a row buffer, then reduces each output's taps
+// along the row from it, vectorised over the outputs whose window lies inside the input
+// and counting taps at the ends. Rows of 37 and more outputs take both paths at every
+// vector width; the cases cover 1-D, 2-D and 3-D windows, strides (a gather per tap),
+// dilations, ceil_mode, both padding counts, and rows longer than one buffer (chunks of
+// about 4096 input elements, the last one short).
 TEST(CpuRuntime, PoolingRowsMatchTheReferenceInsideAndAtTheEnds) {
   struct Case {
     std::string op;
@@ -250,6 +252,11 @@ TEST(CpuRuntime, PoolingRowsMatchTheReferenceInsideAndAtTheEnds) {
       {"AveragePool", {1, 3, 8, 45}, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, 0, 1},
       {"AveragePool", {1, 2, 7, 39}, {2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}, 1},
       {"MaxPool", {1, 2, 5, 3}, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}},  // no interior at all
+      {"MaxPool", {1, 2, 5, 6, 33}, {2, 3, 3}, {2, 2, 3}, {0, 1, 1, 1, 0, 2}, {1, 1, 2}, 1},
+      {"AveragePool", {1, 2, 5, 7, 31}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1, 1, 1, 1}, {1, 1, 1}, 1, 1},
+      {"MaxPool", {1, 2, 9000}, {3}, {2}, {1, 1}, {1}},                      // three chunks
+      {"AveragePool", {1, 1, 8300}, {4}, {3}, {2, 2}, {1}, 1, 1},            // three chunks, ceil_mode
+      {"MaxPool", {1, 1, 2, 8200}, {2, 3}, {1, 1}, {1, 1, 0, 1}, {1, 2}},    // dilated across chunks
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.op + " over " + std::to_string(c.x.size() - 2) + "-D, row of " + std::to_string(c.x.back()));
@@ -267,6 +274,16 @@ TEST(CpuRuntime, PoolingRowsMatchTheReferenceInsideAndAtTheEnds) {
     EXPECT_EQ(r.stats.blocks, 1u);
     EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
   }
+}
+
+// A window wider than the generated loop's row buffer allows runs on the reference kernel.
+TEST(CpuRuntime, PoolingWindowWiderThanTheRowLimitRunsOnTheReferenceKernel) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{1, 1, 70003});
+  b.output(b.node("MaxPool", {x}, {{"kernel_shape", ints({70000})}, {"strides", ints({2})}}));
+  const CpuRun r = run_cpu(b.finish());
+  EXPECT_TRUE(r.check.ok) << r.check.message;
+  EXPECT_EQ(r.stats.interpreted_blocks, 1u);
 }
 
 // S3D's inception join: the MaxPool reads the Concat of two ReLUs inside its block while
