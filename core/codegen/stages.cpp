@@ -1,6 +1,7 @@
 #include "core/codegen/stages.h"
 
 #include "core/codegen/channel_chain.h"
+#include "core/codegen/gemm_call.h"
 
 #include <cmath>
 #include <map>
@@ -266,20 +267,17 @@ StageCode emit_gemm(EmitContext& cx, const Stage& s, const std::string& fn, int 
                 std::to_string(b_slot) + "], " + std::to_string(g.K) + "LL, " + std::to_string(g.N) + "LL, " +
                 std::to_string(g.ldb) + "LL, " + (g.trans_b ? "1" : "0") + ");\n";
   }
-  c.run = "  {\n    dnnf_gemm_desc d = {};\n";
-  c.run += "    d.batch = " + std::to_string(g.batch) + "; d.M = " + std::to_string(g.M) + "; d.N = " +
-           std::to_string(g.N) + "; d.K = " + std::to_string(g.K) + ";\n";
-  c.run += "    d.A = (const float*)a->bufs[" + std::to_string(a_slot) + "]; d.lda = " + std::to_string(g.lda) +
-           "; d.a_batch_stride = " + a_stride + "; d.a_offsets = " + (a_offs == "0" ? "0" : a_offs) +
-           "; d.trans_a = " + (g.trans_a ? "1" : "0") + ";\n";
-  c.run += "    d.B = (const float*)a->bufs[" + std::to_string(b_slot) + "]; d.ldb = " + std::to_string(g.ldb) +
-           "; d.b_batch_stride = " + b_stride + "; d.b_offsets = " + (b_offs == "0" ? "0" : b_offs) +
-           "; d.trans_b = " + (g.trans_b ? "1" : "0") + ";\n";
-  if (b_const) c.run += "    d.packed_b = ((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + "];\n";
-  c.run += "    d.C = (float*)a->bufs[" + std::to_string(c_slot) + "]; d.ldc = " + std::to_string(g.N) +
-           "; d.c_batch_stride = " + std::to_string(g.M * g.N) + "LL; d.alpha = " + float_literal(g.alpha) + ";\n";
-  if (epilogue) c.run += "    d.epilogue = " + fn + "_e; d.epilogue_ctx = (void*)a;\n";
-  c.run += "    a->api->gemm(&d, a->api);\n  }\n";
+  GemmCall call;
+  call.batch = cx.int_lit(g.batch), call.M = cx.int_lit(g.M), call.N = cx.int_lit(g.N), call.K = cx.int_lit(g.K);
+  call.A = "(const float*)a->bufs[" + std::to_string(a_slot) + "]", call.lda = cx.int_lit(g.lda);
+  call.a_batch_stride = a_stride, call.a_offsets = a_offs == "0" ? "" : a_offs, call.trans_a = g.trans_a ? "1" : "";
+  call.B = "(const float*)a->bufs[" + std::to_string(b_slot) + "]", call.ldb = cx.int_lit(g.ldb);
+  call.b_batch_stride = b_stride, call.b_offsets = b_offs == "0" ? "" : b_offs, call.trans_b = g.trans_b ? "1" : "";
+  if (b_const) call.packed_b = "((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + "]";
+  call.C = "(float*)a->bufs[" + std::to_string(c_slot) + "]", call.ldc = cx.int_lit(g.N);
+  call.c_batch_stride = cx.int_lit(g.M * g.N), call.alpha = float_literal(g.alpha);
+  if (epilogue) call.epilogue = fn + "_e", call.epilogue_ctx = "(void*)a";
+  c.run = call.text("  ");
   return c;
 }
 
@@ -320,22 +318,20 @@ StageCode emit_gemm_chain(EmitContext& cx, const Stage& s, const std::string& fn
   // Every column block's first GEMM reads all of x: packed once for them all.
   std::string run = "  {\n    " + ctx_type + " cb = {a, 0};\n    void* xa_ = a->api->gemm_pack_a(" + x + ", " + cx.int_lit(M) +
                     ", " + cx.int_lit(K) + ", " + cx.int_lit(K) + ", 0);\n    " + loop + block + "      cb.j0 = j0;\n";
-  run += "      {\n      dnnf_gemm_desc d = {};\n";
-  run += "      d.batch = 1; d.M = " + cx.int_lit(M) + "; d.N = nb; d.K = " + cx.int_lit(K) + ";\n";
-  run += "      d.A = " + x + "; d.lda = " + cx.int_lit(K) + "; d.packed_a = xa_;\n";
-  run += "      d.B = " + w1 + "; d.ldb = " + cx.int_lit(N1) + "; d.packed_b = " + packs + " + 2 * gi];\n";
-  run += "      d.C = " + buf + "; d.ldc = " + cx.int_lit(Nb) + "; d.alpha = 1.0f;\n";
-  if (f_epilogue) run += "      d.epilogue = " + fn + "f_e; d.epilogue_ctx = &cb;\n";
-  run += "      a->api->gemm(&d, a->api);\n      }\n";
-  run += "      {\n      dnnf_gemm_desc d = {};\n";
-  run += "      d.batch = 1; d.M = " + cx.int_lit(M) + "; d.N = " + cx.int_lit(N2) + "; d.K = nb;\n";
-  run += "      d.A = " + buf + "; d.lda = " + cx.int_lit(Nb) + ";\n";
-  run += "      d.B = " + w2 + "; d.ldb = " + cx.int_lit(N2) + "; d.packed_b = " + packs + " + 2 * gi + 1];\n";
-  run += "      d.C = (float*)a->bufs[" + std::to_string(y_slot) + "]; d.ldc = " + cx.int_lit(N2) + "; d.alpha = 1.0f;\n";
-  run += "      d.accumulate = gi > 0;\n";
+  GemmCall first;  // the block's columns of the wide tensor
+  first.M = cx.int_lit(M), first.N = "nb", first.K = cx.int_lit(K);
+  first.A = x, first.lda = cx.int_lit(K), first.packed_a = "xa_";
+  first.B = w1, first.ldb = cx.int_lit(N1), first.packed_b = packs + " + 2 * gi]";
+  first.C = buf, first.ldc = cx.int_lit(Nb);
+  if (f_epilogue) first.epilogue = fn + "f_e", first.epilogue_ctx = "&cb";
+  GemmCall second;  // their product with the second weights' rows, added up
+  second.M = cx.int_lit(M), second.N = cx.int_lit(N2), second.K = "nb";
+  second.A = buf, second.lda = cx.int_lit(Nb);
+  second.B = w2, second.ldb = cx.int_lit(N2), second.packed_b = packs + " + 2 * gi + 1]";
+  second.C = "(float*)a->bufs[" + std::to_string(y_slot) + "]", second.ldc = cx.int_lit(N2), second.accumulate = "gi > 0";
   if (s_epilogue)
-    run += "      if (j0 + nb == " + cx.int_lit(N1) + ") { d.epilogue = " + fn + "s_e; d.epilogue_ctx = (void*)a; }\n";
-  run += "      a->api->gemm(&d, a->api);\n      }\n    }\n    a->api->release(xa_);\n  }\n";
+    second.then = "        if (j0 + nb == " + cx.int_lit(N1) + ") { d.epilogue = " + fn + "s_e; d.epilogue_ctx = (void*)a; }\n";
+  run += first.text("      ") + second.text("      ") + "    }\n    a->api->release(xa_);\n  }\n";
   c.run = run;
   return c;
 }
@@ -354,16 +350,14 @@ StageCode emit_gemm_heads(EmitContext& cx, const Stage& s, const std::string& fn
   c.packs = 1;
   c.prepare = "  st->packs[" + std::to_string(pack) + "] = a->api->gemm_pack_b(" + w + ", " + cx.int_lit(g.K) + ", " +
               cx.int_lit(g.N) + ", " + cx.int_lit(g.N) + ", 0);\n";
-  c.run = "  {\n    dnnf_gemm_desc d = {};\n";
-  c.run += "    d.batch = 1; d.M = " + cx.int_lit(g.M) + "; d.N = " + cx.int_lit(g.N) + "; d.K = " + cx.int_lit(g.K) + ";\n";
-  c.run += "    d.A = (const float*)a->bufs[" + std::to_string(cx.buffer_slot(mh.source)) + "]; d.lda = " +
-           cx.int_lit(mh.head_size) + ";\n";
-  c.run += "    d.a_k_block = " + cx.int_lit(mh.head_size) + "; d.a_k_block_stride = " + cx.int_lit(g.M * mh.head_size) + ";\n";
-  c.run += "    d.B = " + w + "; d.ldb = " + cx.int_lit(g.N) + "; d.packed_b = " + slot + ";\n";
-  c.run += "    d.C = (float*)a->bufs[" + std::to_string(cx.buffer_slot(s.result_buffer)) + "]; d.ldc = " + cx.int_lit(g.N) +
-           "; d.alpha = 1.0f;\n";
-  if (epilogue) c.run += "    d.epilogue = " + fn + "_e; d.epilogue_ctx = (void*)a;\n";
-  c.run += "    a->api->gemm(&d, a->api);\n  }\n";
+  GemmCall call;
+  call.M = cx.int_lit(g.M), call.N = cx.int_lit(g.N), call.K = cx.int_lit(g.K);
+  call.A = "(const float*)a->bufs[" + std::to_string(cx.buffer_slot(mh.source)) + "]", call.lda = cx.int_lit(mh.head_size);
+  call.a_k_block = cx.int_lit(mh.head_size), call.a_k_block_stride = cx.int_lit(g.M * mh.head_size);
+  call.B = w, call.ldb = cx.int_lit(g.N), call.packed_b = slot;
+  call.C = "(float*)a->bufs[" + std::to_string(cx.buffer_slot(s.result_buffer)) + "]", call.ldc = cx.int_lit(g.N);
+  if (epilogue) call.epilogue = fn + "_e", call.epilogue_ctx = "(void*)a";
+  c.run = call.text("  ");
   return c;
 }
 
@@ -576,13 +570,13 @@ StageCode emit_conv_chain(EmitContext& cx, const Stage& s, const std::string& fn
   body += "  for (int64_t g0 = c0, gi = c0 / G; g0 < c1; g0 += G, ++gi) {\n";
   body += "    const int64_t gn = c1 - g0 < G ? c1 - g0 : G;\n    e_.ch0 = g0;\n";
   if (pack_input) {
-    body += "    {\n    dnnf_gemm_desc d = {};\n";
-    body += "    d.batch = 1; d.M = gn; d.N = " + cx.int_lit(HW) + "; d.K = " + cx.int_lit(K) + ";\n";
-    body += "    d.A = " + slot + std::to_string(pw_slot) + "] + g0 * " + cx.int_lit(K) + "; d.lda = " + cx.int_lit(K) + ";\n";
-    body += "    d.packed_b = xb_; d.C = buf; d.ldc = " + cx.int_lit(HW) + "; d.alpha = 1.0f;\n";
+    GemmCall call;
+    call.M = "gn", call.N = cx.int_lit(HW), call.K = cx.int_lit(K);
+    call.A = slot + std::to_string(pw_slot) + "] + g0 * " + cx.int_lit(K), call.lda = cx.int_lit(K);
+    call.packed_b = "xb_", call.C = "buf", call.ldc = cx.int_lit(HW), call.api = "api";
+    if (!bias.empty() || a_epilogue) call.epilogue = fn + "_pe", call.epilogue_ctx = "&e_";
     if (!bias.empty()) body += "    e_.bias = " + bias + ";\n";
-    if (!bias.empty() || a_epilogue) body += "    d.epilogue = " + fn + "_pe; d.epilogue_ctx = &e_;\n";
-    body += "    api->gemm(&d, api);\n    }\n";
+    body += call.text("    ");
   } else {
     body += "    {\n" + conv_desc + "    d.input = " + x + ";\n";
     if (pack_weights)
@@ -816,16 +810,14 @@ StageCode emit_conv_transpose(EmitContext& cx, const Stage& s, const std::string
   c.run = "  {\n    float* cols_ = (float*)__builtin_malloc(" + cx.int_lit(cols_floats) + " * sizeof(float));\n";
   c.run += "    " + ctx_type + " ec_ = {a, cols_, 0};\n";
   c.run += "    for (int64_t img = 0; img < " + cx.int_lit(xs[0]) + "; ++img) {\n";
-  c.run += "      dnnf_gemm_desc d = {};\n";
-  c.run += "      d.batch = " + cx.int_lit(t.G) + "; d.M = " + cx.int_lit(rows_per_group) + "; d.N = " + cx.int_lit(positions) + "; d.K = " +
-           cx.int_lit(Cg) + ";\n";
-  c.run += "      d.A = (const float*)a->bufs[" + std::to_string(w_slot) + "]; d.lda = " + cx.int_lit(rows_per_group) +
-           "; d.a_batch_stride = " + cx.int_lit(Cg * rows_per_group) + "; d.trans_a = 1;\n";
-  c.run += "      d.B = (const float*)a->bufs[" + std::to_string(x_slot) + "] + img * " + cx.int_lit(t.C * positions) +
-           "; d.ldb = " + cx.int_lit(positions) + "; d.b_batch_stride = " + cx.int_lit(Cg * positions) + ";\n";
-  c.run += "      d.C = cols_; d.ldc = " + cx.int_lit(positions) + "; d.c_batch_stride = " + cx.int_lit(rows_per_group * positions) +
-           "; d.alpha = 1.0f;\n";
-  c.run += "      a->api->gemm(&d, a->api);\n";
+  GemmCall call;
+  call.batch = cx.int_lit(t.G), call.M = cx.int_lit(rows_per_group), call.N = cx.int_lit(positions), call.K = cx.int_lit(Cg);
+  call.A = "(const float*)a->bufs[" + std::to_string(w_slot) + "]", call.lda = cx.int_lit(rows_per_group);
+  call.a_batch_stride = cx.int_lit(Cg * rows_per_group), call.trans_a = "1";
+  call.B = "(const float*)a->bufs[" + std::to_string(x_slot) + "] + img * " + cx.int_lit(t.C * positions);
+  call.ldb = cx.int_lit(positions), call.b_batch_stride = cx.int_lit(Cg * positions);
+  call.C = "cols_", call.ldc = cx.int_lit(positions), call.c_batch_stride = cx.int_lit(rows_per_group * positions);
+  c.run += call.text("      ");
   c.run += "      ec_.img = img;\n";
   c.run += "      a->api->parallel_for(a->api->pool, " + cx.int_lit(product(ext)) + ", " + fn + ", &ec_);\n";
   c.run += "    }\n    __builtin_free(cols_);\n  }\n";
@@ -1467,8 +1459,8 @@ std::string attention_heads_run(EmitContext& cx, const Stage& s, const std::stri
     const std::string slot = std::to_string(pack) + " + " + std::to_string(i * size_t(heads)) + " + h";
     c.prepare += "  for (int64_t h = 0; h < " + cx.int_lit(heads) + "; ++h)\n    st->packs[" + slot +
                  "] = a->api->gemm_pack_b(" + w + ", " + cx.int_lit(g.K) + ", " + cx.int_lit(D) + ", " + cx.int_lit(g.N) + ", 0);\n";
-    per_head += "      {\n      dnnf_gemm_desc d = {};\n";
-    per_head += "      d.batch = 1; d.M = " + cx.int_lit(g.M) + "; d.N = " + cx.int_lit(D) + "; d.K = " + cx.int_lit(g.K) + ";\n";
+    GemmCall call;  // head h's columns of the projection
+    call.M = cx.int_lit(g.M), call.N = cx.int_lit(D), call.K = cx.int_lit(g.K);
     const int a_slot = cx.buffer_slot(h.anchor->inputs[0]);
     const std::string a_ptr = "(const float*)a->bufs[" + std::to_string(a_slot) + "]";
     if (!packed_a.count(a_slot)) {
@@ -1477,13 +1469,14 @@ std::string attention_heads_run(EmitContext& cx, const Stage& s, const std::stri
                 ", " + cx.int_lit(g.K) + ", 0);\n";
       after += "    a->api->release(" + packed_a[a_slot] + ");\n";
     }
-    per_head += "      d.A = " + a_ptr + "; d.lda = " + cx.int_lit(g.K) + "; d.packed_a = " + packed_a[a_slot] + ";\n";
-    per_head += "      d.B = " + w + "; d.ldb = " + cx.int_lit(g.N) + "; d.packed_b = ((const dnnf_state_*)a->state)->packs[" +
-                slot + "];\n";
-    per_head += "      d.C = (float*)a->bufs[" + std::to_string(cx.buffer_slot(h.result_buffer)) + "]; d.ldc = " + cx.int_lit(D) +
-                "; d.alpha = 1.0f;\n";
-    if (epilogue) per_head += "      cb.j0 = h * " + cx.int_lit(D) + "; d.epilogue = " + efn + "_e; d.epilogue_ctx = &cb;\n";
-    per_head += "      a->api->gemm(&d, a->api);\n      }\n";
+    call.A = a_ptr, call.lda = cx.int_lit(g.K), call.packed_a = packed_a[a_slot];
+    call.B = w, call.ldb = cx.int_lit(g.N), call.packed_b = "((const dnnf_state_*)a->state)->packs[" + slot + "]";
+    call.C = "(float*)a->bufs[" + std::to_string(cx.buffer_slot(h.result_buffer)) + "]", call.ldc = cx.int_lit(D);
+    if (epilogue) {
+      call.epilogue = efn + "_e", call.epilogue_ctx = "&cb";
+      call.then = "        cb.j0 = h * " + cx.int_lit(D) + ";\n";
+    }
+    per_head += call.text("      ");
   }
   return "  {\n    " + cb_type + " cb = {a, 0}; (void)cb;\n    " + fn + "_tc tc = {a, 0};\n" + before +
          "    for (int64_t h = 0; h < " + cx.int_lit(heads) + "; ++h) {\n" + per_head +
