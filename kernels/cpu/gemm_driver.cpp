@@ -240,7 +240,7 @@ void reduce_slices(void* ctx, int64_t begin, int64_t end) {
   const GemmProblem& p = *r.p;
   for (int64_t task = begin; task < end; ++task) {
     const int64_t m0 = task * r.rows_per_task, rows = std::min(r.rows_per_task, p.M - m0);
-    float* c = p.c + m0 * p.ldc;
+    float* c = c_matrix(p, 0) + m0 * p.ldc;
     for (int64_t s = 0; s < r.partials; ++s)
       for (int64_t i = 0; i < rows; ++i) {
         float* dst = c + i * p.ldc;

@@ -216,6 +216,30 @@ TEST(KernelsGemm, LongKSplitsOverThreadsAndMatchesNaive) {
   }
 }
 
+// The split over K writes the one matrix where c_offsets puts it, not at C's base.
+TEST(KernelsGemm, LongKSplitHonoursTheResultOffset) {
+  const int64_t M = 9, N = 20, K = 3000, off = 7;
+  std::vector<float> A(M * K), B(K * N), C(off + M * N, -5.0f);
+  for (int64_t i = 0; i < M * K; ++i) A[size_t(i)] = float(i % 13) * 0.01f - 0.06f;
+  for (int64_t i = 0; i < K * N; ++i) B[size_t(i)] = float(i % 7) * 0.02f - 0.05f;
+  const int64_t offsets[1] = {off};
+  dnnf_test::TaskPool pool(2);
+  const dnnf_api api = dnnf_make_api(&pool, dnnf_test::TaskPool::parallel_for, 2);
+  dnnf_gemm_desc d{};
+  d.batch = 1, d.M = M, d.N = N, d.K = K;
+  d.A = A.data(), d.lda = K, d.B = B.data(), d.ldb = N;
+  d.C = C.data(), d.ldc = N, d.c_offsets = offsets, d.alpha = 1.0f;
+  api.gemm(&d, &api);
+  EXPECT_EQ(pool.calls(), 2);  // split over K
+  for (int64_t i = 0; i < off; ++i) EXPECT_EQ(C[size_t(i)], -5.0f);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double ref = 0;
+      for (int64_t k = 0; k < K; ++k) ref += double(A[size_t(m * K + k)]) * double(B[size_t(k * N + n)]);
+      EXPECT_NEAR(C[size_t(off + m * N + n)], ref, 1e-3) << m << ", " << n;
+    }
+}
+
 // (m, k) at A[(k / kb) * block_stride + m * kb + k % kb], serially and on 4 threads, with
 // blocks shorter and longer than a k-block of the driver.
 TEST(KernelsGemm, ColumnBlocksOfAMatchNaive) {
