@@ -560,9 +560,9 @@ StageCode emit_conv_chain(EmitContext& cx, const Stage& s, const std::string& fn
     c.prepare = "  for (int64_t g0 = 0, gi = 0; g0 < " + cx.int_lit(C) + "; g0 += " + cx.int_lit(G) + ", ++gi) {\n" + group_size +
                 conv_desc + "    st->packs[" + std::to_string(pack) + " + gi] = a->api->conv2d_pack(&d);\n  }\n";
   }
-  // The group loop is a function of the channel range and group size, so that with more
-  // than one thread each thread can run whole groups of its own channels, one thread each
-  // (see kMinThreadGroup). The GEMM and depthwise Conv then run on that thread alone.
+  // The group loop is a function of the channel range and group size, so that on more
+  // than one thread each thread can run whole groups of its own share of the channels
+  // (see kMinThreadGroup), its GEMM and depthwise Conv on that thread alone.
   const std::string groups_fn = fn + "_groups", task_fn = fn + "_task", par_type = fn + "_par";
   std::string body = "static void " + groups_fn + "(const dnnf_kernel_args* a, const dnnf_api* api, int64_t n, const void* xb_, "
                      "float* buf, int64_t c0, int64_t c1, int64_t G) {\n";
