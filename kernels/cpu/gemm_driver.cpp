@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
-#include <vector>
 
 #include "kernels/cpu/gemm_microkernel.h"
 #include "kernels/cpu/gemm_packing.h"
@@ -105,14 +104,15 @@ Blocking choose_blocking(const GemmProblem& p, const MicroKernel& mk, int thread
 }
 
 // With k_slices > 1 (split_k_pays), task t computes slice t / (tasks per slice) of K,
-// k_slice columns of A wide: slice 0 into C, slice s into partials[s - 1] (M x N, dense),
-// and no task runs the epilogue: reduce_slices adds the slices up and runs it.
+// k_slice columns of A wide: slice 0 into C, slice s into the (s - 1)-th dense M x N
+// matrix at `partials`, and no task runs the epilogue: reduce_slices adds the slices up
+// and runs it.
 struct TaskContext {
   const GemmProblem* p;
   const MicroKernel* mk;
   Blocking bl;
   int64_t k_slices = 1, k_slice = 0;
-  float* const* partials = nullptr;
+  float* partials = nullptr;
 };
 
 float* c_matrix(const GemmProblem& p, int64_t b) {
@@ -132,7 +132,7 @@ void run_task(const TaskContext& t, int64_t task) {
   const int64_t n0 = ni * bl.nc, nlen = std::min(bl.nc, p.N - n0);
   const int64_t k_begin = slice * t.k_slice, k_end = t.k_slices > 1 ? std::min(p.K, k_begin + t.k_slice) : p.K;
   const int64_t ldc = slice > 0 ? p.N : p.ldc;
-  float* c = (slice > 0 ? t.partials[slice - 1] : c_matrix(p, batch)) + m0 * ldc + n0;
+  float* c = (slice > 0 ? t.partials + (slice - 1) * p.M * p.N : c_matrix(p, batch)) + m0 * ldc + n0;
 
   if (k_begin >= k_end && (slice > 0 || !p.accumulate)) {
     for (int64_t i = 0; i < mlen; ++i) std::fill(c + i * ldc, c + i * ldc + nlen, 0.0f);
@@ -229,8 +229,8 @@ bool split_k_pays(const GemmProblem& p, const Blocking& threaded, int threads) {
 
 struct ReduceContext {
   const GemmProblem* p;
-  int64_t rows_per_task, partials;
-  float* const* partial;
+  int64_t rows_per_task, slices;  // slices 1.. are `partials`, one dense M x N matrix each
+  const float* partials;
 };
 
 // Adds the partial results of K slices 1.. into C, a strip of rows per task, and hands
@@ -241,10 +241,10 @@ void reduce_slices(void* ctx, int64_t begin, int64_t end) {
   for (int64_t task = begin; task < end; ++task) {
     const int64_t m0 = task * r.rows_per_task, rows = std::min(r.rows_per_task, p.M - m0);
     float* c = c_matrix(p, 0) + m0 * p.ldc;
-    for (int64_t s = 0; s < r.partials; ++s)
+    for (int64_t s = 1; s < r.slices; ++s)
       for (int64_t i = 0; i < rows; ++i) {
         float* dst = c + i * p.ldc;
-        const float* src = r.partial[s] + (m0 + i) * p.N;
+        const float* src = r.partials + (s - 1) * p.M * p.N + (m0 + i) * p.N;
         for (int64_t j = 0; j < p.N; ++j) dst[j] += src[j];
       }
     if (p.epilogue) p.epilogue(p.epilogue_ctx, c, p.ldc, 0, m0, 0, rows, p.N);
@@ -254,16 +254,13 @@ void reduce_slices(void* ctx, int64_t begin, int64_t end) {
 void run_split_k(const GemmProblem& p, const MicroKernel& mk, const Blocking& single, int threads,
                  const dnnf_api* api) {
   thread_local Scratch partial_scratch;  // the caller's thread: tasks only write into it
-  float* base = partial_scratch.get(int64_t(threads - 1) * p.M * p.N);
-  std::vector<float*> partials(size_t(threads - 1));
-  for (int s = 0; s + 1 < threads; ++s) partials[size_t(s)] = base + int64_t(s) * p.M * p.N;
   TaskContext t{&p, &mk, single};
   const int64_t kblocks = (p.K + single.kc - 1) / single.kc;
   t.k_slice = (kblocks + threads - 1) / threads * single.kc;
   t.k_slices = (p.K + t.k_slice - 1) / t.k_slice;
-  t.partials = partials.data();
+  t.partials = partial_scratch.get((t.k_slices - 1) * p.M * p.N);
   api->parallel_for(api->pool, t.k_slices * single.tasks(1), run_tasks, &t);
-  ReduceContext r{&p, std::max<int64_t>((p.M + 4 * threads - 1) / (4 * threads), 1), t.k_slices - 1, partials.data()};
+  ReduceContext r{&p, std::max<int64_t>((p.M + 4 * threads - 1) / (4 * threads), 1), t.k_slices, t.partials};
   api->parallel_for(api->pool, (p.M + r.rows_per_task - 1) / r.rows_per_task, reduce_slices, &r);
 }
 
