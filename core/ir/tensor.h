@@ -37,6 +37,8 @@ class Tensor {
   int64_t numel() const { return numel_; }
   size_t nbytes() const { return size_t(numel_) * dtype_size(dtype_); }
   bool defined() const { return dtype_ != DType::Undefined; }
+  // Whether another tensor (a copy, a reshaped view) holds the same storage.
+  bool storage_shared() const { return bytes_.use_count() > 1 || strings_.use_count() > 1; }
 
   void* raw() { return bytes_ ? bytes_->data() : nullptr; }
   const void* raw() const { return bytes_ ? bytes_->data() : nullptr; }

@@ -79,6 +79,13 @@ struct CpuProgram::Impl {
   void* arena = nullptr;
   TensorMap constants;                         // values of Constant nodes, computed once
   std::map<std::string, size_t> last_env_use;  // value -> last step reading it from the environment
+  // Large graph outputs that generated kernels write: straight into these tensors, not
+  // the arena. A run hands them out and the next run writes into them again unless the
+  // caller still holds them (then it allocates new ones): copying GPT-2's 26 MB of
+  // logits out of the arena into a fresh, zero-filled tensor cost about 8 ms a run.
+  // Small outputs stay in the arena, where they may share bytes with values that died.
+  static constexpr size_t kDirectOutputBytes = size_t(1) << 20;
+  std::map<std::string, Tensor> output_tensors;
   CpuRuntimeStats stats;
 
   Impl(const Graph& graph, const fusion::FusionPlan& plan, const CpuRuntimeOptions& o)
@@ -152,11 +159,20 @@ struct CpuProgram::Impl {
     std::map<std::string, std::pair<int64_t, int64_t>> life;
     std::map<std::string, size_t> bytes;
     const int64_t end = int64_t(steps.size());
+    std::set<std::string> graph_outputs, in_place_values;
+    for (const ValueInfo& o : g.outputs) graph_outputs.insert(o.name);
+    for (const Step& s : steps)
+      for (const auto& [out, in] : s.kernel.in_place) in_place_values.insert({out, in});
     for (size_t i = 0; i < steps.size(); ++i) {
       const Step& s = steps[i];
       if (!s.generated) continue;
       for (const codegen::KernelBuffer& b : s.kernel.buffers) {
         if (b.role == codegen::BufferRole::Input) continue;
+        if (b.role == codegen::BufferRole::Output && graph_outputs.count(b.value) &&
+            size_t(b.bytes()) >= kDirectOutputBytes && !in_place_values.count(b.value)) {
+          output_tensors.emplace(b.value, Tensor());  // bound per run, in run()
+          continue;
+        }
         life[b.value] = {int64_t(i), b.role == codegen::BufferRole::Scratch ? int64_t(i) : int64_t(i)};
         bytes[b.value] = size_t(b.bytes());
       }
@@ -189,6 +205,7 @@ struct CpuProgram::Impl {
           auto o = index.find(out), i = index.find(in);
           if (o != index.end() && i != index.end()) in_place.push_back({o->second, i->second});
         }
+    stats.direct_outputs = output_tensors.size();
     const MemoryPlan mp = plan_memory(buffers, in_place);
     stats.in_place_buffers = mp.in_place;
     if (const char* debug = std::getenv("DNNF_DEBUG_MEMORY")) print_memory(debug, buffers, names, mp);
@@ -277,6 +294,15 @@ struct CpuProgram::Impl {
       if (auto it = constants.find(v); it != constants.end()) return &it->second;
       if (auto it = g.initializers.find(v); it != g.initializers.end()) return &it->second;
       if (arena_offset.count(v)) return &(env[v] = tensor_from_arena(v));
+      // A graph output, first looked up by the kernel that writes it.
+      if (auto it = output_tensors.find(v); it != output_tensors.end()) {
+        if (!it->second.defined() || it->second.storage_shared()) {
+          const TensorType* type = g.type_of(v);
+          it->second = Tensor(type->dtype, *type->static_shape());
+          ++stats.output_allocations;
+        }
+        return &(env[v] = it->second);
+      }
       return nullptr;
     };
     for (size_t i = 0; i < steps.size(); ++i) {

@@ -34,7 +34,11 @@ struct CpuRuntimeStats {
   size_t unplanned_bytes = 0;    // the same buffers without reuse
   size_t in_place_buffers = 0;   // block outputs written over an input that dies there
   size_t peak_env_bytes = 0;     // largest total of values outside the arena during a run
-                                 // (inputs, reference-kernel results, arena copies they read)
+                                 // (inputs, reference-kernel results, arena copies they read,
+                                 // graph outputs written outside the arena)
+  size_t direct_outputs = 0;     // graph outputs kernels write outside the arena, into tensors
+                                 // that later runs reuse once the caller drops them
+  size_t output_allocations = 0; // tensors allocated for those so far (all runs)
   double generate_ms = 0, compile_ms = 0, prepare_ms = 0;
   std::vector<std::string> interpreted_reasons;  // one line per interpreted block
 };

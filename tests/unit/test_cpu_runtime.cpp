@@ -373,6 +373,60 @@ TEST(CpuRuntime, NoFusionRunsOneKernelPerOperator) {
   EXPECT_EQ(unfused.stats.generated_blocks, 3u);
 }
 
+// Large graph outputs (1 MB and more) are written straight into tensors the next run
+// writes into again, unless the caller still holds them: a held result must never change
+// under the caller.
+TEST(CpuRuntime, LargeGraphOutputsAreReusedByTheNextRunOnlyWhenNoLongerHeld) {
+  GraphBuilder b;
+  const std::string x = b.input("x", DType::F32, Shape{1024, 256});
+  std::vector<float> w(256 * 256);
+  for (size_t k = 0; k < w.size(); ++k) w[k] = float(k % 7) * 0.0125f - 0.0375f;
+  const std::string weight = b.constant("w", Tensor::from_vector<float>(DType::F32, {256, 256}, w));
+  const std::string h = b.node("MatMul", {x, weight});
+  b.output(h);  // an output also read by the next operator
+  b.output(b.node("Tanh", {b.node("MatMul", {h, weight})}));
+  const Model m = b.finish();
+  PipelineOptions po;
+  po.use_db = false;
+  po.measure = false;
+  Model planned = m;
+  const fusion::FusionPlan plan = run_pipeline(planned, po).plan;
+  CpuRuntimeOptions ro;
+  ro.threads = 2;
+  CpuProgram program(planned.graph, plan, ro);
+  ASSERT_EQ(program.stats().interpreted_blocks, 0u);
+  ASSERT_EQ(program.stats().direct_outputs, 2u) << "both outputs are 1 MB, written outside the arena";
+  RandomInputOptions ri;
+  ri.seed = 3;
+  const TensorMap in_a = make_random_inputs(m.graph, ri);
+  ri.seed = 4;
+  const TensorMap in_b = make_random_inputs(m.graph, ri);
+  const TensorMap want_a = ReferenceExecutor(m.graph).run(in_a), want_b = ReferenceExecutor(m.graph).run(in_b);
+  const auto expect_matches = [&](const TensorMap& got, const TensorMap& want, const char* what) {
+    for (const ValueInfo& o : m.graph.outputs) {
+      const CompareResult c = compare_tensors(got.at(o.name), want.at(o.name), {1e-4, 1e-5});
+      EXPECT_TRUE(c.ok) << what << ", " << o.name << ": " << c.message;
+    }
+  };
+
+  const TensorMap held = program.run(in_a);
+  TensorMap second = program.run(in_b);
+  expect_matches(held, want_a, "the held first result after a second run");
+  expect_matches(second, want_b, "the second result");
+  std::map<std::string, const void*> second_storage;
+  for (const ValueInfo& o : m.graph.outputs) {
+    EXPECT_NE(held.at(o.name).raw(), second.at(o.name).raw()) << o.name << ": a held output was written again";
+    second_storage[o.name] = second.at(o.name).raw();
+  }
+  EXPECT_EQ(program.stats().output_allocations, 4u) << "two runs, each result still held";
+  second.clear();  // dropped: the next run writes where the second one did
+  const TensorMap third = program.run(in_a);
+  expect_matches(third, want_a, "the third result");
+  EXPECT_EQ(program.stats().output_allocations, 4u) << "the third run allocated again";
+  for (const ValueInfo& o : m.graph.outputs)
+    EXPECT_EQ(third.at(o.name).raw(), second_storage[o.name]) << o.name << ": a dropped output was not reused";
+}
+
 TEST(CpuRuntime, UnsupportedOperatorsRunOnReferenceKernelsAndSayWhy) {
   GraphBuilder b;
   const std::string x = b.input("x", DType::F32, Shape{3, 8});
