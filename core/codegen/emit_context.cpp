@@ -23,6 +23,15 @@ const std::string* Body::find(const std::string& key) const {
   return nullptr;
 }
 
+void Body::add_text(const std::string& text) {
+  for (size_t at = 0; at < text.size();) {
+    const size_t nl = text.find('\n', at);
+    const size_t end = nl == std::string::npos ? text.size() : nl;
+    lines.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+}
+
 std::string Body::render(int indent) const {
   std::string out;
   const std::string pad(size_t(indent), ' ');

@@ -39,6 +39,8 @@ struct Body {
   std::vector<std::string> lines;
   std::map<std::string, std::string> memo;
   const std::string* find(const std::string& key) const;
+  // Appends statements written as text, one line per newline-terminated line.
+  void add_text(const std::string& text);
   std::string render(int indent) const;
 };
 

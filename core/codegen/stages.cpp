@@ -1152,12 +1152,6 @@ StageCode emit_pool(EmitContext& cx, const Stage& s, const std::string& fn) {
   fold_at.push_back(cx.var(xl));
   const std::string identity = is_max ? "-__builtin_inff()" : "0.0f";
   const std::string accumulate = is_max ? "acc_ = vmax(acc_, " : "acc_ = acc_ + ";
-  const auto lines_of = [](Body& body, const std::string& text) {
-    for (size_t at = 0, nl; at < text.size(); at = nl + 1) {
-      nl = text.find('\n', at);
-      body.lines.push_back(text.substr(at, nl - at));
-    }
-  };
 
   // Phase 1, per input position xl of the row: the fold of the other dims' taps, into
   // row_ (positions in the padding or past it hold the identity instead).
@@ -1167,7 +1161,7 @@ StageCode emit_pool(EmitContext& cx, const Stage& s, const std::string& fn) {
     Body win;
     const std::string v = cx.value_at(win, n.inputs[0], fold_at);
     win.lines.push_back(accumulate + v + (is_max ? ");" : ";"));
-    lines_of(fold, "T acc_ = splat<T>(" + identity + ");\n" + open + "int inpad_ = 0;\n" + checks + "if (!inpad_) {\n" +
+    fold.add_text("T acc_ = splat<T>(" + identity + ");\n" + open + "int inpad_ = 0;\n" + checks + "if (!inpad_) {\n" +
                        win.render(2) + "}\n" + close + "store(row_ + (xl - xs_), acc_);\n");
   }
   // Phase 2, per output of the row: its taps along the last dim, read from row_.
@@ -1179,7 +1173,7 @@ StageCode emit_pool(EmitContext& cx, const Stage& s, const std::string& fn) {
     const std::string tap = slast == 1 ? "load<T>(row_ + (" + ov + " - oc0_)" + step + ")"
                                        : "gather<T>([&](int i_) { return row_[(" + ov + " + i_ - oc0_) * " +
                                              cx.int_lit(slast) + step + "]; })";
-    lines_of(reduce, "T acc_ = splat<T>(" + identity + ");\nfor (int64_t " + wv + " = 0; " + wv + " < " + cx.int_lit(klast) +
+    reduce.add_text("T acc_ = splat<T>(" + identity + ");\nfor (int64_t " + wv + " = 0; " + wv + " < " + cx.int_lit(klast) +
                          "; ++" + wv + ") {\n  const T t_ = " + tap + ";\n  " + accumulate + "t_" + (is_max ? ");" : ";") +
                          "\n}\n");
     const std::string av = cx.bind(reduce, is_max ? "acc_" : "acc_ / splat<T>(div_)");
@@ -1199,7 +1193,7 @@ StageCode emit_pool(EmitContext& cx, const Stage& s, const std::string& fn) {
   std::string div_in = "1.0f", div_edge = "1.0f";
   if (!is_max) {  // the divisor: the window's taps inside the input (or its padding), per dim a count
     Body counts;
-    lines_of(counts, "int64_t valid_o_ = 0, padded_o_ = 0;\n{\n" + open + "int inpad_ = 0;\n" + checks +
+    counts.add_text("int64_t valid_o_ = 0, padded_o_ = 0;\n{\n" + open + "int inpad_ = 0;\n" + checks +
                          "padded_o_ += 1;\nif (!inpad_) valid_o_ += 1;\n" + close + "}\n");
     code += counts.render(4);
     const std::string per_row = include_pad ? "padded_o_" : "valid_o_";
