@@ -345,7 +345,10 @@ class BlockCodegen {
       if (p.value != v && conv && !reads_only(v, p.value, memory)) continue;  // v is the one epilogue value
       if (read_elsewhere(stages, a, b, {v, p.value}, memory)) continue;
       std::vector<int64_t> vs = *g_.type_of(v)->static_shape();
-      if (conv) {
+      if (conv && chains_in_bands(g_, *p.anchor, *d.anchor)) {
+        d.chain_bands = true;
+        group_shapes[v] = chain_band_shape(g_, *p.anchor, *d.anchor);
+      } else if (conv) {
         d.chain_group = chain_group_channels(vs[1], vs[2] * vs[3]);
         group_shapes[v] = {1, d.chain_group, vs[2], vs[3]};
       } else {

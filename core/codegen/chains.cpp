@@ -9,6 +9,8 @@
 namespace dnnf::codegen {
 
 std::string chain_reason(const Graph& g, const Node& producer, const Node& consumer) {
+  if (chains_in_bands(g, producer, consumer))
+    return "target runs the depthwise Conv in bands of output rows, the pointwise Conv before it computing the rows each band reads";
   if (chains_channels(g, producer, consumer))
     return "target runs the depthwise Conv per channel group of the pointwise Conv before it";
   if (chains_matmuls(g, producer, consumer))

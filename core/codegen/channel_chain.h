@@ -1,15 +1,25 @@
 // A depthwise convolution fed by a pointwise one: Conv 1x1 -> element-wise ops ->
-// depthwise Conv, the expand half of MobileNetV2/EfficientNet's inverted residual block.
-// Channel c of the depthwise output reads channel c of its input and nothing else, so
-// the C++ kernels run the pair one channel group at a time: the pointwise convolution
-// computes G output channels (and their element-wise epilogue) into a group buffer, the
-// depthwise convolution turns that buffer into its G output channels. The expanded
-// tensor, the largest of such a network, is never in memory whole.
+// depthwise Conv, the expand half of MobileNetV2/EfficientNet's inverted residual block
+// and every pw -> dw seam of MobileNetV1. The C++ kernels run the pair so that the
+// expanded tensor, the largest of such a network, is never in memory whole, in one of
+// two ways:
+//   - channel groups: channel c of the depthwise output reads channel c of its input and
+//     nothing else, so the pointwise convolution computes G output channels (and their
+//     element-wise epilogue) into a group buffer and the depthwise convolution turns that
+//     buffer into its G output channels. Each group reads the whole input again.
+//   - row bands (kernels/cpu/conv2d_chain.h): the pointwise convolution computes every
+//     channel of the rows a band of output rows reads, the depthwise one turns them into
+//     the band. Each band reads the pointwise weights again.
+// Whichever reads fewer floats again is taken: bands on large planes with few channels
+// (MobileNetV1-SSD's 150x150 and 75x75 layers), groups on small planes with wide
+// weights (its 19x19 layers with 512 x 512 weights).
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/ir/graph.h"
+#include "kernels/cpu/conv2d_chain.h"
 
 namespace dnnf::codegen {
 
@@ -23,6 +33,15 @@ bool is_pointwise_conv(const Graph& graph, const Node& conv);
 // tensor + output). The element-wise ops between them are the planner's and the block
 // generator's to check.
 bool chains_channels(const Graph& graph, const Node& pointwise, const Node& depthwise);
+
+// Whether such a pair runs in row bands rather than channel groups (see above): the
+// pointwise weights read once more per band cost fewer floats than the input read once
+// more per group. False for pairs chains_channels rejects.
+bool chains_in_bands(const Graph& graph, const Node& pointwise, const Node& depthwise);
+
+// The band buffer of a pair in bands, [1, channels, input rows of a band, width]: the
+// layout the pointwise epilogue stores in (kernels/cpu/conv2d_chain.h).
+std::vector<int64_t> chain_band_shape(const Graph& graph, const Node& pointwise, const Node& depthwise);
 
 // Channels per group for a chain over `channels` planes of `plane` floats: as many as
 // keep the group buffer within kChainGroupBytes (where the pointwise GEMM writes it and

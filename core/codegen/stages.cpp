@@ -442,9 +442,11 @@ std::string conv2d_desc_text(const Conv2dGeometry& c) {
 }
 
 // The epilogue function `fn`_e of a convolution stage, if it has one (merged pointwise
-// values, or a product written elsewhere than its value): appended to `functions`.
+// values, or a product written elsewhere than its value): appended to `functions`. With
+// `buffer_layout`, values are stored in the layout of the buffers that hold them, not of
+// the whole values (a band of rows of a chain, see emit_conv_bands).
 bool conv_epilogue(EmitContext& cx, const Stage& s, const std::string& fn, const Conv2dGeometry& g,
-                   std::string* functions) {
+                   std::string* functions, bool buffer_layout = false) {
   const bool epilogue = !s.epilogue.empty() || (s.store_value && s.result_buffer != s.value);
   if (!epilogue) return false;
   const std::vector<int64_t> ys = cx.shape_of(s.anchor->outputs[0]);
@@ -464,7 +466,7 @@ bool conv_epilogue(EmitContext& cx, const Stage& s, const std::string& fn, const
     cx.set_inner(ow, true);
   }
   const std::string av = cx.bind(body, flat ? "load<T>(trow + pos)" : "load<T>(trow + ow)");
-  store_epilogue(cx, body, s, idx, av, s.store_value && s.result_buffer != s.value);
+  store_epilogue(cx, body, s, idx, av, s.store_value && s.result_buffer != s.value, buffer_layout ? &idx : nullptr);
   const std::string bind = "  const int64_t img = batch; (void)img;\n";
   *functions += flat ? conv_epilogue_flat_function(cx, fn, bind, body)
                      : conv_epilogue_function(cx, fn, "", bind, g.OW, body);
@@ -472,11 +474,12 @@ bool conv_epilogue(EmitContext& cx, const Stage& s, const std::string& fn, const
 }
 
 StageCode emit_conv_chain(EmitContext& cx, const Stage& s, const std::string& fn, int pack);
+StageCode emit_conv_bands(EmitContext& cx, const Stage& s, const std::string& fn, int pack);
 
 StageCode emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
   const Node& n = *s.anchor;
   if (cx.shape_of(n.inputs[0]).size() == 5) return emit_conv3d(cx, s, fn, pack);
-  if (!s.chained.empty()) return emit_conv_chain(cx, s, fn, pack);
+  if (!s.chained.empty()) return s.chain_bands ? emit_conv_bands(cx, s, fn, pack) : emit_conv_chain(cx, s, fn, pack);
   const Conv2dGeometry g = conv2d_geometry(cx, n);
   StageCode c;
   const bool epilogue = conv_epilogue(cx, s, fn, g, &c.functions);
@@ -629,6 +632,56 @@ StageCode emit_conv_chain(EmitContext& cx, const Stage& s, const std::string& fn
   run += "    " + groups_fn + "(a, a->api, n, xb_, " + buf + ", 0, " + cx.int_lit(C) + ", " + cx.int_lit(G) + ");\n";
   if (pack_input) run += "    a->api->release(xb_);\n";
   run += "  }\n";
+  c.run = run;
+  return c;
+}
+
+// ---- pointwise convolution -> depthwise convolution, in bands of output rows ----------
+// (see channel_chain.h and kernels/cpu/conv2d_chain.h). One call: the kernel library
+// runs the bands over the threads. The pointwise epilogue stores into the band buffer by
+// band-local index (the group buffer's shape is one band's), so a trampoline points that
+// buffer at the band the library hands over, whichever thread's it is.
+
+StageCode emit_conv_bands(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
+  const Stage& a = s.chained.front();
+  const Node& pn = *a.anchor;
+  const Node& dn = *s.anchor;
+  const Conv2dGeometry pg = conv2d_geometry(cx, pn), dg = conv2d_geometry(cx, dn);
+  StageCode c;
+  const bool a_epilogue = conv_epilogue(cx, a, fn + "p", pg, &c.functions, /*buffer_layout=*/true);
+  const bool d_epilogue = conv_epilogue(cx, s, fn + "d", dg, &c.functions);
+  const int x_slot = cx.buffer_slot(pn.inputs[0]), pw_slot = cx.buffer_slot(pn.inputs[1]);
+  const int pb_slot = pn.has_input(2) ? cx.buffer_slot(pn.inputs[2]) : -1;
+  const int dw_slot = cx.buffer_slot(dn.inputs[1]), db_slot = dn.has_input(2) ? cx.buffer_slot(dn.inputs[2]) : -1;
+  const int band_slot = cx.buffer_slot(a.result_buffer), y_slot = cx.buffer_slot(s.result_buffer);
+  const bool w_const = cx.buffers()[size_t(pw_slot)].constant;
+  const std::string slot = "a->bufs[", nbufs = std::to_string(cx.buffers().size());
+  if (a_epilogue)
+    c.functions += "static void " + fn + "_be(void* p, float* tile, int64_t ldt, int64_t batch, int64_t row0, "
+                   "int64_t col0, int64_t rows, int64_t cols) {\n"
+                   "  const dnnf_kernel_args* a = (const dnnf_kernel_args*)p; (void)batch;\n"
+                   "  void* bufs[" + nbufs + "];\n"
+                   "  for (int i = 0; i < " + nbufs + "; ++i) bufs[i] = a->bufs[i];\n"
+                   "  bufs[" + std::to_string(band_slot) + "] = tile - row0 * ldt - col0;  // this band's buffer\n"
+                   "  dnnf_kernel_args mine = *a; mine.bufs = bufs;\n"
+                   "  " + fn + "p_e(&mine, tile, ldt, 0, row0, col0, rows, cols);\n}\n";
+  const std::string pw_desc = conv2d_desc_text(pg) + "    d.weight = (const float*)" + slot + std::to_string(pw_slot) + "];\n";
+  if (w_const) {
+    c.packs = 1;
+    c.prepare = "  {\n" + pw_desc + "    st->packs[" + std::to_string(pack) + "] = a->api->conv2d_pack(&d);\n  }\n";
+  }
+  std::string run = "  {\n    dnnf_conv2d_desc pw;\n    {\n" + pw_desc;
+  run += "    d.input = (const float*)" + slot + std::to_string(x_slot) + "];\n";
+  if (w_const) run += "    d.packed_weight = ((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + "];\n";
+  if (pb_slot >= 0) run += "    d.bias = (const float*)" + slot + std::to_string(pb_slot) + "];\n";
+  run += "    d.output = (float*)" + slot + std::to_string(band_slot) + "];\n";
+  if (a_epilogue) run += "    d.epilogue = " + fn + "_be; d.epilogue_ctx = (void*)a;\n";
+  run += "    pw = d;\n    }\n" + conv2d_desc_text(dg);
+  run += "    d.weight = (const float*)" + slot + std::to_string(dw_slot) + "];\n";
+  if (db_slot >= 0) run += "    d.bias = (const float*)" + slot + std::to_string(db_slot) + "];\n";
+  run += "    d.output = (float*)" + slot + std::to_string(y_slot) + "];\n";
+  if (d_epilogue) run += "    d.epilogue = " + fn + "d_e; d.epilogue_ctx = (void*)a;\n";
+  run += "    a->api->conv2d_chain(&pw, &d, a->api);\n  }\n";
   c.run = run;
   return c;
 }

@@ -44,6 +44,9 @@ struct Stage {
   // buffer, which holds one group.
   std::vector<Stage> chained;
   int64_t chain_group = 0;
+  // A depthwise Conv chained in bands of output rows instead (channel_chain.h): the group
+  // buffer is one band of all channels, [1, C, input rows of a band, W].
+  bool chain_bands = false;
   // Gemm (C++ only): the left operand is an Attention's result with its heads merged
   // (head_chain.h), read in place by one accumulating GEMM per head.
   std::optional<MergedHeads> merged_heads;

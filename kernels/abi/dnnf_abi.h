@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define DNNF_ABI_VERSION 2
+#define DNNF_ABI_VERSION 3
 
 /* One parallel task range [begin, end) of a loop the kernel split into n tasks. */
 typedef void (*dnnf_task_fn)(void* ctx, int64_t begin, int64_t end);
@@ -99,6 +99,12 @@ typedef struct dnnf_api {
   /* Packs A (M x K, element (m, k) at A[m * lda + k] or A[k * lda + m] when trans_a)
    * once, for several GEMMs with the same left operand. Free with release. */
   void* (*gemm_pack_a)(const float* A, int64_t M, int64_t K, int64_t lda, int32_t trans_a);
+  /* A pointwise convolution and the depthwise one reading its output, in bands of output
+   * rows: the tensor between them is never in memory whole (kernels/cpu/conv2d_chain.h).
+   * pointwise->output is the first thread's band buffer, or null; depthwise->input is
+   * ignored. */
+  void (*conv2d_chain)(const dnnf_conv2d_desc* pointwise, const dnnf_conv2d_desc* depthwise,
+                       const struct dnnf_api* api);
 } dnnf_api;
 
 /* What the runtime hands a block kernel. bufs: the block's inputs, then its outputs,

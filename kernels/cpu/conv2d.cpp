@@ -20,24 +20,6 @@ namespace {
 
 enum { kDimOC, kDimC, kDimKH, kDimKW, kDimGroup, kDimMr };  // of a packed weight block
 
-void check_geometry(const dnnf_conv2d_desc* d) {
-  auto fail = [](const char* what) { throw std::invalid_argument(std::string("conv2d: ") + what); };
-  if (d->N < 0 || d->C <= 0 || d->H <= 0 || d->W <= 0 || d->OC <= 0 || d->KH <= 0 || d->KW <= 0 ||
-      d->OH < 0 || d->OW < 0)
-    fail("sizes must be positive");
-  if (d->group <= 0 || d->C % d->group || d->OC % d->group)
-    fail("group must divide both channel counts");
-  if (d->stride_h <= 0 || d->stride_w <= 0 || d->dil_h <= 0 || d->dil_w <= 0)
-    fail("strides and dilations must be positive");
-}
-
-bool is_depthwise(const dnnf_conv2d_desc* d) { return d->group == d->C && d->group == d->OC; }
-
-bool is_pointwise(const dnnf_conv2d_desc* d) {
-  return d->KH == 1 && d->KW == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_top == 0 &&
-         d->pad_left == 0 && d->OH == d->H && d->OW == d->W;
-}
-
 // Adds the bias and moves the tile's rows from group-local to global channels.
 struct GroupEpilogue {
   const float* bias;
@@ -92,20 +74,45 @@ void conv_as_gemm(const dnnf_conv2d_desc* d, const float* packed, const dnnf_api
 
 }  // namespace
 
+namespace dnnf_kernels {
+
+void check_geometry(const dnnf_conv2d_desc* d) {
+  auto fail = [](const char* what) { throw std::invalid_argument(std::string("conv2d: ") + what); };
+  if (d->N < 0 || d->C <= 0 || d->H <= 0 || d->W <= 0 || d->OC <= 0 || d->KH <= 0 || d->KW <= 0 ||
+      d->OH < 0 || d->OW < 0)
+    fail("sizes must be positive");
+  if (d->group <= 0 || d->C % d->group || d->OC % d->group)
+    fail("group must divide both channel counts");
+  if (d->stride_h <= 0 || d->stride_w <= 0 || d->dil_h <= 0 || d->dil_w <= 0)
+    fail("strides and dilations must be positive");
+}
+
+bool is_depthwise(const dnnf_conv2d_desc* d) { return d->group == d->C && d->group == d->OC; }
+
+bool is_pointwise(const dnnf_conv2d_desc* d) {
+  return d->KH == 1 && d->KW == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_top == 0 &&
+         d->pad_left == 0 && d->OH == d->H && d->OW == d->W;
+}
+
+const float* conv_weights(const dnnf_conv2d_desc* d) {
+  if (!d->packed_weight) {
+    if (!d->weight) throw std::invalid_argument("conv2d: no weights");
+    return d->weight;
+  }
+  const PackedHeader* h = packed_header(d->packed_weight, PackedKind::conv_weight);
+  const int64_t mr = is_depthwise(d) ? 0 : micro_kernel().mr;
+  if (h->dims[kDimOC] != d->OC || h->dims[kDimC] != d->C || h->dims[kDimKH] != d->KH ||
+      h->dims[kDimKW] != d->KW || h->dims[kDimGroup] != d->group || h->dims[kDimMr] != mr)
+    throw std::invalid_argument("conv2d: packed weights were packed for another geometry");
+  return h->data();
+}
+
+}  // namespace dnnf_kernels
+
 extern "C" void dnnf_conv2d_f32(const dnnf_conv2d_desc* d, const dnnf_api* api) {
   check_geometry(d);
   if (d->N == 0 || d->OH == 0 || d->OW == 0) return;
-  const float* weights = d->weight;
-  if (d->packed_weight) {
-    const PackedHeader* h = packed_header(d->packed_weight, PackedKind::conv_weight);
-    const int64_t mr = is_depthwise(d) ? 0 : micro_kernel().mr;
-    if (h->dims[kDimOC] != d->OC || h->dims[kDimC] != d->C || h->dims[kDimKH] != d->KH ||
-        h->dims[kDimKW] != d->KW || h->dims[kDimGroup] != d->group || h->dims[kDimMr] != mr)
-      throw std::invalid_argument("conv2d: packed weights were packed for another geometry");
-    weights = h->data();
-  } else if (!weights) {
-    throw std::invalid_argument("conv2d: no weights");
-  }
+  const float* weights = conv_weights(d);
   if (!d->input || !d->output) throw std::invalid_argument("conv2d: null input or output");
   if (is_depthwise(d))
     depthwise_conv2d(d, weights, api);

@@ -119,22 +119,33 @@ struct DepthwiseTask {
   PaddedPlane padded;
 };
 
+// The thread's zero-bordered plane for `padded`, cleared.
+float* cleared_scratch(const PaddedPlane& padded) {
+  thread_local std::vector<float> scratch;
+  const size_t need = size_t(padded.rows * padded.cols);
+  if (scratch.size() < need) scratch.resize(need);
+  padded.clear(scratch.data());
+  return scratch.data();
+}
+
+// Channel c of one image: input plane `in` through the padded copy `pad`, output plane
+// `out`, then the epilogue on it as a 1 x OH*OW tile at (image, c, col0).
+void one_plane(const DepthwiseTask& t, float* pad, int64_t image, int64_t c, const float* in, float* out,
+               int64_t col0, int64_t ldt) {
+  const dnnf_conv2d_desc& d = *t.d;
+  t.padded.fill(d, in, pad);
+  t.plane(d, pad, t.padded.cols, t.weights + c * d.KH * d.KW, d.bias ? d.bias[c] : 0.0f, out);
+  if (d.epilogue) d.epilogue(d.epilogue_ctx, out, ldt, image, c, col0, 1, d.OH * d.OW);
+}
+
 void run_planes(void* ctx, int64_t begin, int64_t end) {
   const auto& t = *static_cast<const DepthwiseTask*>(ctx);
   const dnnf_conv2d_desc& d = *t.d;
-  const int64_t positions = d.OH * d.OW, khw = d.KH * d.KW;
-  thread_local std::vector<float> scratch;
-  const size_t need = size_t(t.padded.rows * t.padded.cols);
-  if (scratch.size() < need) scratch.resize(need);
-  t.padded.clear(scratch.data());
-  for (int64_t task = begin; task < end; ++task) {
-    const int64_t n = task / d.C, c = task % d.C;
-    float* out = d.output + task * positions;
-    t.padded.fill(d, d.input + task * d.H * d.W, scratch.data());
-    t.plane(d, scratch.data(), t.padded.cols, t.weights + c * khw, d.bias ? d.bias[c] : 0.0f,
-            out);
-    if (d.epilogue) d.epilogue(d.epilogue_ctx, out, positions, n, c, 0, 1, positions);
-  }
+  const int64_t positions = d.OH * d.OW;
+  float* pad = cleared_scratch(t.padded);
+  for (int64_t task = begin; task < end; ++task)
+    one_plane(t, pad, task / d.C, task % d.C, d.input + task * d.H * d.W, d.output + task * positions, 0,
+              positions);
 }
 
 }  // namespace
@@ -149,6 +160,16 @@ void depthwise_conv2d(const dnnf_conv2d_desc* d, const float* weights, const dnn
     api->parallel_for(api->pool, planes, run_planes, &t);
   else
     run_planes(&t, 0, planes);
+}
+
+void depthwise_rows(const dnnf_conv2d_desc& d, const float* weights, int64_t image, int64_t in_stride,
+                    int64_t out_stride, int64_t col0) {
+  if (d.OH <= 0 || d.OW <= 0) return;
+  const PlaneSet& set = choose_planes(d);
+  const DepthwiseTask t{&d, weights, set.pick(d), PaddedPlane(d, set.lanes)};
+  float* pad = cleared_scratch(t.padded);
+  for (int64_t c = 0; c < d.C; ++c)
+    one_plane(t, pad, image, c, d.input + c * in_stride, d.output + c * out_stride, col0, out_stride);
 }
 
 }  // namespace dnnf_kernels

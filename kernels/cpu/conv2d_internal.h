@@ -7,6 +7,16 @@
 
 namespace dnnf_kernels {
 
+// Throws std::invalid_argument naming what is wrong with d's sizes, groups or strides.
+void check_geometry(const dnnf_conv2d_desc* d);
+// One input and one output channel per group.
+bool is_depthwise(const dnnf_conv2d_desc* d);
+// 1x1, stride 1, unpadded, the output the input's size.
+bool is_pointwise(const dnnf_conv2d_desc* d);
+// d's weights: d->weight, or the data of d->packed_weight after checking that it was
+// packed for d's geometry (GEMM panels of all groups, or OIHW for a depthwise one).
+const float* conv_weights(const dnnf_conv2d_desc* d);
+
 // The implicit column matrix of group `group`: row k = (c * KH + kh) * KW + kw of the
 // group's input channels, column = output position oh * OW + ow.
 struct Im2colSource {
@@ -22,5 +32,13 @@ void pack_im2col_panels(const void* ctx, int64_t image, int64_t k0, int64_t kc, 
 // Direct loop for group == C == OC; `weights` is OIHW (C x KH x KW). One task per
 // (image, channel) plane; the epilogue sees each finished plane as a 1 x OH*OW tile.
 void depthwise_conv2d(const dnnf_conv2d_desc* d, const float* weights, const dnnf_api* api);
+
+// Every channel of one image of a depthwise convolution, on the calling thread, with
+// planes strided: input channel c at d.input + c * in_stride (d.H x d.W), output channel
+// c at d.output + c * out_stride (d.OH x d.OW). d.N is ignored. A band of output rows of
+// a larger output is one such call, its d.H, d.pad_top and d.OH the band's: the epilogue
+// then sees channel c as a 1 x OH*OW tile at (image, c, col0) with ldt = out_stride.
+void depthwise_rows(const dnnf_conv2d_desc& d, const float* weights, int64_t image, int64_t in_stride,
+                    int64_t out_stride, int64_t col0);
 
 }  // namespace dnnf_kernels

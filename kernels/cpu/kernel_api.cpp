@@ -1,6 +1,7 @@
 #include "kernels/cpu/kernel_api.h"
 
 #include "kernels/cpu/conv2d.h"
+#include "kernels/cpu/conv2d_chain.h"
 #include "kernels/cpu/gemm.h"
 
 extern "C" dnnf_api dnnf_make_api(void* pool, dnnf_parallel_for_fn parallel_for,
@@ -16,5 +17,6 @@ extern "C" dnnf_api dnnf_make_api(void* pool, dnnf_parallel_for_fn parallel_for,
   api.conv2d_pack = dnnf_conv2d_pack;
   api.release = dnnf_release_packed;
   api.gemm_pack_a = dnnf_gemm_pack_a;
+  api.conv2d_chain = dnnf_conv2d_chain_f32;
   return api;
 }

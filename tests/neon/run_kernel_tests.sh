@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CPU micro-kernel tests on aarch64 (issue 7's NEON paths): cross-compiles the
 # kernel unit tests as they are (tests/unit/test_simd.cpp, test_kernels_gemm.cpp,
-# test_kernels_conv.cpp) plus the odd-shape tests (tests/neon/test_kernels_odd_shapes.cpp)
+# test_kernels_conv.cpp, test_kernels_conv_chain.cpp) plus the odd-shape tests (tests/neon/test_kernels_odd_shapes.cpp)
 # against kernels/ only, with tests/neon/gtest standing in for GoogleTest, links them
 # statically and runs them under qemu-aarch64. Skips (77) without the cross compiler or
 # qemu. Env: DNNF_SOURCE_DIR (the dnnf source tree; default: two folders up).
@@ -17,7 +17,8 @@ trap 'rm -rf "$work"' EXIT
 # the code the bundles run. C++20 for the stand-in's requires-expression.
 flags=(-O3 -march=armv8-a -std=c++20 -fno-math-errno -ffp-contract=fast -pthread -I"$src/tests/neon" -I"$src")
 sources=("$src"/kernels/cpu/*.cpp "$src"/tests/unit/test_simd.cpp "$src"/tests/unit/test_kernels_gemm.cpp
-         "$src"/tests/unit/test_kernels_conv.cpp "$src"/tests/neon/test_kernels_odd_shapes.cpp
+         "$src"/tests/unit/test_kernels_conv.cpp "$src"/tests/unit/test_kernels_conv_chain.cpp
+         "$src"/tests/neon/test_kernels_odd_shapes.cpp
          "$src"/tests/neon/mini_gtest_main.cpp)
 objects=()
 pids=()

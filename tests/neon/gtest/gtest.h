@@ -132,6 +132,8 @@ template <class T> AssertionResult truth(const T& v) { return AssertionResult(bo
 
 #define EXPECT_EQ(a, b) DNNF_MINI_CMP(a, b, ==)
 #define EXPECT_GT(a, b) DNNF_MINI_CMP(a, b, >)
+#define EXPECT_GE(a, b) DNNF_MINI_CMP(a, b, >=)
+#define EXPECT_LE(a, b) DNNF_MINI_CMP(a, b, <=)
 
 #define EXPECT_NEAR(a, b, tol)                                                                        \
   if (const double dnnf_d_ = std::fabs(double(a) - double(b)); dnnf_d_ <= double(tol))                \
