@@ -185,11 +185,12 @@ void run_task(const TaskContext& t, int64_t task) {
         mk.rows[rows](kc, ap, bp, ct, ldc, p.alpha, accumulate, b_next);
         return;
       }
-      // Column edge: compute the full register tile into a buffer, keep the valid part.
+      // Column edge: compute the register tile, or its narrow part when that covers the
+      // columns, into a buffer, keep the valid part.
       alignas(64) float tile[kMaxTileFloats];
       if (accumulate)
         for (int i = 0; i < rows; ++i) std::memcpy(tile + i * nr, ct + i * ldc, cols * 4);
-      mk.fn(kc, ap, bp, tile, nr, p.alpha, accumulate, b_next);
+      mk.for_columns(cols)(kc, ap, bp, tile, nr, p.alpha, accumulate, b_next);
       for (int i = 0; i < rows; ++i) std::memcpy(ct + i * ldc, tile + i * nr, cols * 4);
     };
     if (bl.rows_outer) {

@@ -15,9 +15,11 @@ template <int W> struct Vec {
 };
 
 // MR rows x NV vectors of W floats, from A panels of AS rows (AS > MR: the first MR
-// rows of a panel, for the last rows of a matrix). Accumulators live in registers once
-// GCC unrolls the constant-trip loops and scalarises `acc`.
-template <int W, int MR, int NV, int AS = MR>
+// rows of a panel, for the last rows of a matrix) and B panels of BS floats per k step
+// (BS > W * NV: the first columns of a panel, for the last columns of a matrix).
+// Accumulators live in registers once GCC unrolls the constant-trip loops and scalarises
+// `acc`.
+template <int W, int MR, int NV, int AS = MR, int BS = W * NV>
 __attribute__((always_inline)) inline void micro_body(int64_t kc, const float* __restrict a,
                                                      const float* __restrict b, float* c,
                                                      int64_t ldc, float alpha, bool accumulate,
@@ -36,7 +38,7 @@ __attribute__((always_inline)) inline void micro_body(int64_t kc, const float* _
     if (b_next) {  // one k step of the next panel: NR floats, one or two cache lines
       __builtin_prefetch(b_next, 0, 2);
       if constexpr (NR * 4 > 64) __builtin_prefetch(b_next + 16, 0, 2);
-      b_next += NR;
+      b_next += BS;
     }
     V bv[NV];
 #pragma GCC unroll 4
@@ -48,7 +50,7 @@ __attribute__((always_inline)) inline void micro_body(int64_t kc, const float* _
       for (int j = 0; j < NV; ++j) acc[i][j] += av * bv[j];
     }
     a += AS;
-    b += NR;
+    b += BS;
   }
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i)
@@ -80,11 +82,27 @@ __attribute__((target("avx512f,fma"))) void micro_avx512(int64_t kc, const float
                                                          const float* b_next) {
   micro_body<16, R, 2, kAvx512Mr>(kc, a, b, c, ldc, alpha, accumulate, b_next);
 }
+// The first 16 or 8 columns of a 32-wide panel: a matrix's last column panel with that
+// few columns (100 = 3 x 32 + 4 positions of a 10x10 map) computes a half or a quarter
+// of the tile, not all of it.
+__attribute__((target("avx512f,fma"))) void half_avx512(int64_t kc, const float* a, const float* b, float* c,
+                                                       int64_t ldc, float alpha, bool accumulate, const float* b_next) {
+  micro_body<16, kAvx512Mr, 1, kAvx512Mr, 32>(kc, a, b, c, ldc, alpha, accumulate, b_next);
+}
+__attribute__((target("avx512f,fma"))) void quarter_avx512(int64_t kc, const float* a, const float* b, float* c,
+                                                          int64_t ldc, float alpha, bool accumulate,
+                                                          const float* b_next) {
+  micro_body<8, kAvx512Mr, 1, kAvx512Mr, 32>(kc, a, b, c, ldc, alpha, accumulate, b_next);
+}
 template <int R>
 __attribute__((target("avx2,fma"))) void micro_avx2(int64_t kc, const float* a, const float* b, float* c,
                                                     int64_t ldc, float alpha, bool accumulate,
                                                     const float* b_next) {
   micro_body<8, R, 2, kAvx2Mr>(kc, a, b, c, ldc, alpha, accumulate, b_next);
+}
+__attribute__((target("avx2,fma"))) void narrow_avx2(int64_t kc, const float* a, const float* b, float* c,
+                                                    int64_t ldc, float alpha, bool accumulate, const float* b_next) {
+  micro_body<8, kAvx2Mr, 1, kAvx2Mr, 16>(kc, a, b, c, ldc, alpha, accumulate, b_next);
 }
 using Avx512Rows = RowKernels<MicroKernelFn, micro_avx512<1>, micro_avx512<2>, micro_avx512<3>, micro_avx512<4>,
                               micro_avx512<5>, micro_avx512<6>, micro_avx512<7>, micro_avx512<8>,
@@ -107,6 +125,11 @@ void micro_base(int64_t kc, const float* a, const float* b, float* c, int64_t ld
                 const float* b_next) {
   micro_body<4, R, kBaseNv, kBaseMr>(kc, a, b, c, ldc, alpha, accumulate, b_next);
 }
+// The first vector of each k step: for NEON's three vectors, a third of the tile.
+void narrow_base(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, bool accumulate,
+                 const float* b_next) {
+  micro_body<4, kBaseMr, 1, kBaseMr, 4 * kBaseNv>(kc, a, b, c, ldc, alpha, accumulate, b_next);
+}
 #if defined(__aarch64__)
 using BaseRows = RowKernels<MicroKernelFn, micro_base<1>, micro_base<2>, micro_base<3>, micro_base<4>,
                             micro_base<5>, micro_base<6>, micro_base<7>, micro_base<8>>;
@@ -124,12 +147,12 @@ MicroKernel choose() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
   if (limit.empty() && __builtin_cpu_supports("avx512f"))
-    return {kAvx512Mr, 32, micro_avx512<kAvx512Mr>, "avx512", Avx512Rows::table};
+    return {kAvx512Mr, 32, micro_avx512<kAvx512Mr>, "avx512", Avx512Rows::table, {{8, quarter_avx512}, {16, half_avx512}}};
   if ((limit.empty() || limit == "avx2") && __builtin_cpu_supports("avx2") &&
       __builtin_cpu_supports("fma"))
-    return {kAvx2Mr, 16, micro_avx2<kAvx2Mr>, "avx2", Avx2Rows::table};
+    return {kAvx2Mr, 16, micro_avx2<kAvx2Mr>, "avx2", Avx2Rows::table, {{8, narrow_avx2}}};
 #endif
-  return {kBaseMr, 4 * kBaseNv, micro_base<kBaseMr>, kBaseIsa, BaseRows::table};
+  return {kBaseMr, 4 * kBaseNv, micro_base<kBaseMr>, kBaseIsa, BaseRows::table, {{4, narrow_base}}};
 }
 
 }  // namespace

@@ -23,6 +23,20 @@ struct MicroKernel {
   // rows[r], r = 1..mr: the same for the first r rows of an A panel (still mr wide), full
   // nr columns; for the last rows of a matrix whose row count is not a multiple of mr.
   const MicroKernelFn* rows;
+  // The same for the first `cols` columns of a B panel (still nr wide), all mr rows,
+  // narrowest first (unused entries: cols 0): for the last column panel of a matrix when
+  // it has no more columns than that.
+  struct Narrow {
+    int cols;
+    MicroKernelFn fn;
+  } narrow[2];
+
+  // The kernel for a tile of `cols` < nr columns (into a buffer nr floats wide).
+  MicroKernelFn for_columns(int cols) const {
+    for (const Narrow& n : narrow)
+      if (n.cols > 0 && cols <= n.cols) return n.fn;
+    return fn;
+  }
 };
 
 // The widest kernel this CPU supports (decided on first call).
