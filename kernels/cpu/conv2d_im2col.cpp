@@ -34,7 +34,10 @@ class PanelRowWriter {
     while (n > 0) {
       const int64_t piece = std::min<int64_t>(n, nr_ - jj_);
       float* dst = out_ + jj_;
-      for (int64_t i = 0; i < piece; ++i) dst[i] = src[i * stride];
+      if (stride == 2)  // a constant stride the compiler vectorises (loads and shuffles)
+        for (int64_t i = 0; i < piece; ++i) dst[i] = src[i * 2];
+      else
+        for (int64_t i = 0; i < piece; ++i) dst[i] = src[i * stride];
       advance(piece);
       src += piece * stride;
       n -= piece;
