@@ -29,51 +29,52 @@ Model pointwise_then_depthwise(const Pair& p) {
 
 const Node& op(const Graph& g, int index) { return g.nodes[size_t(index)]; }  // Conv, Relu, Conv
 
-TEST(CodegenChannelChain, LargePlanesWithFewChannelsRunInBands) {
-  // MobileNetV1-SSD's first pair: 32 -> 64 channels on 150x150, the depthwise one at
-  // stride 2. Groups of 8 channels would read the 2.9 MB input eight times; bands read the
-  // 8 KB of weights once more per band.
+enum class Expect { Bands, Groups, Apart };
+
+struct ChainCase {
+  const char* why;
+  Pair pair;
+  Expect expect;
+};
+
+TEST(CodegenChannelChain, PairsRunInBandsInChannelGroupsOrApart) {
+  const ChainCase cases[] = {
+      {"MobileNetV1-SSD's first pair, 32 -> 64 channels on 150x150 at stride 2: groups of 8 "
+       "would read the 2.9 MB input eight times, bands read the 8 KB of weights once more per band",
+       {1, 32, 64, 150, 2}, Expect::Bands},
+      {"5 -> 1000 channels on 14x14, two images: three bands per image would read the weights "
+       "(5000 floats) twice more, three groups of 336 channels the input (980 floats) twice more",
+       {2, 5, 1000, 14, 1}, Expect::Groups},
+      {"EfficientNet-B0's 14x14 expansion, 80 -> 480 channels, two images: one band holds all 14 "
+       "rows, one group of all channels of one image holds less than the two blocks apart",
+       {2, 80, 480, 14, 1}, Expect::Groups},
+      {"40 channels of 7x7, one image: a band of all rows and a group of all channels are both "
+       "the whole expanded tensor",
+       {1, 8, 40, 7, 1}, Expect::Apart},
+  };
+  for (const ChainCase& c : cases) {
+    SCOPED_TRACE(c.why);
+    const Model m = pointwise_then_depthwise(c.pair);
+    const Graph& g = m.graph;
+    EXPECT_EQ(codegen::chains_channels(g, op(g, 0), op(g, 2)), c.expect != Expect::Apart);
+    EXPECT_EQ(codegen::chains_in_bands(g, op(g, 0), op(g, 2)), c.expect == Expect::Bands);
+    const std::string reason = codegen::chain_reason(g, op(g, 0), op(g, 2));
+    const char* start = c.expect == Expect::Bands    ? "target runs the depthwise Conv in bands"
+                        : c.expect == Expect::Groups ? "target runs the depthwise Conv per channel group"
+                                                     : "";
+    EXPECT_EQ(reason.substr(0, std::string(start).size()), start);
+    EXPECT_EQ(reason.empty(), c.expect == Expect::Apart);
+  }
+}
+
+TEST(CodegenChannelChain, TheBandBufferHoldsTheInputRowsOfOneBand) {
+  // 64 x 150 floats a row: 11 input rows (5 output rows at stride 2) within the budget.
   const Model m = pointwise_then_depthwise({1, 32, 64, 150, 2});
   const Graph& g = m.graph;
-  EXPECT_TRUE(codegen::chains_channels(g, op(g, 0), op(g, 2)));
-  EXPECT_TRUE(codegen::chains_in_bands(g, op(g, 0), op(g, 2)));
-  // 64 x 150 floats a row: 11 input rows (5 output rows at stride 2) within the budget.
   const std::vector<int64_t> shape = codegen::chain_band_shape(g, op(g, 0), op(g, 2));
   EXPECT_EQ(shape, (std::vector<int64_t>{1, 64, 11, 150}));
   EXPECT_LE(shape[1] * shape[2] * shape[3] * 4, dnnf_kernels::kChainBandBytes);
-  EXPECT_EQ(codegen::chain_reason(g, op(g, 0), op(g, 2)).rfind("target runs the depthwise Conv in bands", 0), 0u);
-}
-
-TEST(CodegenChannelChain, ManyChannelsOnSmallPlanesRunInChannelGroups) {
-  // 5 -> 1000 channels on 14x14, two images: three bands per image would read the
-  // weights (5000 floats) twice more, three groups of 336 channels the input (980 floats)
-  // twice more.
-  const Model m = pointwise_then_depthwise({2, 5, 1000, 14, 1});
-  const Graph& g = m.graph;
-  EXPECT_TRUE(codegen::chains_channels(g, op(g, 0), op(g, 2)));
-  EXPECT_FALSE(codegen::chains_in_bands(g, op(g, 0), op(g, 2)));
-  EXPECT_EQ(codegen::chain_group_channels(1000, 14 * 14), 336);
-  EXPECT_EQ(codegen::chain_reason(g, op(g, 0), op(g, 2)).rfind("target runs the depthwise Conv per channel group", 0), 0u);
-}
-
-TEST(CodegenChannelChain, APlaneThatIsOneBandRunsInChannelGroups) {
-  // EfficientNet-B0's 14x14 expansion, 80 -> 480 channels, over two images: one band holds
-  // all 14 rows, while one group of all channels of one image holds less than the two
-  // blocks apart.
-  const Model m = pointwise_then_depthwise({2, 80, 480, 14, 1});
-  const Graph& g = m.graph;
-  EXPECT_TRUE(codegen::chains_channels(g, op(g, 0), op(g, 2)));
-  EXPECT_FALSE(codegen::chains_in_bands(g, op(g, 0), op(g, 2)));
-}
-
-TEST(CodegenChannelChain, OneBandOrOneGroupOfTheWholeTensorIsNotAChain) {
-  // 7x7 planes of 40 channels, one image: a band of all rows and a group of all channels
-  // are both the whole expanded tensor.
-  const Model m = pointwise_then_depthwise({1, 8, 40, 7, 1});
-  const Graph& g = m.graph;
-  EXPECT_FALSE(codegen::chains_in_bands(g, op(g, 0), op(g, 2)));
-  EXPECT_FALSE(codegen::chains_channels(g, op(g, 0), op(g, 2)));
-  EXPECT_EQ(codegen::chain_reason(g, op(g, 0), op(g, 2)), "");
+  EXPECT_GT((shape[2] + 2) * shape[1] * shape[3] * 4, dnnf_kernels::kChainBandBytes);  // one more output row would not fit
 }
 
 }  // namespace
