@@ -11,8 +11,8 @@
 //     channel of the rows a band of output rows reads, the depthwise one turns them into
 //     the band. Each band reads the pointwise weights again.
 // Whichever reads fewer floats again is taken: bands on large planes with few channels
-// (MobileNetV1-SSD's 150x150 and 75x75 layers), groups on small planes with wide
-// weights (its 19x19 layers with 512 x 512 weights).
+// (MobileNetV1-SSD's pairs from 150x150 down to 38x38), groups on small planes with many
+// channels (5 -> 1000 channels on 14x14) and on planes that fit one band.
 #pragma once
 
 #include <cstdint>
