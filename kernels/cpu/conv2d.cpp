@@ -20,33 +20,13 @@ namespace {
 
 enum { kDimOC, kDimC, kDimKH, kDimKW, kDimGroup, kDimMr };  // of a packed weight block
 
-// Adds the bias and moves the tile's rows from group-local to global channels.
-struct GroupEpilogue {
-  const float* bias;
-  int64_t channel0;
-  dnnf_epilogue_fn user;
-  void* user_ctx;
-};
-
-void group_epilogue(void* ctx, float* tile, int64_t ldt, int64_t batch, int64_t row0, int64_t col0,
-                    int64_t rows, int64_t cols) {
-  const auto& e = *static_cast<const GroupEpilogue*>(ctx);
-  if (e.bias)
-    for (int64_t i = 0; i < rows; ++i) {
-      const float b = e.bias[e.channel0 + row0 + i];
-      float* row = tile + i * ldt;
-      for (int64_t j = 0; j < cols; ++j) row[j] += b;
-    }
-  if (e.user) e.user(e.user_ctx, tile, ldt, batch, e.channel0 + row0, col0, rows, cols);
-}
-
 void conv_as_gemm(const dnnf_conv2d_desc* d, const float* packed, const dnnf_api* api) {
   const int64_t cg = d->C / d->group, ocg = d->OC / d->group;
   const int64_t k = cg * d->KH * d->KW, positions = d->OH * d->OW;
   const int mr = micro_kernel().mr;
   const bool pointwise = is_pointwise(d);
   for (int64_t g = 0; g < d->group; ++g) {
-    GroupEpilogue epilogue{d->bias, g * ocg, d->epilogue, d->epilogue_ctx};
+    ShiftedEpilogue epilogue{d->bias, g * ocg, 0, d->epilogue, d->epilogue_ctx};
     Im2colSource columns{d, g};
     GemmProblem p;
     p.batch = d->N;
@@ -66,7 +46,7 @@ void conv_as_gemm(const dnnf_conv2d_desc* d, const float* packed, const dnnf_api
     p.c = d->output + g * ocg * positions;
     p.ldc = positions;
     p.c_batch_stride = d->OC * positions;
-    p.epilogue = (d->bias || d->epilogue) ? group_epilogue : nullptr;
+    p.epilogue = (d->bias || d->epilogue) ? shifted_epilogue : nullptr;
     p.epilogue_ctx = &epilogue;
     run_gemm(p, api);
   }
@@ -75,6 +55,18 @@ void conv_as_gemm(const dnnf_conv2d_desc* d, const float* packed, const dnnf_api
 }  // namespace
 
 namespace dnnf_kernels {
+
+void shifted_epilogue(void* ctx, float* tile, int64_t ldt, int64_t batch, int64_t row0, int64_t col0, int64_t rows,
+                      int64_t cols) {
+  const auto& e = *static_cast<const ShiftedEpilogue*>(ctx);
+  if (e.bias)
+    for (int64_t i = 0; i < rows; ++i) {
+      const float b = e.bias[e.row0 + row0 + i];
+      float* row = tile + i * ldt;
+      for (int64_t j = 0; j < cols; ++j) row[j] += b;
+    }
+  if (e.user) e.user(e.user_ctx, tile, ldt, batch, e.row0 + row0, e.col0 + col0, rows, cols);
+}
 
 void check_geometry(const dnnf_conv2d_desc* d) {
   auto fail = [](const char* what) { throw std::invalid_argument(std::string("conv2d: ") + what); };

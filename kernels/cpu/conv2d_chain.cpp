@@ -41,32 +41,12 @@ struct Chain {
   int64_t band_ld;             // floats per channel of the band buffer
 };
 
-// The GEMM sees the columns of the rows it computes; the pointwise epilogue gets the bias
-// and the tile's position in the band.
-struct BandEpilogue {
-  const float* bias;
-  dnnf_epilogue_fn user;
-  void* user_ctx;
-  int64_t col0;
-};
-
-void band_epilogue(void* ctx, float* tile, int64_t ldt, int64_t batch, int64_t row0, int64_t col0, int64_t rows,
-                   int64_t cols) {
-  const auto& e = *static_cast<const BandEpilogue*>(ctx);
-  if (e.bias)
-    for (int64_t i = 0; i < rows; ++i) {
-      const float b = e.bias[row0 + i];
-      float* row = tile + i * ldt;
-      for (int64_t j = 0; j < cols; ++j) row[j] += b;
-    }
-  if (e.user) e.user(e.user_ctx, tile, ldt, batch, row0, e.col0 + col0, rows, cols);
-}
-
 // Expanded rows [from, to) of image n into the band buffer at band row `at` (all channels).
 void pointwise_rows(const Chain& ch, int64_t n, int64_t from, int64_t to, float* band, int64_t band_ld, int64_t at) {
   const dnnf_conv2d_desc& pw = *ch.pw;
   const int64_t plane = pw.H * pw.W;
-  BandEpilogue e{pw.bias, pw.epilogue, pw.epilogue_ctx, at * pw.W};
+  // The GEMM sees the columns of the rows it computes; the epilogue, their place in the band.
+  ShiftedEpilogue e{pw.bias, 0, at * pw.W, pw.epilogue, pw.epilogue_ctx};
   GemmProblem p;
   p.M = pw.OC;
   p.N = (to - from) * pw.W;
@@ -78,7 +58,7 @@ void pointwise_rows(const Chain& ch, int64_t n, int64_t from, int64_t to, float*
   p.b = {pw.input + n * pw.C * plane + from * pw.W, plane, 0, nullptr, false};
   p.c = band + at * pw.W;
   p.ldc = band_ld;
-  p.epilogue = (pw.bias || pw.epilogue) ? band_epilogue : nullptr;
+  p.epilogue = (pw.bias || pw.epilogue) ? shifted_epilogue : nullptr;
   p.epilogue_ctx = &e;
   run_gemm(p, nullptr);  // on this thread: the threads run bands
 }

@@ -7,6 +7,18 @@
 
 namespace dnnf_kernels {
 
+// The GEMM epilogue of a convolution computed in pieces (a channel group, a band of
+// rows): adds the bias of the tile's channels, then hands the tile to the user's
+// epilogue with its rows and columns moved by row0 and col0 (piece-local to global).
+struct ShiftedEpilogue {
+  const float* bias;  // indexed by global channel; may be null
+  int64_t row0, col0;
+  dnnf_epilogue_fn user;  // may be null
+  void* user_ctx;
+};
+void shifted_epilogue(void* ctx, float* tile, int64_t ldt, int64_t batch, int64_t row0, int64_t col0, int64_t rows,
+                      int64_t cols);
+
 // Throws std::invalid_argument naming what is wrong with d's sizes, groups or strides.
 void check_geometry(const dnnf_conv2d_desc* d);
 // One input and one output channel per group.
