@@ -476,6 +476,34 @@ bool conv_epilogue(EmitContext& cx, const Stage& s, const std::string& fn, const
 StageCode emit_conv_chain(EmitContext& cx, const Stage& s, const std::string& fn, int pack);
 StageCode emit_conv_bands(EmitContext& cx, const Stage& s, const std::string& fn, int pack);
 
+// A 2-D convolution's descriptor `d` with all its operands: `prepare` packs constant
+// weights into packed-weight slot `pack` (pack < 0: the weights are read as they are);
+// `desc` declares d for the run, writing into buffer `out_slot` and handing tiles to
+// `epilogue` (a function name, or "").
+struct ConvCall {
+  std::string prepare, desc;
+  int packs = 0;
+};
+
+ConvCall conv_call(EmitContext& cx, const Node& n, const Conv2dGeometry& g, int pack, int out_slot,
+                   const std::string& epilogue) {
+  const int x_slot = cx.buffer_slot(n.inputs[0]), w_slot = cx.buffer_slot(n.inputs[1]);
+  const int b_slot = n.has_input(2) ? cx.buffer_slot(n.inputs[2]) : -1;
+  const bool packed = pack >= 0 && cx.buffers()[size_t(w_slot)].constant;
+  const std::string weights = conv2d_desc_text(g) + "    d.weight = (const float*)a->bufs[" + std::to_string(w_slot) + "];\n";
+  ConvCall c;
+  if (packed) {
+    c.packs = 1;
+    c.prepare = "  {\n" + weights + "    st->packs[" + std::to_string(pack) + "] = a->api->conv2d_pack(&d);\n  }\n";
+  }
+  c.desc = weights + "    d.input = (const float*)a->bufs[" + std::to_string(x_slot) + "];\n";
+  if (packed) c.desc += "    d.packed_weight = ((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + "];\n";
+  if (b_slot >= 0) c.desc += "    d.bias = (const float*)a->bufs[" + std::to_string(b_slot) + "];\n";
+  c.desc += "    d.output = (float*)a->bufs[" + std::to_string(out_slot) + "];\n";
+  if (!epilogue.empty()) c.desc += "    d.epilogue = " + epilogue + "; d.epilogue_ctx = (void*)a;\n";
+  return c;
+}
+
 StageCode emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
   const Node& n = *s.anchor;
   if (cx.shape_of(n.inputs[0]).size() == 5) return emit_conv3d(cx, s, fn, pack);
@@ -483,22 +511,9 @@ StageCode emit_conv(EmitContext& cx, const Stage& s, const std::string& fn, int 
   const Conv2dGeometry g = conv2d_geometry(cx, n);
   StageCode c;
   const bool epilogue = conv_epilogue(cx, s, fn, g, &c.functions);
-  const int x_slot = cx.buffer_slot(n.inputs[0]), w_slot = cx.buffer_slot(n.inputs[1]);
-  const int b_slot = n.has_input(2) ? cx.buffer_slot(n.inputs[2]) : -1;
-  const bool w_const = cx.buffers()[size_t(w_slot)].constant;
-  std::string desc = conv2d_desc_text(g);
-  desc += "    d.weight = (const float*)a->bufs[" + std::to_string(w_slot) + "];\n";
-  if (w_const) {
-    c.packs = 1;
-    c.prepare = "  {\n" + desc + "    st->packs[" + std::to_string(pack) + "] = a->api->conv2d_pack(&d);\n  }\n";
-  }
-  c.run = "  {\n" + desc;
-  c.run += "    d.input = (const float*)a->bufs[" + std::to_string(x_slot) + "];\n";
-  if (w_const) c.run += "    d.packed_weight = ((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + "];\n";
-  if (b_slot >= 0) c.run += "    d.bias = (const float*)a->bufs[" + std::to_string(b_slot) + "];\n";
-  c.run += "    d.output = (float*)a->bufs[" + std::to_string(cx.buffer_slot(s.result_buffer)) + "];\n";
-  if (epilogue) c.run += "    d.epilogue = " + fn + "_e; d.epilogue_ctx = (void*)a;\n";
-  c.run += "    a->api->conv2d(&d, a->api);\n  }\n";
+  const ConvCall call = conv_call(cx, n, g, pack, cx.buffer_slot(s.result_buffer), epilogue ? fn + "_e" : "");
+  c.packs = call.packs, c.prepare = call.prepare;
+  c.run = "  {\n" + call.desc + "    a->api->conv2d(&d, a->api);\n  }\n";
   return c;
 }
 
@@ -644,18 +659,12 @@ StageCode emit_conv_chain(EmitContext& cx, const Stage& s, const std::string& fn
 
 StageCode emit_conv_bands(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
   const Stage& a = s.chained.front();
-  const Node& pn = *a.anchor;
-  const Node& dn = *s.anchor;
-  const Conv2dGeometry pg = conv2d_geometry(cx, pn), dg = conv2d_geometry(cx, dn);
+  const Conv2dGeometry pg = conv2d_geometry(cx, *a.anchor), dg = conv2d_geometry(cx, *s.anchor);
   StageCode c;
   const bool a_epilogue = conv_epilogue(cx, a, fn + "p", pg, &c.functions, /*buffer_layout=*/true);
   const bool d_epilogue = conv_epilogue(cx, s, fn + "d", dg, &c.functions);
-  const int x_slot = cx.buffer_slot(pn.inputs[0]), pw_slot = cx.buffer_slot(pn.inputs[1]);
-  const int pb_slot = pn.has_input(2) ? cx.buffer_slot(pn.inputs[2]) : -1;
-  const int dw_slot = cx.buffer_slot(dn.inputs[1]), db_slot = dn.has_input(2) ? cx.buffer_slot(dn.inputs[2]) : -1;
-  const int band_slot = cx.buffer_slot(a.result_buffer), y_slot = cx.buffer_slot(s.result_buffer);
-  const bool w_const = cx.buffers()[size_t(pw_slot)].constant;
-  const std::string slot = "a->bufs[", nbufs = std::to_string(cx.buffers().size());
+  const int band_slot = cx.buffer_slot(a.result_buffer);
+  const std::string nbufs = std::to_string(cx.buffers().size());
   if (a_epilogue)
     c.functions += "static void " + fn + "_be(void* p, float* tile, int64_t ldt, int64_t batch, int64_t row0, "
                    "int64_t col0, int64_t rows, int64_t cols) {\n"
@@ -665,24 +674,13 @@ StageCode emit_conv_bands(EmitContext& cx, const Stage& s, const std::string& fn
                    "  bufs[" + std::to_string(band_slot) + "] = tile - row0 * ldt - col0;  // this band's buffer\n"
                    "  dnnf_kernel_args mine = *a; mine.bufs = bufs;\n"
                    "  " + fn + "p_e(&mine, tile, ldt, 0, row0, col0, rows, cols);\n}\n";
-  const std::string pw_desc = conv2d_desc_text(pg) + "    d.weight = (const float*)" + slot + std::to_string(pw_slot) + "];\n";
-  if (w_const) {
-    c.packs = 1;
-    c.prepare = "  {\n" + pw_desc + "    st->packs[" + std::to_string(pack) + "] = a->api->conv2d_pack(&d);\n  }\n";
-  }
-  std::string run = "  {\n    dnnf_conv2d_desc pw;\n    {\n" + pw_desc;
-  run += "    d.input = (const float*)" + slot + std::to_string(x_slot) + "];\n";
-  if (w_const) run += "    d.packed_weight = ((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + "];\n";
-  if (pb_slot >= 0) run += "    d.bias = (const float*)" + slot + std::to_string(pb_slot) + "];\n";
-  run += "    d.output = (float*)" + slot + std::to_string(band_slot) + "];\n";
-  if (a_epilogue) run += "    d.epilogue = " + fn + "_be; d.epilogue_ctx = (void*)a;\n";
-  run += "    pw = d;\n    }\n" + conv2d_desc_text(dg);
-  run += "    d.weight = (const float*)" + slot + std::to_string(dw_slot) + "];\n";
-  if (db_slot >= 0) run += "    d.bias = (const float*)" + slot + std::to_string(db_slot) + "];\n";
-  run += "    d.output = (float*)" + slot + std::to_string(y_slot) + "];\n";
-  if (d_epilogue) run += "    d.epilogue = " + fn + "d_e; d.epilogue_ctx = (void*)a;\n";
-  run += "    a->api->conv2d_chain(&pw, &d, a->api);\n  }\n";
-  c.run = run;
+  // The pointwise output is the first thread's band buffer; the depthwise input (the same
+  // buffer) is ignored. The depthwise weights are read as they are.
+  const ConvCall pw = conv_call(cx, *a.anchor, pg, pack, band_slot, a_epilogue ? fn + "_be" : "");
+  const ConvCall dw = conv_call(cx, *s.anchor, dg, -1, cx.buffer_slot(s.result_buffer), d_epilogue ? fn + "d_e" : "");
+  c.packs = pw.packs, c.prepare = pw.prepare;
+  c.run = "  {\n    dnnf_conv2d_desc pw;\n    {\n" + pw.desc + "    pw = d;\n    }\n" + dw.desc +
+          "    a->api->conv2d_chain(&pw, &d, a->api);\n  }\n";
   return c;
 }
 
