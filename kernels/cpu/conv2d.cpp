@@ -3,6 +3,8 @@
 // input itself as B; the general case packs im2col columns straight into GEMM panels
 // (conv2d_im2col.cpp), so no column matrix is ever materialised. Depthwise convolutions
 // (one input and one output channel per group) run a direct loop (conv2d_depthwise.cpp).
+// Large enough 3x3 stride-1 convolutions whose weights were packed run as Winograd
+// F(4x4, 3x3) (conv2d_winograd.cpp): dnnf_conv2d_pack makes that choice from the geometry.
 #include "kernels/cpu/conv2d.h"
 
 #include <stdexcept>
@@ -91,8 +93,12 @@ const float* conv_weights(const dnnf_conv2d_desc* d) {
     if (!d->weight) throw std::invalid_argument("conv2d: no weights");
     return d->weight;
   }
-  const PackedHeader* h = packed_header(d->packed_weight, PackedKind::conv_weight);
+  const bool winograd = packed_is(d->packed_weight, PackedKind::conv_winograd);
+  const PackedHeader* h =
+      packed_header(d->packed_weight, winograd ? PackedKind::conv_winograd : PackedKind::conv_weight);
   const int64_t mr = is_depthwise(d) ? 0 : micro_kernel().mr;
+  if (winograd && !winograd_pays(d))
+    throw std::invalid_argument("conv2d: Winograd weights were packed for another geometry");
   if (h->dims[kDimOC] != d->OC || h->dims[kDimC] != d->C || h->dims[kDimKH] != d->KH ||
       h->dims[kDimKW] != d->KW || h->dims[kDimGroup] != d->group || h->dims[kDimMr] != mr)
     throw std::invalid_argument("conv2d: packed weights were packed for another geometry");
@@ -108,6 +114,8 @@ extern "C" void dnnf_conv2d_f32(const dnnf_conv2d_desc* d, const dnnf_api* api) 
   if (!d->input || !d->output) throw std::invalid_argument("conv2d: null input or output");
   if (is_depthwise(d))
     depthwise_conv2d(d, weights, api);
+  else if (packed_is(d->packed_weight, PackedKind::conv_winograd))
+    winograd_conv2d(d, weights, api);
   else
     conv_as_gemm(d, d->packed_weight ? weights : nullptr, api);
 }
@@ -117,7 +125,11 @@ extern "C" void* dnnf_conv2d_pack(const dnnf_conv2d_desc* d) {
   if (!d->weight) throw std::invalid_argument("conv2d: no weights to pack");
   const int64_t cg = d->C / d->group, ocg = d->OC / d->group, k = cg * d->KH * d->KW;
   PackedHeader* h;
-  if (is_depthwise(d)) {  // the direct loop reads OIHW as it is
+  if (winograd_pays(d)) {  // the transformed weights; the convolution then runs as Winograd
+    h = allocate_packed(PackedKind::conv_winograd, winograd_packed_floats(d));
+    pack_winograd_weights(d, h->data());
+    h->dims[kDimMr] = micro_kernel().mr;
+  } else if (is_depthwise(d)) {  // the direct loop reads OIHW as it is
     h = allocate_packed(PackedKind::conv_weight, d->OC * k);
     for (int64_t i = 0; i < d->OC * k; ++i) h->data()[i] = d->weight[i];
     h->dims[kDimMr] = 0;

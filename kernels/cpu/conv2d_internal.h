@@ -53,4 +53,14 @@ void depthwise_conv2d(const dnnf_conv2d_desc* d, const float* weights, const dnn
 void depthwise_rows(const dnnf_conv2d_desc& d, const float* weights, int64_t image, int64_t in_stride,
                     int64_t out_stride, int64_t col0);
 
+// Winograd F(4x4, 3x3) (conv2d_winograd.cpp). winograd_pays: d is a 3x3 stride-1
+// undilated convolution with one group, large enough for the transforms to pay;
+// dnnf_conv2d_pack then packs the transformed weights (winograd_packed_floats of them,
+// written by pack_winograd_weights from d->weight) and dnnf_conv2d_f32 runs
+// winograd_conv2d on them.
+bool winograd_pays(const dnnf_conv2d_desc* d);
+int64_t winograd_packed_floats(const dnnf_conv2d_desc* d);
+void pack_winograd_weights(const dnnf_conv2d_desc* d, float* dst);
+void winograd_conv2d(const dnnf_conv2d_desc* d, const float* transformed_weights, const dnnf_api* api);
+
 }  // namespace dnnf_kernels

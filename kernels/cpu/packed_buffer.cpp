@@ -30,6 +30,11 @@ const PackedHeader* packed_header(const void* p, PackedKind kind) {
   return header;
 }
 
+bool packed_is(const void* p, PackedKind kind) {
+  const auto* header = static_cast<const PackedHeader*>(p);
+  return header && header->magic == kMagic && header->kind == kind;
+}
+
 void free_packed(void* p) {
   if (!p) return;
   static_cast<PackedHeader*>(p)->magic = 0;  // a second release fails the magic check in use

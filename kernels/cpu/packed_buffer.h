@@ -8,7 +8,8 @@
 
 namespace dnnf_kernels {
 
-enum class PackedKind : uint32_t { gemm_b = 1, conv_weight = 2, gemm_a = 3 };
+// conv_winograd: the transformed weights of a Winograd convolution (conv2d_winograd.cpp).
+enum class PackedKind : uint32_t { gemm_b = 1, conv_weight = 2, gemm_a = 3, conv_winograd = 4 };
 
 struct PackedHeader {
   uint32_t magic;
@@ -28,6 +29,9 @@ PackedHeader* allocate_packed(PackedKind kind, int64_t floats);
 // The header of a handle from allocate_packed; throws std::invalid_argument when `p`
 // is not such a block or holds another kind.
 const PackedHeader* packed_header(const void* p, PackedKind kind);
+
+// Whether `p` is a block from allocate_packed holding `kind`.
+bool packed_is(const void* p, PackedKind kind);
 
 void free_packed(void* p);
 

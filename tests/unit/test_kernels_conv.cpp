@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "kernels/cpu/conv2d.h"
+#include "kernels/cpu/conv2d_internal.h"
+#include "kernels/cpu/packed_buffer.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel_api.h"
 #include "tests/unit/kernel_test_pool.h"
@@ -158,6 +160,73 @@ TEST(KernelsConv, FourThreadsMatchNaive) {
   const dnnf_api api = dnnf_make_api(&pool, dnnf_test::TaskPool::parallel_for, 4);
   for (const ConvCase& cc : cases())
     for (bool packed : {false, true}) run_case(cc, api, packed);
+  EXPECT_GT(pool.calls(), 0);
+}
+
+// 3x3 stride-1 convolutions large enough for Winograd F(4x4, 3x3): with packed weights
+// they take it (conv2d_winograd.cpp), without they run as im2col GEMM.
+std::vector<ConvCase> winograd_cases() {
+  return {
+      // N  C  H  W  OC KH KW sh sw pt pl pb pr dh dw group
+      {1, 16, 24, 24, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},         // 6x6 tiles exactly
+      {1, 19, 13, 14, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},         // 4x4 tiles, the fewest
+      {2, 17, 25, 27, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},         // partial tiles on both edges
+      {1, 32, 30, 41, 33, 3, 3, 1, 1, 0, 2, 1, 0, 1, 1, 1, false},  // asymmetric pads, no bias
+      {1, 20, 26, 26, 40, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},         // unpadded
+      {1, 24, 90, 7, 30, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},          // two tiles a row
+      {1, 16, 6, 203, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},         // rows wider than a GEMM panel
+      {1, 50, 28, 28, 61, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},         // several channel blocks
+  };
+}
+
+TEST(KernelsConv, WinogradIsChosenWhereItPays) {
+  for (const ConvCase& cc : winograd_cases()) {
+    dnnf_conv2d_desc d{};
+    d.N = cc.N, d.C = cc.C, d.H = cc.H, d.W = cc.W, d.OC = cc.OC, d.KH = cc.KH, d.KW = cc.KW;
+    d.OH = cc.H + cc.pt + cc.pb - 2, d.OW = cc.W + cc.pl + cc.pr - 2;
+    d.stride_h = d.stride_w = d.dil_h = d.dil_w = 1, d.pad_top = cc.pt, d.pad_left = cc.pl, d.group = 1;
+    EXPECT_TRUE(dnnf_kernels::winograd_pays(&d)) << "C " << cc.C << " " << cc.H << "x" << cc.W;
+    std::vector<float> w(size_t(cc.OC * cc.C * 9), 0.5f);
+    d.weight = w.data();
+    void* packed = dnnf_conv2d_pack(&d);
+    EXPECT_TRUE(dnnf_kernels::packed_is(packed, dnnf_kernels::PackedKind::conv_winograd));
+    // Packed for this geometry only: another one is refused, not misread.
+    d.OC -= 1;
+    d.packed_weight = packed;
+    std::vector<float> io(size_t(cc.N * (cc.C + cc.OC) * (cc.H + 4) * (cc.W + 4)));
+    d.input = d.output = io.data();
+    EXPECT_THROW(dnnf_conv2d_f32(&d, nullptr), std::invalid_argument);
+    dnnf_release_packed(packed);
+  }
+  // Not where the transforms cost more than they save, nor where the algorithm does not apply.
+  ConvCase small_cases[] = {
+      {1, 15, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // 15 input channels
+      {1, 32, 32, 32, 15, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // 15 output channels
+      {1, 32, 12, 20, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // 3x5 tiles
+      {1, 32, 32, 32, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},  // stride 2
+      {1, 32, 32, 32, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1},  // dilated
+      {1, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},  // groups
+      {1, 32, 32, 32, 32, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},  // 5x5
+  };
+  for (const ConvCase& cc : small_cases) {
+    dnnf_conv2d_desc d{};
+    d.N = 1, d.C = cc.C, d.H = cc.H, d.W = cc.W, d.OC = cc.OC, d.KH = cc.KH, d.KW = cc.KW;
+    d.OH = (cc.H + 2 * cc.pt - cc.dh * (cc.KH - 1) - 1) / cc.sh + 1;
+    d.OW = (cc.W + 2 * cc.pl - cc.dw * (cc.KW - 1) - 1) / cc.sw + 1;
+    d.stride_h = d.stride_w = cc.sh, d.dil_h = d.dil_w = cc.dh, d.group = cc.group;
+    EXPECT_FALSE(dnnf_kernels::winograd_pays(&d)) << "C " << cc.C << " OC " << cc.OC << " " << cc.H << "x" << cc.W;
+  }
+}
+
+TEST(KernelsConv, WinogradMatchesNaive) {
+  const dnnf_api serial = dnnf_make_api(nullptr, nullptr, 1);
+  dnnf_test::TaskPool pool(4);
+  const dnnf_api threaded = dnnf_make_api(&pool, dnnf_test::TaskPool::parallel_for, 4);
+  for (const ConvCase& cc : winograd_cases()) {
+    run_case(cc, serial, true);
+    run_case(cc, threaded, true);
+  }
+  run_case(winograd_cases()[1], serial, false);  // raw weights: the im2col GEMM
   EXPECT_GT(pool.calls(), 0);
 }
 
