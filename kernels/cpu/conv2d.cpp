@@ -120,12 +120,14 @@ extern "C" void dnnf_conv2d_f32(const dnnf_conv2d_desc* d, const dnnf_api* api) 
     conv_as_gemm(d, d->packed_weight ? weights : nullptr, api);
 }
 
-extern "C" void* dnnf_conv2d_pack(const dnnf_conv2d_desc* d) {
+namespace dnnf_kernels {
+
+void* pack_conv_weights(const dnnf_conv2d_desc* d, bool allow_winograd) {
   check_geometry(d);
   if (!d->weight) throw std::invalid_argument("conv2d: no weights to pack");
   const int64_t cg = d->C / d->group, ocg = d->OC / d->group, k = cg * d->KH * d->KW;
   PackedHeader* h;
-  if (winograd_pays(d)) {  // the transformed weights; the convolution then runs as Winograd
+  if (allow_winograd && winograd_pays(d)) {  // transformed weights: the convolution then runs as Winograd
     h = allocate_packed(PackedKind::conv_winograd, winograd_packed_floats(d));
     pack_winograd_weights(d, h->data());
     h->dims[kDimMr] = micro_kernel().mr;
@@ -148,3 +150,7 @@ extern "C" void* dnnf_conv2d_pack(const dnnf_conv2d_desc* d) {
   h->dims[kDimGroup] = d->group;
   return h;
 }
+
+}  // namespace dnnf_kernels
+
+extern "C" void* dnnf_conv2d_pack(const dnnf_conv2d_desc* d) { return pack_conv_weights(d, true); }

@@ -53,6 +53,10 @@ void depthwise_conv2d(const dnnf_conv2d_desc* d, const float* weights, const dnn
 void depthwise_rows(const dnnf_conv2d_desc& d, const float* weights, int64_t image, int64_t in_stride,
                     int64_t out_stride, int64_t col0);
 
+// dnnf_conv2d_pack; with allow_winograd false always the GEMM panels (or OIHW for a
+// depthwise convolution), so that benchmarks can hold Winograd against the im2col GEMM.
+void* pack_conv_weights(const dnnf_conv2d_desc* d, bool allow_winograd);
+
 // Winograd F(4x4, 3x3) (conv2d_winograd.cpp). winograd_pays: d is a 3x3 stride-1
 // undilated convolution with one group, large enough for the transforms to pay;
 // dnnf_conv2d_pack then packs the transformed weights (winograd_packed_floats of them,

@@ -6,10 +6,10 @@
 // tile and channel pair instead of 16 * 9 = 144, a quarter of the im2col GEMM's work.
 //
 // U (the weights, transformed) is packed once, as 36 sets of GEMM A panels. Per task --
-// a block of whole tile rows of one image -- the input transform writes V straight into
-// GEMM B panels, the 36 GEMMs run on the calling thread in blocks of output channels
-// small enough that their results stay in L2, and the output transform writes finished
-// rows, bias included, before the epilogue sees them. Tasks run in parallel.
+// a block of whole tile rows of one image -- the input transform writes V, the 36 GEMMs
+// run on the calling thread in blocks of output channels small enough that their
+// results stay in L2, and the output transform writes finished rows, bias included,
+// before the epilogue sees them. Tasks run in parallel.
 //
 // Error: the transforms scale values by up to 8 (A) and 1/24 (G); against the im2col
 // GEMM the results differ by about 1e-6 of the sum of |x * w| (the unit tests bound it
@@ -51,7 +51,8 @@ namespace base {  // SSE2 on x86, NEON on aarch64
 }  // namespace base
 
 struct RowFns {
-  void (*input)(const float* const rows[6], int64_t tiles, float* const out[36], float* scratch);
+  void (*split)(const float* src, int64_t W, int64_t first, int64_t count, float* p0, int64_t pitch);
+  void (*input)(const float* phase, int64_t tiles, float* const out[36], float* scratch);
   void (*output)(const float* const m[36], int64_t tiles, float bias, float* const rows[4], float* scratch);
 };
 
@@ -59,10 +60,10 @@ struct RowFns {
 RowFns row_fns() {
   static const std::string isa = micro_kernel().isa;
 #if defined(__x86_64__) || defined(__i386__)
-  if (isa == "avx512") return {avx512::input_tile_row, avx512::output_tile_row};
-  if (isa == "avx2") return {avx2::input_tile_row, avx2::output_tile_row};
+  if (isa == "avx512") return {avx512::split_phases, avx512::input_tiles, avx512::output_tile_row};
+  if (isa == "avx2") return {avx2::split_phases, avx2::input_tiles, avx2::output_tile_row};
 #endif
-  return {base::input_tile_row, base::output_tile_row};
+  return {base::split_phases, base::input_tiles, base::output_tile_row};
 }
 
 // G of F(4x4, 3x3): U = G g G^T.
@@ -76,6 +77,8 @@ constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
 // Tiles per task: enough GEMM columns for whole micro-kernel panels, few enough that V
 // (36 x C x tiles) is not much more than L2.
 constexpr int64_t kTargetTiles = 96;
+// The largest plane run in shared mode (plan()): V of the whole image is 36 x C x tiles.
+constexpr int64_t kSharedMaxTiles = 8 * kTargetTiles;
 // Floats of GEMM results per block of output channels: stays in a 1 MB L2 with V's panel.
 constexpr int64_t kResultFloats = 96 * 1024;
 
@@ -97,14 +100,22 @@ Geometry plan(const dnnf_conv2d_desc& d, int64_t threads, int mr) {
   g.row_blocks = (g.tiles_y + rows - 1) / rows;
   g.rows_per_task = (g.tiles_y + g.row_blocks - 1) / g.row_blocks;
   g.row_blocks = (g.tiles_y + g.rows_per_task - 1) / g.rows_per_task;
-  // Too few tasks to share evenly between the threads (small planes): each image is then
-  // one block, its input transform cut over the input channels and, once that is done,
-  // its GEMMs and output transform over the output channels.
-  const int64_t tasks = d.N * g.row_blocks;
-  g.shared = threads > 1 && (tasks < threads || (tasks % threads != 0 && tasks < 4 * threads));
+  // Too few tasks to share evenly between the threads: on planes of up to kSharedMaxTiles
+  // tiles each image is then one block, its input transform cut over the input channels
+  // and, once that is done, its GEMMs and output transform over the output channels.
+  // Larger planes instead get shorter row blocks until the threads come out even.
+  const auto uneven = [&] {
+    const int64_t tasks = d.N * g.row_blocks;
+    return threads > 1 && (tasks < threads || (tasks % threads != 0 && tasks < 4 * threads));
+  };
+  g.shared = uneven() && g.tiles_x * g.tiles_y <= kSharedMaxTiles;
   if (g.shared) {
     g.rows_per_task = g.tiles_y;
     g.row_blocks = 1;
+  }
+  while (!g.shared && uneven() && g.rows_per_task > 1) {
+    --g.rows_per_task;
+    g.row_blocks = (g.tiles_y + g.rows_per_task - 1) / g.rows_per_task;
   }
   const int64_t tiles = g.rows_per_task * g.tiles_x;
   g.oc_block = std::max<int64_t>(mr, kResultFloats / (kElems * tiles) / mr * mr);
@@ -129,10 +140,10 @@ struct Job {
   int64_t parts = 1;
 };
 
-// The tile rows of row block `block` and the size of their V.
+// The tile rows of row block `block`, its tiles (the GEMMs' columns) and the size of V.
 struct Block {
   int64_t ty0, ty1, tile_rows, tiles;
-  int64_t v_floats;  // per element e: B panels of C rows
+  int64_t v_floats;  // per element e: B panels of nr columns over C rows
 };
 
 Block block_of(const Job& job, int64_t block) {
@@ -150,53 +161,40 @@ float* scratch_of(std::vector<float>& scratch, size_t floats) {
   return scratch.data();
 }
 
-// Writes src[0..count) as columns [n0, n0 + count) of row c of B panels (nr wide, K rows).
-// Runs are a few floats long on small planes: copied inline, not by memcpy calls.
-void store_in_panels(const float* src, int64_t count, int64_t n0, int64_t c, int64_t K, int nr, float* panels) {
-  while (count > 0) {
-    const int64_t j = n0 % nr, run = std::min<int64_t>(count, nr - j);
-    float* dst = panels + (n0 / nr) * K * nr + c * nr + j;
-    for (int64_t q = 0; q < run; ++q) dst[q] = src[q];
-    src += run;
-    n0 += run;
-    count -= run;
-  }
-}
-
-// V for input channels [c0, c1) of block b of `image`: the input transform of every tile.
+// V for input channels [c0, c1) of block b of `image`: the input transform of every tile,
+// straight into the GEMMs' B panels. All tile rows of the block go through the transform
+// at once, side by side: on small planes a tile row alone is too short for its vector loops.
 void transform_input(const Job& job, int64_t image, const Block& b, int64_t c0, int64_t c1, float* v,
                      std::vector<float>& scratch) {
   const dnnf_conv2d_desc& d = *job.d;
-  const int64_t tiles_x = job.g.tiles_x;
-  // All tile rows of the block at once, their padded input rows laid end to end, each
-  // segment one tile wider than the row (4 * (tiles_x + 1) floats) so that tiles stay 4
-  // floats apart: on small planes a tile row alone is too short for the vector loops.
-  // The extra tile between two rows is computed and dropped.
-  const int64_t segment = 4 * (tiles_x + 1), long_row = b.tile_rows * segment;
-  const int64_t long_tiles = b.tile_rows * (tiles_x + 1) - 1;  // its last reads long_row - 3
-  float* padded = scratch_of(scratch, size_t(6 * long_row + (kElems + 48) * (long_tiles + 1)));
-  float* transformed = padded + 6 * long_row;
-  float* work = transformed + kElems * (long_tiles + 1);
-  const float* rows[6];
+  const int64_t tiles = b.tiles, tiles_x = job.g.tiles_x, nr = job.nr;
+  float* phase = scratch_of(scratch, size_t(3 * kElems * tiles));
+  float* work = phase + kElems * tiles;
+  float* transformed = work + kElems * tiles;
   float* outs[kElems];
-  for (int i = 0; i < 6; ++i) rows[i] = padded + i * long_row;
-  for (int e = 0; e < kElems; ++e) outs[e] = transformed + e * (long_tiles + 1);
-  const int64_t col_lo = std::clamp<int64_t>(d.pad_left, 0, segment);
-  const int64_t copied = std::clamp<int64_t>(std::min<int64_t>(d.W, segment - d.pad_left), 0, d.W);
-  std::fill(padded, padded + 6 * long_row, 0.0f);  // the copies below never touch the borders
+  for (int e = 0; e < kElems; ++e) outs[e] = transformed + e * tiles;
   for (int64_t c = c0; c < c1; ++c) {
     const float* plane = d.input + (image * d.C + c) * d.H * d.W;
-    for (int i = 0; i < 6; ++i)
+    for (int i = 0; i < 6; ++i) {
+      float* p = phase + i * 6 * tiles;
       for (int64_t r = 0; r < b.tile_rows; ++r) {
-        const int64_t ih = 4 * (b.ty0 + r) + i - d.pad_top;
-        if (ih >= 0 && ih < d.H && copied > 0)
-          std::memcpy(padded + i * long_row + r * segment + col_lo, plane + ih * d.W + (col_lo - d.pad_left),
-                      size_t(copied) * sizeof(float));
+        const int64_t ih = 4 * (b.ty0 + r) + i - d.pad_top, t0 = r * tiles_x;
+        if (ih >= 0 && ih < d.H) {
+          job.fns.split(plane + ih * d.W, d.W, -d.pad_left, tiles_x, p + t0, tiles);
+        } else {
+          for (int q = 0; q < 6; ++q) std::fill(p + q * tiles + t0, p + q * tiles + t0 + tiles_x, 0.0f);
+        }
       }
-    job.fns.input(rows, long_tiles, outs, work);
+    }
+    job.fns.input(phase, tiles, outs, work);
+    // Panel j of element e holds columns [j nr, j nr + nr) of its C rows.
     for (int e = 0; e < kElems; ++e)
-      for (int64_t r = 0; r < b.tile_rows; ++r)
-        store_in_panels(outs[e] + r * (tiles_x + 1), tiles_x, r * tiles_x, c, d.C, job.nr, v + e * b.v_floats);
+      for (int64_t j0 = 0; j0 < tiles; j0 += nr) {
+        const float* src = outs[e] + j0;
+        float* dst = v + e * b.v_floats + j0 * d.C + c * nr;
+        const int64_t run = std::min<int64_t>(nr, tiles - j0);
+        for (int64_t q = 0; q < run; ++q) dst[q] = src[q];
+      }
   }
 }
 

@@ -164,7 +164,9 @@ TEST(KernelsConv, FourThreadsMatchNaive) {
 }
 
 // 3x3 stride-1 convolutions large enough for Winograd F(4x4, 3x3): with packed weights
-// they take it (conv2d_winograd.cpp), without they run as im2col GEMM.
+// they take it (conv2d_winograd.cpp), without they run as im2col GEMM. On 4 threads the
+// last one runs as tasks of tile rows, the others with the input transform over input
+// channels, then the GEMMs over output channels.
 std::vector<ConvCase> winograd_cases() {
   return {
       // N  C  H  W  OC KH KW sh sw pt pl pb pr dh dw group
@@ -176,6 +178,7 @@ std::vector<ConvCase> winograd_cases() {
       {1, 24, 90, 7, 30, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},          // two tiles a row
       {1, 16, 6, 203, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},         // rows wider than a GEMM panel
       {1, 50, 28, 28, 61, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},         // several channel blocks
+      {1, 16, 130, 129, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},       // row blocks over threads
   };
 }
 
