@@ -121,6 +121,8 @@ template <class T> AssertionResult truth(const T& v) { return AssertionResult(bo
   else                                                                          \
     ::testing::internal::Reporter(__FILE__, __LINE__, std::string(#c) + " " + dnnf_ar_.message())
 
+#define EXPECT_FALSE(c) EXPECT_TRUE(!(c))
+
 #define DNNF_MINI_CMP(a, b, op)                                                                        \
   if (const auto& dnnf_a_ = (a); true)                                                                 \
     if (const auto& dnnf_b_ = (b); dnnf_a_ op dnnf_b_)                                                \
