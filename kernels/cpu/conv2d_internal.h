@@ -58,7 +58,8 @@ void depthwise_rows(const dnnf_conv2d_desc& d, const float* weights, int64_t ima
 void* pack_conv_weights(const dnnf_conv2d_desc* d, bool allow_winograd);
 
 // Winograd F(4x4, 3x3) (conv2d_winograd.cpp). winograd_pays: d is a 3x3 stride-1
-// undilated convolution with one group, large enough for the transforms to pay;
+// undilated convolution with one group, with enough channels and tiles for the
+// transforms to pay;
 // dnnf_conv2d_pack then packs the transformed weights (winograd_packed_floats of them,
 // written by pack_winograd_weights from d->weight) and dnnf_conv2d_f32 runs
 // winograd_conv2d on them.

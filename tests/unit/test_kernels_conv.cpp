@@ -170,15 +170,15 @@ TEST(KernelsConv, FourThreadsMatchNaive) {
 std::vector<ConvCase> winograd_cases() {
   return {
       // N  C  H  W  OC KH KW sh sw pt pl pb pr dh dw group
-      {1, 16, 24, 24, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},         // 6x6 tiles exactly
-      {1, 19, 13, 14, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},         // 4x4 tiles, the fewest
-      {2, 17, 25, 27, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},         // partial tiles on both edges
+      {1, 16, 24, 24, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},         // 6x6 tiles exactly
+      {1, 19, 13, 14, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},         // 4x4 tiles, the fewest
+      {2, 17, 25, 27, 35, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},         // partial tiles on both edges
       {1, 32, 30, 41, 33, 3, 3, 1, 1, 0, 2, 1, 0, 1, 1, 1, false},  // asymmetric pads, no bias
       {1, 20, 26, 26, 40, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},         // unpadded
-      {1, 24, 90, 7, 30, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},          // two tiles a row
-      {1, 16, 6, 203, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},         // rows wider than a GEMM panel
+      {1, 24, 90, 7, 36, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},          // two tiles a row
+      {1, 16, 6, 203, 34, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},         // rows wider than a GEMM panel
       {1, 50, 28, 28, 61, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},         // several channel blocks
-      {1, 16, 130, 129, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},       // row blocks over threads
+      {1, 16, 130, 129, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},       // row blocks over threads
   };
 }
 
@@ -204,7 +204,7 @@ TEST(KernelsConv, WinogradIsChosenWhereItPays) {
   // Not where the transforms cost more than they save, nor where the algorithm does not apply.
   ConvCase small_cases[] = {
       {1, 15, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // 15 input channels
-      {1, 32, 32, 32, 15, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // 15 output channels
+      {1, 32, 32, 32, 31, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // 31 output channels
       {1, 32, 12, 20, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // 3x5 tiles
       {1, 32, 32, 32, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},  // stride 2
       {1, 32, 32, 32, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1},  // dilated
