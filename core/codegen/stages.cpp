@@ -688,6 +688,11 @@ StageCode emit_conv_bands(EmitContext& cx, const Stage& s, const std::string& fn
 // For output depth od, the input depths od*sd - pad + kd*dd (kd < KD) of every channel
 // are copied into one slab of C*KD channels; the OIDHW weights are already the OIHW
 // weights of that 2-D problem. The epilogue writes each tile to its depth of the output.
+// A temporal convolution (KD x 1 x 1, spatial strides 1, no spatial padding: S3D's
+// separable halves) needs no slab: with depth as rows and each H x W plane as one row of
+// H*W columns it is a KD x 1 2-D convolution of the input as it is, one output row per
+// output depth (the row it reads set by the top padding), and im2col packs straight from
+// the input. S3D's 7 x 1 x 1 convolution copied 22 MB of slab per output depth.
 
 StageCode emit_conv3d(EmitContext& cx, const Stage& s, const std::string& fn, int pack) {
   const Node& n = *s.anchor;
@@ -716,13 +721,22 @@ StageCode emit_conv3d(EmitContext& cx, const Stage& s, const std::string& fn, in
   const int x_slot = cx.buffer_slot(n.inputs[0]), w_slot = cx.buffer_slot(n.inputs[1]);
   const int b_slot = n.has_input(2) ? cx.buffer_slot(n.inputs[2]) : -1;
   const bool w_const = cx.buffers()[size_t(w_slot)].constant;
+  const bool temporal = kernel[1] == 1 && kernel[2] == 1 && w.strides[1] == 1 && w.strides[2] == 1 &&
+                        w.pad_begin(1) == 0 && w.pad_begin(2) == 0 && OH == H && OW == W;
   std::string desc = "    dnnf_conv2d_desc d = {};\n";
+  if (temporal) {
+    desc += "    d.N = 1; d.C = " + cx.int_lit(C) + "; d.H = " + cx.int_lit(D) + "; d.W = " + cx.int_lit(H * W) + ";\n";
+    desc += "    d.OC = " + cx.int_lit(OC) + "; d.KH = " + cx.int_lit(KD) + "; d.KW = 1; d.OH = 1; d.OW = " + cx.int_lit(H * W) + ";\n";
+    desc += "    d.stride_h = 1; d.stride_w = 1; d.pad_top = 0; d.pad_left = 0; d.dil_h = " + cx.int_lit(w.dilations[0]) +
+            "; d.dil_w = 1; d.group = 1;\n";
+  } else {
   desc += "    d.N = 1; d.C = " + cx.int_lit(C * KD) + "; d.H = " + cx.int_lit(H) + "; d.W = " + cx.int_lit(W) + ";\n";
   desc += "    d.OC = " + cx.int_lit(OC) + "; d.KH = " + cx.int_lit(kernel[1]) + "; d.KW = " + cx.int_lit(kernel[2]) + "; d.OH = " + cx.int_lit(OH) +
           "; d.OW = " + cx.int_lit(OW) + ";\n";
   desc += "    d.stride_h = " + cx.int_lit(w.strides[1]) + "; d.stride_w = " + cx.int_lit(w.strides[2]) + "; d.pad_top = " +
           cx.int_lit(w.pad_begin(1)) + "; d.pad_left = " + cx.int_lit(w.pad_begin(2)) + "; d.dil_h = " + cx.int_lit(w.dilations[1]) +
           "; d.dil_w = " + cx.int_lit(w.dilations[2]) + "; d.group = 1;\n";
+  }
   desc += "    d.weight = (const float*)a->bufs[" + std::to_string(w_slot) + "];\n";
   if (w_const) {
     c.packs = 1;
@@ -731,6 +745,22 @@ StageCode emit_conv3d(EmitContext& cx, const Stage& s, const std::string& fn, in
   c.run = "  {\n" + desc;
   if (w_const) c.run += "    d.packed_weight = ((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + "];\n";
   if (b_slot >= 0) c.run += "    d.bias = (const float*)a->bufs[" + std::to_string(b_slot) + "];\n";
+  if (temporal) {
+    // Output depth od reads input rows od*sd - pad + kd*dd: a top padding of pad - od*sd.
+    c.run += "    const float* x = (const float*)a->bufs[" + std::to_string(x_slot) + "];\n"
+             "    float* tmp = (float*)__builtin_malloc(" + cx.int_lit(OC * OH * OW) + " * sizeof(float));\n"
+             "    " + ctx_type + " ec = {a, 0, 0};\n"
+             "    d.output = tmp; d.epilogue = " + fn + "_e; d.epilogue_ctx = &ec;\n"
+             "    for (int64_t n = 0; n < " + cx.int_lit(xs[0]) + "; ++n)\n"
+             "      for (int64_t od = 0; od < " + cx.int_lit(OD) + "; ++od) {\n"
+             "        d.input = x + n * " + cx.int_lit(C * D * H * W) + ";\n"
+             "        d.pad_top = " + cx.int_lit(w.pad_begin(0)) + " - od * " + cx.int_lit(w.strides[0]) + ";\n"
+             "        ec.n = n; ec.od = od;\n"
+             "        a->api->conv2d(&d, a->api);\n"
+             "      }\n"
+             "    __builtin_free(tmp);\n  }\n";
+    return c;
+  }
   c.run += "    const float* x = (const float*)a->bufs[" + std::to_string(x_slot) + "];\n"
            "    float* slab = (float*)__builtin_malloc(" + cx.int_lit(C * KD * H * W) + " * sizeof(float));\n"
            "    float* tmp = (float*)__builtin_malloc(" + cx.int_lit(OC * OH * OW) + " * sizeof(float));\n"

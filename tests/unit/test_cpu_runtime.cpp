@@ -229,6 +229,42 @@ TEST(CpuRuntime, Conv3dRunsAsSlabsOfTwoDimensionalConvolutions) {
   EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
 }
 
+// A temporal convolution (KD x 1 x 1, no spatial stride or padding) runs as one KD x 1
+// 2-D convolution per output depth over the input as it is: no slab is copied. The
+// cases: S3D's 7 x 1 x 1 stride 2, dilation with uneven padding, two images.
+TEST(CpuRuntime, TemporalConv3dReadsTheInputWithoutASlab) {
+  struct Case {
+    Shape x;
+    int64_t oc, kd, stride, dilation, pad_front, pad_back;
+  };
+  const std::vector<Case> cases = {
+      {{1, 5, 9, 6, 7}, 6, 7, 2, 1, 3, 3},
+      {{1, 4, 8, 5, 5}, 3, 3, 1, 2, 0, 3},
+      {{2, 3, 4, 3, 9}, 5, 3, 1, 1, 1, 1},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(::testing::Message() << "kd " << c.kd << " stride " << c.stride << " dilation " << c.dilation);
+    GraphBuilder b;
+    const std::string x = b.input("x", DType::F32, c.x);
+    Tensor w(DType::F32, {c.oc, c.x[1], c.kd, 1, 1}), cb(DType::F32, {c.oc});
+    for (int64_t k = 0; k < w.numel(); ++k) w.set_f64(k, std::sin(0.41 * double(k)) * 0.3);
+    for (int64_t k = 0; k < c.oc; ++k) cb.set_f64(k, 0.1 * double(k));
+    const std::string y = b.node("Conv", {x, b.constant("w", w), b.constant("cb", cb)},
+                                 {{"pads", ints({c.pad_front, 0, 0, c.pad_back, 0, 0})},
+                                  {"strides", ints({c.stride, 1, 1})},
+                                  {"dilations", ints({c.dilation, 1, 1})}});
+    b.output(b.node("Relu", {y}));
+    const Model m = b.finish();
+    const CpuRun r = run_cpu(m);
+    EXPECT_TRUE(r.check.ok) << r.check.message;
+    ASSERT_EQ(r.plan.blocks.size(), 1u);
+    std::string why;
+    const std::optional<codegen::BlockKernel> k = codegen::generate_block(r.graph, r.plan.blocks[0], &why);
+    ASSERT_TRUE(k) << why;
+    EXPECT_EQ(k->code.find("slab"), std::string::npos);
+  }
+}
+
 // Pooling folds the other dims' taps into a row buffer, then reduces each output's taps
 // along the row from it, vectorised over the outputs whose window lies inside the input
 // and counting taps at the ends. Rows of 37 and more outputs take both paths at every
