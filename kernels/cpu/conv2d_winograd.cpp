@@ -79,6 +79,8 @@ constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
 constexpr int64_t kTargetTiles = 96;
 // The largest plane run in shared mode (plan()): V of the whole image is 36 x C x tiles.
 constexpr int64_t kSharedMaxTiles = 8 * kTargetTiles;
+// The largest transformed weights packed (winograd_pays): 256 MB.
+constexpr int64_t kMaxTransformedFloats = int64_t(64) << 20;
 // Floats of GEMM results per block of output channels: stays in a 1 MB L2 with V's panel.
 constexpr int64_t kResultFloats = 96 * 1024;
 
@@ -296,10 +298,13 @@ bool winograd_pays(const dnnf_conv2d_desc* d) {
   // ran 0.64 -> 0.93 ms on 2 threads). Below 16 tiles (a 13x13 output) the weights are read
   // for too few columns: 512 -> 126 channels on 10x10 (9 tiles) ran no faster, 512 -> 512
   // on 7x7 twice as slow; on 14x14 1.3x (512 channels) to 2x (256) faster.
+  // The transformed weights are 36 * OC * C floats: above kMaxTransformedFloats (256 MB)
+  // the convolution keeps the im2col GEMM's, a quarter of that.
   // DNNF_WINOGRAD=0 turns it off, for measuring against the im2col GEMM.
   if (!winograd_enabled()) return false;
   return d->group == 1 && d->KH == 3 && d->KW == 3 && d->stride_h == 1 && d->stride_w == 1 && d->dil_h == 1 &&
-         d->dil_w == 1 && d->C >= 16 && d->OC >= 32 && (d->OH + 3) / 4 * ((d->OW + 3) / 4) >= 16;
+         d->dil_w == 1 && d->C >= 16 && d->OC >= 32 && (d->OH + 3) / 4 * ((d->OW + 3) / 4) >= 16 &&
+         double(kElems) * double(d->OC) * double(d->C) <= double(kMaxTransformedFloats);
 }
 
 int64_t winograd_packed_floats(const dnnf_conv2d_desc* d) {

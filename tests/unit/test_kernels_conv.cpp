@@ -210,6 +210,7 @@ TEST(KernelsConv, WinogradIsChosenWhereItPays) {
       {1, 32, 32, 32, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1},  // dilated
       {1, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},  // groups
       {1, 32, 32, 32, 32, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},  // 5x5
+      {1, 1024, 32, 32, 2048, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // transformed weights over 256 MB
   };
   for (const ConvCase& cc : small_cases) {
     dnnf_conv2d_desc d{};
