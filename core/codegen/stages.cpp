@@ -736,12 +736,12 @@ StageCode emit_conv3d(EmitContext& cx, const Stage& s, const std::string& fn, in
     desc += "    d.stride_h = 1; d.stride_w = 1; d.pad_top = 0; d.pad_left = 0; d.dil_h = " + cx.int_lit(w.dilations[0]) +
             "; d.dil_w = 1; d.group = 1;\n";
   } else {
-  desc += "    d.N = 1; d.C = " + cx.int_lit(C * KD) + "; d.H = " + cx.int_lit(H) + "; d.W = " + cx.int_lit(W) + ";\n";
-  desc += "    d.OC = " + cx.int_lit(OC) + "; d.KH = " + cx.int_lit(kernel[1]) + "; d.KW = " + cx.int_lit(kernel[2]) + "; d.OH = " + cx.int_lit(OH) +
-          "; d.OW = " + cx.int_lit(OW) + ";\n";
-  desc += "    d.stride_h = " + cx.int_lit(w.strides[1]) + "; d.stride_w = " + cx.int_lit(w.strides[2]) + "; d.pad_top = " +
-          cx.int_lit(w.pad_begin(1)) + "; d.pad_left = " + cx.int_lit(w.pad_begin(2)) + "; d.dil_h = " + cx.int_lit(w.dilations[1]) +
-          "; d.dil_w = " + cx.int_lit(w.dilations[2]) + "; d.group = 1;\n";
+    desc += "    d.N = 1; d.C = " + cx.int_lit(C * KD) + "; d.H = " + cx.int_lit(H) + "; d.W = " + cx.int_lit(W) + ";\n";
+    desc += "    d.OC = " + cx.int_lit(OC) + "; d.KH = " + cx.int_lit(kernel[1]) + "; d.KW = " + cx.int_lit(kernel[2]) +
+            "; d.OH = " + cx.int_lit(OH) + "; d.OW = " + cx.int_lit(OW) + ";\n";
+    desc += "    d.stride_h = " + cx.int_lit(w.strides[1]) + "; d.stride_w = " + cx.int_lit(w.strides[2]) + "; d.pad_top = " +
+            cx.int_lit(w.pad_begin(1)) + "; d.pad_left = " + cx.int_lit(w.pad_begin(2)) + "; d.dil_h = " +
+            cx.int_lit(w.dilations[1]) + "; d.dil_w = " + cx.int_lit(w.dilations[2]) + "; d.group = 1;\n";
   }
   desc += "    d.weight = (const float*)a->bufs[" + std::to_string(w_slot) + "];\n";
   if (w_const) {
