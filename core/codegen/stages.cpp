@@ -751,42 +751,38 @@ StageCode emit_conv3d(EmitContext& cx, const Stage& s, const std::string& fn, in
   c.run = "  {\n" + desc;
   if (w_const) c.run += "    d.packed_weight = ((const dnnf_state_*)a->state)->packs[" + std::to_string(pack) + "];\n";
   if (b_slot >= 0) c.run += "    d.bias = (const float*)a->bufs[" + std::to_string(b_slot) + "];\n";
+  // Per output depth, the slab path copies the input depths it reads into the slab; the
+  // temporal path points the 2-D convolution at them through its top padding instead.
+  std::string slab_alloc, per_depth, slab_free;
   if (temporal) {
     // Output depth od reads input rows od*sd - pad + kd*dd: a top padding of pad - od*sd.
-    c.run += "    const float* x = (const float*)a->bufs[" + std::to_string(x_slot) + "];\n"
-             "    float* tmp = (float*)__builtin_malloc(" + cx.int_lit(OC * OH * OW) + " * sizeof(float));\n"
-             "    " + ctx_type + " ec = {a, 0, 0};\n"
-             "    d.output = tmp; d.epilogue = " + fn + "_e; d.epilogue_ctx = &ec;\n"
-             "    for (int64_t n = 0; n < " + cx.int_lit(xs[0]) + "; ++n)\n"
-             "      for (int64_t od = 0; od < " + cx.int_lit(OD) + "; ++od) {\n"
-             "        d.input = x + n * " + cx.int_lit(C * D * H * W) + ";\n"
-             "        d.pad_top = " + cx.int_lit(w.pad_begin(0)) + " - od * " + cx.int_lit(w.strides[0]) + ";\n"
-             "        ec.n = n; ec.od = od;\n"
-             "        a->api->conv2d(&d, a->api);\n"
-             "      }\n"
-             "    __builtin_free(tmp);\n  }\n";
-    return c;
+    per_depth = "        d.input = x + n * " + cx.int_lit(C * D * H * W) + ";\n"
+                "        d.pad_top = " + cx.int_lit(w.pad_begin(0)) + " - od * " + cx.int_lit(w.strides[0]) + ";\n";
+  } else {
+    slab_alloc = "    float* slab = (float*)__builtin_malloc(" + cx.int_lit(C * KD * H * W) + " * sizeof(float));\n"
+                 "    d.input = slab;\n";
+    per_depth = "        for (int64_t c = 0; c < " + cx.int_lit(C) + "; ++c)\n"
+                "          for (int64_t kd = 0; kd < " + cx.int_lit(KD) + "; ++kd) {\n"
+                "            const int64_t id = od * " + cx.int_lit(w.strides[0]) + " - " + cx.int_lit(w.pad_begin(0)) +
+                " + kd * " + cx.int_lit(w.dilations[0]) + ";\n"
+                "            float* dst = slab + (c * " + cx.int_lit(KD) + " + kd) * " + cx.int_lit(H * W) + ";\n"
+                "            if (id >= 0 && id < " + cx.int_lit(D) + ") __builtin_memcpy(dst, x + ((n * " + cx.int_lit(C) +
+                " + c) * " + cx.int_lit(D) + " + id) * " + cx.int_lit(H * W) + ", " + cx.int_lit(H * W) +
+                " * sizeof(float));\n"
+                "            else __builtin_memset(dst, 0, " + cx.int_lit(H * W) + " * sizeof(float));\n"
+                "          }\n";
+    slab_free = " __builtin_free(slab);";
   }
-  c.run += "    const float* x = (const float*)a->bufs[" + std::to_string(x_slot) + "];\n"
-           "    float* slab = (float*)__builtin_malloc(" + cx.int_lit(C * KD * H * W) + " * sizeof(float));\n"
+  c.run += "    const float* x = (const float*)a->bufs[" + std::to_string(x_slot) + "];\n" + slab_alloc +
            "    float* tmp = (float*)__builtin_malloc(" + cx.int_lit(OC * OH * OW) + " * sizeof(float));\n"
            "    " + ctx_type + " ec = {a, 0, 0};\n"
-           "    d.input = slab; d.output = tmp; d.epilogue = " + fn + "_e; d.epilogue_ctx = &ec;\n"
+           "    d.output = tmp; d.epilogue = " + fn + "_e; d.epilogue_ctx = &ec;\n"
            "    for (int64_t n = 0; n < " + cx.int_lit(xs[0]) + "; ++n)\n"
-           "      for (int64_t od = 0; od < " + cx.int_lit(OD) + "; ++od) {\n"
-           "        for (int64_t c = 0; c < " + cx.int_lit(C) + "; ++c)\n"
-           "          for (int64_t kd = 0; kd < " + cx.int_lit(KD) + "; ++kd) {\n"
-           "            const int64_t id = od * " + cx.int_lit(w.strides[0]) + " - " + cx.int_lit(w.pad_begin(0)) + " + kd * " +
-           cx.int_lit(w.dilations[0]) + ";\n"
-           "            float* dst = slab + (c * " + cx.int_lit(KD) + " + kd) * " + cx.int_lit(H * W) + ";\n"
-           "            if (id >= 0 && id < " + cx.int_lit(D) + ") __builtin_memcpy(dst, x + ((n * " + cx.int_lit(C) + " + c) * " +
-           cx.int_lit(D) + " + id) * " + cx.int_lit(H * W) + ", " + cx.int_lit(H * W) + " * sizeof(float));\n"
-           "            else __builtin_memset(dst, 0, " + cx.int_lit(H * W) + " * sizeof(float));\n"
-           "          }\n"
+           "      for (int64_t od = 0; od < " + cx.int_lit(OD) + "; ++od) {\n" + per_depth +
            "        ec.n = n; ec.od = od;\n"
            "        a->api->conv2d(&d, a->api);\n"
            "      }\n"
-           "    __builtin_free(slab); __builtin_free(tmp);\n  }\n";
+           "    __builtin_free(tmp);" + slab_free + "\n  }\n";
   return c;
 }
 
