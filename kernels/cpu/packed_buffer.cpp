@@ -23,16 +23,14 @@ PackedHeader* allocate_packed(PackedKind kind, int64_t floats) {
   return header;
 }
 
-const PackedHeader* packed_header(const void* p, PackedKind kind) {
-  const auto* header = static_cast<const PackedHeader*>(p);
-  if (!header || header->magic != kMagic || header->kind != kind)
-    throw std::invalid_argument("packed operand handle is not of the expected kind");
-  return header;
-}
-
 bool packed_is(const void* p, PackedKind kind) {
   const auto* header = static_cast<const PackedHeader*>(p);
   return header && header->magic == kMagic && header->kind == kind;
+}
+
+const PackedHeader* packed_header(const void* p, PackedKind kind) {
+  if (!packed_is(p, kind)) throw std::invalid_argument("packed operand handle is not of the expected kind");
+  return static_cast<const PackedHeader*>(p);
 }
 
 void free_packed(void* p) {
