@@ -42,12 +42,35 @@ void double_epilogue(void* ctx, float* tile, int64_t ldt, int64_t batch, int64_t
     }
 }
 
+// cc's sizes, strides, pads, dilations and groups, with the output size they give; no
+// tensors bound.
+dnnf_conv2d_desc geometry_of(const ConvCase& cc) {
+  dnnf_conv2d_desc d{};
+  d.N = cc.N;
+  d.C = cc.C;
+  d.H = cc.H;
+  d.W = cc.W;
+  d.OC = cc.OC;
+  d.KH = cc.KH;
+  d.KW = cc.KW;
+  d.OH = (cc.H + cc.pt + cc.pb - cc.dh * (cc.KH - 1) - 1) / cc.sh + 1;
+  d.OW = (cc.W + cc.pl + cc.pr - cc.dw * (cc.KW - 1) - 1) / cc.sw + 1;
+  d.stride_h = cc.sh;
+  d.stride_w = cc.sw;
+  d.pad_top = cc.pt;
+  d.pad_left = cc.pl;
+  d.dil_h = cc.dh;
+  d.dil_w = cc.dw;
+  d.group = cc.group;
+  return d;
+}
+
 void run_case(const ConvCase& cc, const dnnf_api& api, bool packed) {
   SCOPED_TRACE(::testing::Message() << "C " << cc.C << " OC " << cc.OC << " k " << cc.KH << "x" << cc.KW
                                     << " s " << cc.sh << "," << cc.sw << " group " << cc.group
                                     << " packed " << packed << " threads " << api.num_threads);
-  const int64_t OH = (cc.H + cc.pt + cc.pb - cc.dh * (cc.KH - 1) - 1) / cc.sh + 1;
-  const int64_t OW = (cc.W + cc.pl + cc.pr - cc.dw * (cc.KW - 1) - 1) / cc.sw + 1;
+  dnnf_conv2d_desc d = geometry_of(cc);
+  const int64_t OH = d.OH, OW = d.OW;
   const int64_t cg = cc.C / cc.group, ocg = cc.OC / cc.group;
   std::mt19937 rng(unsigned(cc.C * 1000 + cc.OC * 10 + cc.KH));
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -58,23 +81,6 @@ void run_case(const ConvCase& cc, const dnnf_api& api, bool packed) {
   std::vector<float> out(cc.N * cc.OC * OH * OW + 1, 777.0f);
   Coverage cov(out.size(), cc.OC, OH * OW);
 
-  dnnf_conv2d_desc d{};
-  d.N = cc.N;
-  d.C = cc.C;
-  d.H = cc.H;
-  d.W = cc.W;
-  d.OC = cc.OC;
-  d.KH = cc.KH;
-  d.KW = cc.KW;
-  d.OH = OH;
-  d.OW = OW;
-  d.stride_h = cc.sh;
-  d.stride_w = cc.sw;
-  d.pad_top = cc.pt;
-  d.pad_left = cc.pl;
-  d.dil_h = cc.dh;
-  d.dil_w = cc.dw;
-  d.group = cc.group;
   d.input = in.data();
   d.weight = w.data();
   d.bias = cc.bias ? bias.data() : nullptr;
@@ -184,10 +190,7 @@ std::vector<ConvCase> winograd_cases() {
 
 TEST(KernelsConv, WinogradIsChosenWhereItPays) {
   for (const ConvCase& cc : winograd_cases()) {
-    dnnf_conv2d_desc d{};
-    d.N = cc.N, d.C = cc.C, d.H = cc.H, d.W = cc.W, d.OC = cc.OC, d.KH = cc.KH, d.KW = cc.KW;
-    d.OH = cc.H + cc.pt + cc.pb - 2, d.OW = cc.W + cc.pl + cc.pr - 2;
-    d.stride_h = d.stride_w = d.dil_h = d.dil_w = 1, d.pad_top = cc.pt, d.pad_left = cc.pl, d.group = 1;
+    dnnf_conv2d_desc d = geometry_of(cc);
     EXPECT_TRUE(dnnf_kernels::winograd_pays(&d)) << "C " << cc.C << " " << cc.H << "x" << cc.W;
     std::vector<float> w(size_t(cc.OC * cc.C * 9), 0.5f);
     d.weight = w.data();
@@ -213,11 +216,7 @@ TEST(KernelsConv, WinogradIsChosenWhereItPays) {
       {1, 1024, 32, 32, 2048, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // transformed weights over 256 MB
   };
   for (const ConvCase& cc : small_cases) {
-    dnnf_conv2d_desc d{};
-    d.N = 1, d.C = cc.C, d.H = cc.H, d.W = cc.W, d.OC = cc.OC, d.KH = cc.KH, d.KW = cc.KW;
-    d.OH = (cc.H + 2 * cc.pt - cc.dh * (cc.KH - 1) - 1) / cc.sh + 1;
-    d.OW = (cc.W + 2 * cc.pl - cc.dw * (cc.KW - 1) - 1) / cc.sw + 1;
-    d.stride_h = d.stride_w = cc.sh, d.dil_h = d.dil_w = cc.dh, d.group = cc.group;
+    const dnnf_conv2d_desc d = geometry_of(cc);
     EXPECT_FALSE(dnnf_kernels::winograd_pays(&d)) << "C " << cc.C << " OC " << cc.OC << " " << cc.H << "x" << cc.W;
   }
 }
