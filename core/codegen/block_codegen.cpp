@@ -293,9 +293,11 @@ class BlockCodegen {
     Planned p;
     if (chains_) chain_stages(stages, memory, p.group_shapes);
     std::set<std::string> needed_in_memory;
-    for (const Stage& s : stages) {
-      if (s.kind != StageKind::Pointwise) needed_in_memory.insert(s.result_buffer);
-    }
+    // Anchors write their result buffer whole, but for an Attention, which stores only
+    // what its epilogue stores (its probabilities are rows in the task's own array).
+    for (const Stage& s : stages)
+      if (s.kind != StageKind::Pointwise && (s.kind != StageKind::Attention || s.store_value))
+        needed_in_memory.insert(s.result_buffer);
     for (const Stage& s : stages) {
       for (const Stage& c : s.chained) p.scratch.push_back(c.result_buffer);  // the group buffer
       if (s.store_value || needed_in_memory.count(s.value))
@@ -532,6 +534,21 @@ class BlockCodegen {
     return cx.reads();
   }
 
+  // The Transpose behind `v` (transpose_behind) if it keeps the last axis: an anchor
+  // computing its input can store `v` at the transposed address (Stage::transposed), its
+  // vector loop still running along contiguous rows. nullptr otherwise.
+  const Node* transpose_keeping_rows(const std::string& v) const {
+    const Node* t = transpose_behind(
+        [&](const std::string& x) {
+          const auto it = producer_.find(x);
+          return it == producer_.end() ? nullptr : it->second;
+        },
+        v);
+    if (!t) return nullptr;
+    const std::vector<int64_t> perm = t->attr_ints("perm");
+    return !perm.empty() && perm.back() == int64_t(perm.size()) - 1 ? t : nullptr;
+  }
+
   void merge_epilogues(std::vector<Stage>& stages, const std::set<std::string>& memory) {
     // One dry run per value: `memory` is fixed here, so its reads never change.
     struct DryRun {
@@ -557,12 +574,12 @@ class BlockCodegen {
       // Values produced by stages at or after the anchor, other than the anchor.
       std::set<std::string> later;
       for (size_t j = a; j < stages.size(); ++j) later.insert(stages[j].value);
-      for (size_t p = a + 1; p < stages.size(); ++p) {
-        Stage& s = stages[p];
-        if (s.kind != StageKind::Pointwise || merged.count(s.value)) continue;
-        if (*g_.type_of(s.value)->static_shape() != shape) continue;
-        const DryRun& d = dry_run(s.value);
-        if (!d.ok) continue;
+      // Whether `v` can be computed at the anchor's index: it reads the anchor there and
+      // nothing a later stage writes.
+      auto computes_at_anchor_index = [&](const std::string& v) {
+        if (*g_.type_of(v)->static_shape() != shape) return false;
+        const DryRun& d = dry_run(v);
+        if (!d.ok) return false;
         const Affine identity = *affine_of(ix_linear(d.idx, row_major_strides(shape)));
         bool fits = true, reads_anchor = false;
         for (const BufferRead& r : d.reads) {
@@ -574,7 +591,28 @@ class BlockCodegen {
             fits = false;
           }
         }
-        if (!fits || !reads_anchor) continue;
+        return fits && reads_anchor;
+      };
+      const auto has = [](const std::vector<std::string>& vs, const std::string& x) {
+        return std::find(vs.begin(), vs.end(), x) != vs.end();
+      };
+      for (size_t p = a + 1; p < stages.size(); ++p) {
+        Stage& s = stages[p];
+        if (s.kind != StageKind::Pointwise || merged.count(s.value)) continue;
+        // A transposed store: of the anchor, of a value of its epilogue stored as it is,
+        // or of a value the store computes there and nothing keeps in memory.
+        const Node* t = anchor.kind == StageKind::Attention ? transpose_keeping_rows(s.value) : nullptr;
+        if (t) {
+          const std::string& src = t->inputs[0];
+          if (src == anchor.value || (has(anchor.epilogue, src) && !has(anchor.transposed, src)) ||
+              (!memory.count(src) && computes_at_anchor_index(src))) {
+            anchor.epilogue.push_back(s.value);
+            anchor.transposed.push_back(s.value);
+            merged.insert(s.value);
+          }
+          continue;
+        }
+        if (!computes_at_anchor_index(s.value)) continue;
         anchor.epilogue.push_back(s.value);
         merged.insert(s.value);
       }

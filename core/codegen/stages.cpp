@@ -91,8 +91,11 @@ void store_epilogue(EmitContext& cx, Body& body, const Stage& s, const Idx& idx,
   cx.preset(body, s.value, idx, anchor_expr);
   if (store_anchor) body.lines.push_back(cx.store(s.value, ix_linear(at, strides(s.value)), anchor_expr));
   for (const std::string& e : s.epilogue) {
-    const std::string v = cx.value_at(body, e, idx);
-    body.lines.push_back(cx.store(e, ix_linear(at, strides(e)), v));
+    std::string source;
+    const auto t = transposed_store_address(cx, s, e, idx, &source);
+    check(!t || !store_idx, "a transposed epilogue store into a column-block buffer");
+    const std::string v = cx.value_at(body, t ? source : e, idx);
+    body.lines.push_back(cx.store(e, t ? *t : ix_linear(at, strides(e)), v));
   }
 }
 
@@ -1563,6 +1566,29 @@ std::string attention_heads_run(EmitContext& cx, const Stage& s, const std::stri
 }
 
 }  // namespace
+
+const Node* transpose_behind(const std::function<const Node*(const std::string&)>& producer, const std::string& value) {
+  for (const Node* n = producer(value); n; n = producer(n->inputs[0])) {
+    if (n->op_type == "Transpose") return n;
+    if (n->op_type != "Reshape" && n->op_type != "Flatten" && n->op_type != "Squeeze" && n->op_type != "Unsqueeze")
+      return nullptr;
+  }
+  return nullptr;
+}
+
+std::optional<Ix> transposed_store_address(const EmitContext& cx, const Stage& s, const std::string& e,
+                                           const std::vector<Ix>& idx, std::string* source) {
+  if (std::find(s.transposed.begin(), s.transposed.end(), e) == s.transposed.end()) return std::nullopt;
+  const Node* t = transpose_behind([&](const std::string& v) { return cx.producer(v); }, e);
+  check(t != nullptr, "transposed epilogue value '", e, "' has no Transpose behind it");
+  const std::vector<int64_t> perm = t->attr_ints("perm");
+  check(perm.size() == idx.size(), "transposed epilogue value '", e, "': perm of rank ", perm.size(), " for rank ",
+        idx.size());
+  *source = t->inputs[0];
+  std::vector<Ix> out(idx.size());
+  for (size_t j = 0; j < idx.size(); ++j) out[j] = idx[size_t(perm[j])];  // output dim j is input dim perm[j]
+  return ix_linear(out, row_major_strides(cx.shape_of(t->outputs[0])));
+}
 
 std::vector<Ix> batched_operand_index(const std::vector<int64_t>& s, const std::vector<Ix>& batch,
                                       const std::vector<Ix>& tail) {

@@ -5,6 +5,7 @@
 // consumers merged into its epilogue, and pointwise stages for the remaining block outputs.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,13 @@ struct Stage {
   const Node* anchor = nullptr;       // the Many-to-Many node of an anchor stage
   std::string value;                  // the value the stage computes
   std::vector<std::string> epilogue;  // pointwise values merged into an anchor stage
+  // Epilogue values that are Transposes keeping the last axis, or reshapes of such a
+  // Transpose, of the anchor's value or of a value computed at the anchor's index (an
+  // epilogue value before them, or one no stage keeps in memory): each element is stored
+  // at its transposed address, so the untransposed tensor need not be in memory (an
+  // Attention's [1, H, S, D] result stored as the [1, S, H, D] its output projection
+  // reads). Attention anchors only.
+  std::vector<std::string> transposed;
   bool store_value = true;            // whether `value` itself is written to memory
   std::string result_buffer;          // Gemm/Conv: where the product is written
   // Conv (GLSL only): the input is channel_scale->x times a per-channel factor, read as x
@@ -51,6 +59,18 @@ struct Stage {
   // (head_chain.h), read in place by one accumulating GEMM per head.
   std::optional<MergedHeads> merged_heads;
 };
+
+// The Transpose behind `value`: its producer, or the producer at the end of a chain of
+// ops that keep row-major addresses (Reshape, Flatten, Squeeze, Unsqueeze) back from
+// it; nullptr if there is none. `producer` gives a value's in-block producer or nullptr.
+const Node* transpose_behind(const std::function<const Node*(const std::string&)>& producer, const std::string& value);
+
+// Where epilogue value `e` of `s` stores the element computed at the anchor's index
+// `idx`: for a Stage::transposed value, the address of the transposed index in the
+// Transpose's output (which the reshapes after it keep), with the value the Transpose
+// reads in `source`; nullopt for the other values (stored at `idx`).
+std::optional<Ix> transposed_store_address(const EmitContext& cx, const Stage& s, const std::string& e,
+                                           const std::vector<Ix>& idx, std::string* source);
 
 // What a stage contributes to the kernel source.
 struct StageCode {

@@ -171,6 +171,45 @@ TEST(CpuRuntime, AttentionCompositeIsOneKernelOverBlocksOfQueryRows) {
   }
 }
 
+// An Attention followed by Transpose(0, 2, 1, 3) (BERT's heads merged back) stores its
+// result at the transposed address: the untransposed [2, 3, 12, 8] tensor is never in
+// memory. Also through an Add of its epilogue (computed where it is stored, or kept in
+// memory as well), and with a Reshape after the Transpose. A Transpose moving the last
+// axis reads the stored result instead.
+TEST(CpuRuntime, AttentionStoresItsResultTransposed) {
+  struct Case {
+    const char* what;
+    std::vector<int64_t> perm;
+    bool add, add_output, reshape;
+  };
+  const Shape attn_shape{2, 3, 12, 8};
+  for (const Case& c : {Case{"heads merged", {0, 2, 1, 3}, false, false, false},
+                        Case{"through an Add", {0, 2, 1, 3}, true, false, false},
+                        Case{"through an Add also stored", {0, 2, 1, 3}, true, true, false},
+                        Case{"reshaped after", {1, 2, 0, 3}, true, false, true},
+                        Case{"last axis moved", {0, 1, 3, 2}, false, false, false}}) {
+    SCOPED_TRACE(c.what);
+    GraphBuilder b;
+    const std::string q = b.input("q", DType::F32, Shape{2, 3, 12, 8});
+    const std::string kt = b.input("kt", DType::F32, Shape{2, 3, 8, 21});
+    const std::string v = b.input("v", DType::F32, Shape{2, 3, 21, 8});
+    std::string y = b.node("Attention", {q, kt, v}, {{"scale", Attribute::from_float(0.35f)}}, 1, "dnnf");
+    if (c.add) y = b.node("Add", {y, b.scalar("one", 1.0f)});
+    if (c.add_output) b.output(y);
+    std::string t = b.node("Transpose", {y}, {{"perm", ints(c.perm)}});
+    if (c.reshape) t = b.node("Reshape", {t, b.constant("shape", Tensor::vector_i64({3, 12, 16}))});
+    b.output(t);
+    const Model m = b.finish();
+    const CpuRun r = run_cpu(m);
+    EXPECT_TRUE(r.check.ok) << r.check.message;
+    ASSERT_EQ(r.plan.blocks.size(), 1u);
+    EXPECT_EQ(r.stats.interpreted_blocks, 0u) << why_interpreted(r);
+    const bool moved = c.perm.back() != 3;
+    EXPECT_EQ(scratch_shapes(m.graph, r.plan.blocks[0]),
+              moved ? std::vector<std::vector<int64_t>>{attn_shape} : std::vector<std::vector<int64_t>>{});
+  }
+}
+
 TEST(CpuRuntime, LayerNormalizationAndReductions) {
   GraphBuilder b;
   const std::string x = b.input("x", DType::F32, Shape{3, 5, 48});

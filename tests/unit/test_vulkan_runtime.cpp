@@ -331,6 +331,28 @@ TEST(VulkanRuntime, AttentionCompositeIsOneShaderPerQueryRow) {
   }
 }
 
+// The Attention shader stores its result through Transpose(0, 2, 1, 3) and a Reshape
+// (BERT's heads merged back) at the transposed address, as the C++ kernel does: one
+// dispatch, and the result checked against the reference.
+TEST(VulkanRuntime, AttentionShaderStoresItsResultTransposed) {
+  DNNF_REQUIRE_VULKAN();
+  for (const bool reshape : {false, true}) {
+    SCOPED_TRACE(reshape ? "reshaped after" : "transposed");
+    GraphBuilder b;
+    const std::string q = b.input("q", DType::F32, Shape{2, 3, 12, 8});
+    const std::string kt = b.input("kt", DType::F32, Shape{2, 3, 8, 21});
+    const std::string v = b.input("v", DType::F32, Shape{2, 3, 21, 8});
+    const std::string y = b.node("Attention", {q, kt, v}, {{"scale", Attribute::from_float(0.35f)}}, 1, "dnnf");
+    std::string t = b.node("Transpose", {b.node("Add", {y, b.scalar("one", 1.0f)})}, {{"perm", ints({0, 2, 1, 3})}});
+    if (reshape) t = b.node("Reshape", {t, b.constant("shape", Tensor::vector_i64({2, 12, 24}))});
+    b.output(t);
+    const VkRun r = run_vulkan(b.finish(), true, 0, std::nullopt, true);
+    EXPECT_TRUE(r.check.ok) << r.check.message;
+    EXPECT_EQ(r.stats.cpu_blocks, 0u) << on_host(r);
+    EXPECT_EQ(r.stats.dispatches, 1u);
+  }
+}
+
 TEST(VulkanRuntime, LayerNormalizationAndReductions) {
   DNNF_REQUIRE_VULKAN();
   GraphBuilder b;

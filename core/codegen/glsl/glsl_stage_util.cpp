@@ -34,8 +34,10 @@ void store_epilogue(EmitContext& cx, Body& body, const Stage& s, const Idx& idx,
   cx.preset(body, s.value, idx, anchor_expr);
   if (store_anchor) body.lines.push_back(cx.store(s.value, ix_linear(idx, row_major_strides(cx.shape_of(s.value))), anchor_expr));
   for (const std::string& e : s.epilogue) {
-    const std::string v = cx.value_at(body, e, idx);
-    body.lines.push_back(cx.store(e, ix_linear(idx, row_major_strides(cx.shape_of(e))), v));
+    std::string source;
+    const auto t = transposed_store_address(cx, s, e, idx, &source);
+    const std::string v = cx.value_at(body, t ? source : e, idx);
+    body.lines.push_back(cx.store(e, t ? *t : ix_linear(idx, row_major_strides(cx.shape_of(e))), v));
   }
 }
 
