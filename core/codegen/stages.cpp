@@ -1522,6 +1522,9 @@ StageCode emit_attention(EmitContext& cx, const Stage& s, const std::string& fn,
 // epilogue computing at global indices; then the Attention's tasks for head h run, reading
 // the head buffers through column windows. The GEMM epilogues and the per-head task
 // wrapper go into c.functions; returns the statements of the run.
+// Head buffers of one task on its stack, at most (BERT-base: two of 128 x 64 floats).
+constexpr int64_t kHeadsOnStackBytes = 128 * 1024;
+
 std::string attention_heads_run(EmitContext& cx, const Stage& s, const std::string& fn, int pack, int64_t heads,
                                 int64_t rows, StageCode& c) {
   const std::string cb_type = fn + "_cb";
@@ -1559,10 +1562,49 @@ std::string attention_heads_run(EmitContext& cx, const Stage& s, const std::stri
     }
     per_head += call.text("      ");
   }
+  const std::string head_by_head = "    for (int64_t h = 0; h < " + cx.int_lit(heads) + "; ++h) {\n" + per_head +
+                                   "      tc.t0 = h * " + cx.int_lit(rows) + ";\n"
+                                   "      a->api->parallel_for(a->api->pool, " + cx.int_lit(rows) + ", " + fn +
+                                   "_h, &tc);\n    }\n";
+  // Heads over the threads: each task runs whole heads, projections and rows, into head
+  // buffers on its own stack (the GEMMs inside a task run on its thread). One parallel
+  // region instead of three per head, whose GEMMs (S x D x E, BERT-base 128 x 64 x 768)
+  // are too small to split well over the threads. Taken when the heads share evenly.
+  int64_t head_floats = 0;
+  std::string rebind;
+  for (const Stage& h : s.chained) {
+    const int slot = cx.buffer_slot(h.result_buffer);
+    rebind += "  bufs_[" + std::to_string(slot) + "] = hb_ + " + cx.int_lit(head_floats) + ";\n";
+    head_floats += (product(cx.buffers()[size_t(slot)].shape) + 15) / 16 * 16;
+  }
+  if (head_floats * int64_t(sizeof(float)) > kHeadsOnStackBytes)
+    return "  {\n    " + cb_type + " cb = {a, 0}; (void)cb;\n    " + fn + "_tc tc = {a, 0};\n" + before + head_by_head +
+           after + "  }\n";
+  std::string pa_fields, pa_values, pa_reads;
+  for (const auto& entry : packed_a) {
+    const std::string& name = entry.second;
+    pa_fields += " void* " + name + ";";
+    pa_values += ", " + name;
+    pa_reads += "  void* " + name + " = c->" + name + ";\n";
+  }
+  const std::string nbufs = std::to_string(cx.buffers().size());
+  c.functions += "static void " + fn + "(void* p, int64_t begin, int64_t end);\n"
+                 "struct " + fn + "_hc { const dnnf_kernel_args* a;" + pa_fields + " };\n"
+                 "static void " + fn + "_ph(void* p, int64_t begin, int64_t end) {\n"
+                 "  const " + fn + "_hc* c = (const " + fn + "_hc*)p;\n"
+                 "  alignas(64) float hb_[" + cx.int_lit(head_floats) + "];\n"
+                 "  void* bufs_[" + nbufs + "];\n"
+                 "  for (int i = 0; i < " + nbufs + "; ++i) bufs_[i] = c->a->bufs[i];\n" + rebind +
+                 "  const dnnf_kernel_args ha_ = {bufs_, c->a->api, c->a->state};\n"
+                 "  const dnnf_kernel_args* a = &ha_;\n" + pa_reads +
+                 "  " + cb_type + " cb = {a, 0}; (void)cb;\n"
+                 "  for (int64_t h = begin; h < end; ++h) {\n" + per_head +
+                 "    " + fn + "((void*)a, h * " + cx.int_lit(rows) + ", (h + 1) * " + cx.int_lit(rows) + ");\n  }\n}\n";
   return "  {\n    " + cb_type + " cb = {a, 0}; (void)cb;\n    " + fn + "_tc tc = {a, 0};\n" + before +
-         "    for (int64_t h = 0; h < " + cx.int_lit(heads) + "; ++h) {\n" + per_head +
-         "      tc.t0 = h * " + cx.int_lit(rows) + ";\n"
-         "      a->api->parallel_for(a->api->pool, " + cx.int_lit(rows) + ", " + fn + "_h, &tc);\n    }\n" + after + "  }\n";
+         "    if (a->api->num_threads > 1 && " + cx.int_lit(heads) + " % a->api->num_threads == 0) {\n"
+         "      " + fn + "_hc hc_ = {a" + pa_values + "};\n"
+         "      a->api->parallel_for(a->api->pool, " + cx.int_lit(heads) + ", " + fn + "_ph, &hc_);\n"
+         "    } else {\n" + head_by_head + "    }\n" + after + "  }\n";
 }
 
 }  // namespace

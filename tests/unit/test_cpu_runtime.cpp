@@ -828,10 +828,12 @@ Model self_attention(int64_t S, int64_t H, int64_t D) {
   return b.finish();
 }
 
+// On 2 threads the 4 heads share evenly and each task runs whole heads into head buffers
+// of its own; on 1 and 3 threads the heads run one after another, each over the threads.
 TEST(CpuRuntime, AttentionRunsPerHeadOfItsProjectionsAndTheOutputProjectionReadsItInPlace) {
   const int64_t S = 37, H = 4, D = 12;
   const Model m = self_attention(S, H, D);
-  for (const int threads : {1, 2}) {
+  for (const int threads : {1, 2, 3}) {
     SCOPED_TRACE(threads);
     const CpuRun r = run_cpu(m, /*fusion=*/true, threads, /*rewrite=*/true);
     EXPECT_TRUE(r.check.ok) << r.check.message;
@@ -849,6 +851,7 @@ TEST(CpuRuntime, AttentionRunsPerHeadOfItsProjectionsAndTheOutputProjectionReads
     // The queries and the values, one head each; the keys stay whole (read transposed).
     EXPECT_EQ(head_buffers, (std::vector<std::vector<int64_t>>{{1, S, D}, {1, S, D}}));
     EXPECT_NE(code.find("d.a_k_block = 12LL;"), std::string::npos) << "the output projection reads the heads in place";
+    EXPECT_NE(code.find("4LL % a->api->num_threads == 0"), std::string::npos) << "heads over the threads when even";
     // Unfused: the same graph, holding every projection and the transposed result.
     const CpuRun u = run_cpu(m, /*fusion=*/false, threads, /*rewrite=*/true);
     EXPECT_TRUE(u.check.ok) << u.check.message;
