@@ -230,6 +230,28 @@ TEST(KernelsGemm, LongKSplitsOverThreadsAndMatchesNaive) {
   }
 }
 
+// Packed weights larger than L2 with rows split over the threads: A is packed once, its
+// row panels shared out over the pool, and the tasks then split the columns (two pool
+// calls). Odd row counts leave a partial last panel; transposed and padded A,
+// accumulating into C, on 2 and 4 threads.
+TEST(KernelsGemm, WeightsLargerThanL2ShareOnePackOfA) {
+  const std::vector<GemmCase> large_b = {
+      {1, 37, 450, 600, false, false, 1.0f, false, false, true},
+      {1, 130, 768, 768, true, false, 0.5f, false, false, true, 3},
+      {1, 61, 1100, 300, false, true, 1.0f, false, false, true, 0, true},
+  };
+  for (int threads : {2, 4}) {
+    dnnf_test::TaskPool pool(threads);
+    const dnnf_api api = dnnf_make_api(&pool, dnnf_test::TaskPool::parallel_for, threads);
+    for (const GemmCase& gc : large_b) {
+      const int before = pool.calls();
+      run_case(gc, api);
+      EXPECT_EQ(pool.calls() - before, 2) << "M " << gc.M << " N " << gc.N << " K " << gc.K << " on " << threads
+                                          << " threads: the pack of A, then the product";
+    }
+  }
+}
+
 // (m, k) at A[(k / kb) * block_stride + m * kb + k % kb], serially and on 4 threads, with
 // blocks shorter and longer than a k-block of the driver.
 TEST(KernelsGemm, ColumnBlocksOfAMatchNaive) {
