@@ -123,9 +123,11 @@ template <class T> AssertionResult truth(const T& v) { return AssertionResult(bo
 
 #define EXPECT_FALSE(c) EXPECT_TRUE(!(c))
 
+// The operands are copied: std::max<int64_t>(x, y + 1) returns a reference into a
+// temporary that dies with the initializer, which a reference here would keep dangling.
 #define DNNF_MINI_CMP(a, b, op)                                                                        \
-  if (const auto& dnnf_a_ = (a); true)                                                                 \
-    if (const auto& dnnf_b_ = (b); dnnf_a_ op dnnf_b_)                                                \
+  if (const auto dnnf_a_ = (a); true)                                                                 \
+    if (const auto dnnf_b_ = (b); dnnf_a_ op dnnf_b_)                                                \
       ;                                                                                                \
     else                                                                                               \
       ::testing::internal::Reporter(__FILE__, __LINE__,                                                \
