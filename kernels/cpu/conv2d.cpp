@@ -4,7 +4,9 @@
 // (conv2d_im2col.cpp), so no column matrix is ever materialised. Depthwise convolutions
 // (one input and one output channel per group) run a direct loop (conv2d_depthwise.cpp).
 // Large enough 3x3 stride-1 convolutions whose weights were packed run as Winograd
-// F(4x4, 3x3) (conv2d_winograd.cpp): dnnf_conv2d_pack makes that choice from the geometry.
+// F(4x4, 3x3) (conv2d_winograd.cpp), and pointwise ones on small planes as the
+// transposed product (conv2d_pointwise_small.cpp): dnnf_conv2d_pack makes those choices
+// from the geometry.
 #include "kernels/cpu/conv2d.h"
 
 #include <stdexcept>
@@ -20,7 +22,7 @@ using namespace dnnf_kernels;
 
 namespace {
 
-enum { kDimOC, kDimC, kDimKH, kDimKW, kDimGroup, kDimMr };  // of a packed weight block
+enum { kDimOC, kDimC, kDimKH, kDimKW, kDimGroup, kDimMr };  // of a packed weight block (kDimMr: panel width)
 
 void conv_as_gemm(const dnnf_conv2d_desc* d, const float* packed, const dnnf_api* api) {
   const int64_t cg = d->C / d->group, ocg = d->OC / d->group;
@@ -94,13 +96,17 @@ const float* conv_weights(const dnnf_conv2d_desc* d) {
     return d->weight;
   }
   const bool winograd = packed_is(d->packed_weight, PackedKind::conv_winograd);
-  const PackedHeader* h =
-      packed_header(d->packed_weight, winograd ? PackedKind::conv_winograd : PackedKind::conv_weight);
-  const int64_t mr = is_depthwise(d) ? 0 : micro_kernel().mr;
+  const bool transposed = packed_is(d->packed_weight, PackedKind::conv_pointwise_t);
+  const PackedHeader* h = packed_header(d->packed_weight, winograd     ? PackedKind::conv_winograd
+                                                          : transposed ? PackedKind::conv_pointwise_t
+                                                                       : PackedKind::conv_weight);
+  const int64_t width = is_depthwise(d) ? 0 : transposed ? micro_kernel().nr : micro_kernel().mr;
   if (winograd && !winograd_pays(d))
     throw std::invalid_argument("conv2d: Winograd weights were packed for another geometry");
+  if (transposed && (!is_pointwise(d) || d->group != 1))
+    throw std::invalid_argument("conv2d: pointwise weights were packed for another geometry");
   if (h->dims[kDimOC] != d->OC || h->dims[kDimC] != d->C || h->dims[kDimKH] != d->KH ||
-      h->dims[kDimKW] != d->KW || h->dims[kDimGroup] != d->group || h->dims[kDimMr] != mr)
+      h->dims[kDimKW] != d->KW || h->dims[kDimGroup] != d->group || h->dims[kDimMr] != width)
     throw std::invalid_argument("conv2d: packed weights were packed for another geometry");
   return h->data();
 }
@@ -116,21 +122,27 @@ extern "C" void dnnf_conv2d_f32(const dnnf_conv2d_desc* d, const dnnf_api* api) 
     depthwise_conv2d(d, weights, api);
   else if (packed_is(d->packed_weight, PackedKind::conv_winograd))
     winograd_conv2d(d, weights, api);
+  else if (packed_is(d->packed_weight, PackedKind::conv_pointwise_t))
+    transposed_pointwise_conv2d(d, weights, api);
   else
     conv_as_gemm(d, d->packed_weight ? weights : nullptr, api);
 }
 
 namespace dnnf_kernels {
 
-void* pack_conv_weights(const dnnf_conv2d_desc* d, bool allow_winograd) {
+void* pack_conv_weights(const dnnf_conv2d_desc* d, bool allow_alternatives) {
   check_geometry(d);
   if (!d->weight) throw std::invalid_argument("conv2d: no weights to pack");
   const int64_t cg = d->C / d->group, ocg = d->OC / d->group, k = cg * d->KH * d->KW;
   PackedHeader* h;
-  if (allow_winograd && winograd_pays(d)) {  // transformed weights: the convolution then runs as Winograd
+  if (allow_alternatives && winograd_pays(d)) {  // transformed weights: the convolution then runs as Winograd
     h = allocate_packed(PackedKind::conv_winograd, winograd_packed_floats(d));
     pack_winograd_weights(d, h->data());
     h->dims[kDimMr] = micro_kernel().mr;
+  } else if (allow_alternatives && transposed_pointwise_pays(d)) {  // weight^T: the transposed product
+    h = allocate_packed(PackedKind::conv_pointwise_t, transposed_pointwise_floats(d));
+    pack_transposed_pointwise_weights(d, h->data());
+    h->dims[kDimMr] = micro_kernel().nr;
   } else if (is_depthwise(d)) {  // the direct loop reads OIHW as it is
     h = allocate_packed(PackedKind::conv_weight, d->OC * k);
     for (int64_t i = 0; i < d->OC * k; ++i) h->data()[i] = d->weight[i];

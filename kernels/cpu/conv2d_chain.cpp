@@ -13,6 +13,7 @@
 
 #include "kernels/cpu/conv2d_internal.h"
 #include "kernels/cpu/gemm_driver.h"
+#include "kernels/cpu/packed_buffer.h"
 
 namespace dnnf_kernels {
 
@@ -125,7 +126,16 @@ extern "C" void dnnf_conv2d_chain_f32(const dnnf_conv2d_desc* pw, const dnnf_con
   using namespace dnnf_kernels;
   check_chain(pw, dw);
   if (pw->N == 0 || dw->OH == 0 || dw->OW == 0) return;
-  Chain ch{pw, dw, conv_weights(pw), pw->packed_weight != nullptr, conv_weights(dw), 0, 0, 0, 0};
+  // Bands run the pointwise GEMM as weight * input: weights packed for the transposed
+  // product (a plane small enough for it) are unpacked for them, or read as they are.
+  const bool transposed = packed_is(pw->packed_weight, PackedKind::conv_pointwise_t);
+  std::vector<float> unpacked;
+  if (transposed && !pw->weight) {
+    unpacked.resize(size_t(pw->OC * pw->C));
+    unpack_transposed_pointwise_weights(pw, conv_weights(pw), unpacked.data());
+  }
+  const float* pw_weights = !transposed ? conv_weights(pw) : pw->weight ? pw->weight : unpacked.data();
+  Chain ch{pw, dw, pw_weights, pw->packed_weight != nullptr && !transposed, conv_weights(dw), 0, 0, 0, 0};
   // The widest band fixes the buffer's layout (the pointwise epilogue's strides). On T
   // threads the bands may be narrower, so that every thread gets as many: 5 bands on 2
   // threads ran 3 against 2, and EfficientNet-B0's 56x56 chains lost to channel groups.

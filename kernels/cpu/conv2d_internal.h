@@ -26,7 +26,8 @@ bool is_depthwise(const dnnf_conv2d_desc* d);
 // 1x1, stride 1, unpadded, the output the input's size.
 bool is_pointwise(const dnnf_conv2d_desc* d);
 // d's weights: d->weight, or the data of d->packed_weight after checking that it was
-// packed for d's geometry (GEMM panels of all groups, or OIHW for a depthwise one).
+// packed for d's geometry (GEMM panels of all groups, OIHW for a depthwise one, Winograd
+// transforms, or the transposed pointwise product's B panels).
 const float* conv_weights(const dnnf_conv2d_desc* d);
 
 // The implicit column matrix of group `group`: row k = (c * KH + kh) * KW + kw of the
@@ -53,9 +54,24 @@ void depthwise_conv2d(const dnnf_conv2d_desc* d, const float* weights, const dnn
 void depthwise_rows(const dnnf_conv2d_desc& d, const float* weights, int64_t image, int64_t in_stride,
                     int64_t out_stride, int64_t col0);
 
-// dnnf_conv2d_pack; with allow_winograd false always the GEMM panels (or OIHW for a
-// depthwise convolution), so that benchmarks can hold Winograd against the im2col GEMM.
-void* pack_conv_weights(const dnnf_conv2d_desc* d, bool allow_winograd);
+// dnnf_conv2d_pack; with allow_alternatives false always the GEMM panels (or OIHW for a
+// depthwise convolution), so that benchmarks can hold Winograd and the transposed
+// pointwise product against the im2col GEMM.
+void* pack_conv_weights(const dnnf_conv2d_desc* d, bool allow_alternatives);
+
+// Pointwise convolutions on small planes as the transposed product (conv2d_pointwise_small.cpp).
+// transposed_pointwise_pays: d is pointwise with one group, on a plane small enough that
+// its positions waste more of the GEMM's column panels than its output channels would;
+// dnnf_conv2d_pack then packs weight^T as GEMM B panels (transposed_pointwise_floats of
+// them, written by pack_transposed_pointwise_weights) and dnnf_conv2d_f32 runs
+// transposed_pointwise_conv2d on them.
+bool transposed_pointwise_pays(const dnnf_conv2d_desc* d);
+int64_t transposed_pointwise_floats(const dnnf_conv2d_desc* d);
+void pack_transposed_pointwise_weights(const dnnf_conv2d_desc* d, float* dst);
+void transposed_pointwise_conv2d(const dnnf_conv2d_desc* d, const float* packed_weights, const dnnf_api* api);
+// The OIHW weights (OC x C) back from the B panels, for a caller that needs them as they
+// were (a band chain on such a plane).
+void unpack_transposed_pointwise_weights(const dnnf_conv2d_desc* d, const float* packed, float* weight);
 
 // Winograd F(4x4, 3x3) (conv2d_winograd.cpp). winograd_pays: d is a 3x3 stride-1
 // undilated convolution with one group, with enough channels and tiles for the

@@ -9,7 +9,7 @@
 namespace dnnf_kernels {
 
 // conv_winograd: the transformed weights of a Winograd convolution (conv2d_winograd.cpp).
-enum class PackedKind : uint32_t { gemm_b = 1, conv_weight = 2, gemm_a = 3, conv_winograd = 4 };
+enum class PackedKind : uint32_t { gemm_b = 1, conv_weight = 2, gemm_a = 3, conv_winograd = 4, conv_pointwise_t = 5 };
 
 struct PackedHeader {
   uint32_t magic;

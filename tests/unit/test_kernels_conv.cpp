@@ -233,6 +233,66 @@ TEST(KernelsConv, WinogradMatchesNaive) {
   EXPECT_GT(pool.calls(), 0);
 }
 
+// Pointwise convolutions on planes of at most 96 positions whose positions would waste
+// more of the GEMM's column panels than their output channels: with packed weights they
+// run as the transposed product (conv2d_pointwise_small.cpp). Odd plane sizes, a 1x1
+// plane, several images, no bias, weights over 1 MB on 4 threads (A packed once and
+// shared), a long K.
+std::vector<ConvCase> small_plane_pointwise_cases() {
+  return {
+      // N  C  H  W  OC KH KW sh sw pt pl pb pr dh dw group
+      {2, 37, 7, 7, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+      {1, 20, 5, 9, 96, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, false},
+      {1, 300, 3, 3, 128, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+      {3, 16, 1, 1, 32, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+      {1, 1152, 7, 7, 320, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+  };
+}
+
+TEST(KernelsConv, SmallPlanePointwiseIsChosenWhereItPays) {
+  for (const ConvCase& cc : small_plane_pointwise_cases()) {
+    dnnf_conv2d_desc d = geometry_of(cc);
+    EXPECT_TRUE(dnnf_kernels::transposed_pointwise_pays(&d)) << "OC " << cc.OC << " " << cc.H << "x" << cc.W;
+    std::vector<float> w(size_t(cc.OC * cc.C), 0.5f);
+    d.weight = w.data();
+    void* packed = dnnf_conv2d_pack(&d);
+    EXPECT_TRUE(dnnf_kernels::packed_is(packed, dnnf_kernels::PackedKind::conv_pointwise_t));
+    // Packed for this geometry only: other channel counts or a 3x3 window are refused.
+    std::vector<float> io(size_t(cc.N * (cc.C + cc.OC) * (cc.H + 2) * (cc.W + 2)));
+    d.input = d.output = io.data();
+    d.packed_weight = packed;
+    d.OC -= 1;
+    EXPECT_THROW(dnnf_conv2d_f32(&d, nullptr), std::invalid_argument);
+    d.OC += 1;
+    d.KH = d.KW = 3;
+    d.pad_top = d.pad_left = 1;
+    EXPECT_THROW(dnnf_conv2d_f32(&d, nullptr), std::invalid_argument);
+    dnnf_release_packed(packed);
+  }
+  ConvCase others[] = {
+      {1, 32, 14, 14, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},  // 196 positions
+      {1, 32, 8, 8, 33, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},    // 33 channels waste more than 64 positions
+      {1, 32, 7, 7, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2},    // groups
+      {1, 32, 13, 13, 64, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1},  // stride 2
+      {1, 32, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    // 3x3
+  };
+  for (const ConvCase& cc : others) {
+    const dnnf_conv2d_desc d = geometry_of(cc);
+    EXPECT_FALSE(dnnf_kernels::transposed_pointwise_pays(&d)) << "OC " << cc.OC << " " << cc.H << "x" << cc.W;
+  }
+}
+
+TEST(KernelsConv, SmallPlanePointwiseMatchesNaive) {
+  const dnnf_api serial = dnnf_make_api(nullptr, nullptr, 1);
+  dnnf_test::TaskPool pool(4);
+  const dnnf_api threaded = dnnf_make_api(&pool, dnnf_test::TaskPool::parallel_for, 4);
+  for (const ConvCase& cc : small_plane_pointwise_cases()) {
+    run_case(cc, serial, true);
+    run_case(cc, threaded, true);
+  }
+  EXPECT_GT(pool.calls(), 0);
+}
+
 TEST(KernelsConv, RejectsBadGeometry) {
   std::vector<float> buf(1000);
   dnnf_conv2d_desc d{};
