@@ -7,7 +7,8 @@
 // finished block of the transposed product into a scratch matrix; its epilogue moves it
 // into the NCHW output and hands it on (bias, the user's epilogue) as rows of channels.
 // EfficientNet-B0's 1x1 convolutions on 7x7 planes ran at 84 GFLOP/s as weight * input,
-// and their transposed GEMMs at 102-107 (one thread, dnnf_bench_kernels).
+// their transposed GEMMs at 102-107 and the whole transposed convolution at 96 (one
+// thread, AVX-512, dnnf_bench_kernels).
 #include <algorithm>
 #include <cstdlib>
 #include <new>
@@ -24,9 +25,22 @@ namespace {
 // panels of the widest micro-kernel. A 14x14 plane (196 positions, 12% of its last
 // panel unused) ran as fast either way.
 constexpr int64_t kMaxPositions = 96;
+// How many times more of its columns the GEMM must compute for nothing, as weight *
+// input against the transposed product, before the transposed product (its transposing
+// epilogue, A read transposed) pays: 7x7 planes compute 64 columns for 49 on AVX-512
+// (1.31) and ran 13% faster transposed (320 -> 1280 channels); an 11x11 plane computes
+// 128 for 121 (1.06) and ran 17% slower.
+constexpr double kMinWasteRatio = 1.2;
 
-// How many columns a GEMM computes for `n` of them, in panels of `nr`, over `n`.
-double padded_ratio(int64_t n, int nr) { return double(ceil_div(n, nr) * nr) / double(n); }
+// How many columns a GEMM computes for `n` of them: whole panels of nr, then the
+// narrowest kernel that covers the rest, over `n`.
+double computed_ratio(int64_t n, const MicroKernel& mk) {
+  const int64_t rest = n % mk.nr;
+  int64_t last = rest == 0 ? 0 : mk.nr;
+  for (const MicroKernel::Narrow& w : mk.narrow)
+    if (rest > 0 && w.cols >= rest && w.cols < last) last = w.cols;
+  return double(n / mk.nr * mk.nr + last) / double(n);
+}
 
 // The scratch matrix of the transposed product, grown as needed; one per calling thread
 // (the GEMM's tasks on other threads write their blocks into the caller's matrix).
@@ -71,8 +85,8 @@ void transposing_epilogue(void* ctx, float* tile, int64_t ldt, int64_t batch, in
 bool transposed_pointwise_pays(const dnnf_conv2d_desc* d) {
   if (!is_pointwise(d) || d->group != 1) return false;
   const int64_t positions = d->OH * d->OW;
-  const int nr = micro_kernel().nr;
-  return positions <= kMaxPositions && padded_ratio(positions, nr) > padded_ratio(d->OC, nr) + 0.05;
+  const MicroKernel& mk = micro_kernel();
+  return positions <= kMaxPositions && computed_ratio(positions, mk) >= kMinWasteRatio * computed_ratio(d->OC, mk);
 }
 
 int64_t transposed_pointwise_floats(const dnnf_conv2d_desc* d) {

@@ -233,19 +233,21 @@ TEST(KernelsConv, WinogradMatchesNaive) {
   EXPECT_GT(pool.calls(), 0);
 }
 
-// Pointwise convolutions on planes of at most 96 positions whose positions would waste
-// more of the GEMM's column panels than their output channels: with packed weights they
-// run as the transposed product (conv2d_pointwise_small.cpp). Odd plane sizes, a 1x1
-// plane, several images, no bias, weights over 1 MB on 4 threads (A packed once and
-// shared), a long K.
+// Pointwise convolutions on planes of at most 96 positions for which the GEMM as
+// weight * input would compute at least 1.2 times as many columns per position as the
+// transposed product computes per channel: with packed weights they run as the
+// transposed product (conv2d_pointwise_small.cpp). Planes
+// that do so with every micro-kernel (AVX-512, AVX2, SSE2, NEON: panels of 32, 16, 8,
+// 12 columns and narrower kernels for the rest): 3x3, 1x2, 3x1, 1x1; several images, no
+// bias, a long K (weights of 1.7 MB).
 std::vector<ConvCase> small_plane_pointwise_cases() {
   return {
       // N  C  H  W  OC KH KW sh sw pt pl pb pr dh dw group
-      {2, 37, 7, 7, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
-      {1, 20, 5, 9, 96, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, false},
-      {1, 300, 3, 3, 128, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
-      {3, 16, 1, 1, 32, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
-      {1, 1152, 7, 7, 320, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+      {2, 37, 3, 3, 96, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+      {1, 20, 1, 2, 96, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, false},
+      {1, 300, 3, 1, 192, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+      {3, 16, 1, 1, 96, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+      {1, 1152, 3, 3, 384, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
   };
 }
 
