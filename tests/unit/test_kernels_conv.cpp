@@ -221,16 +221,21 @@ TEST(KernelsConv, WinogradIsChosenWhereItPays) {
   }
 }
 
-TEST(KernelsConv, WinogradMatchesNaive) {
+// Every case with packed weights, serially and on 4 threads (which the pool must see).
+void run_packed_serial_and_threaded(const std::vector<ConvCase>& cases) {
   const dnnf_api serial = dnnf_make_api(nullptr, nullptr, 1);
   dnnf_test::TaskPool pool(4);
   const dnnf_api threaded = dnnf_make_api(&pool, dnnf_test::TaskPool::parallel_for, 4);
-  for (const ConvCase& cc : winograd_cases()) {
+  for (const ConvCase& cc : cases) {
     run_case(cc, serial, true);
     run_case(cc, threaded, true);
   }
-  run_case(winograd_cases()[1], serial, false);  // raw weights: the im2col GEMM
   EXPECT_GT(pool.calls(), 0);
+}
+
+TEST(KernelsConv, WinogradMatchesNaive) {
+  run_packed_serial_and_threaded(winograd_cases());
+  run_case(winograd_cases()[1], dnnf_make_api(nullptr, nullptr, 1), false);  // raw weights: the im2col GEMM
 }
 
 // Pointwise convolutions on planes of at most 96 positions for which the GEMM as
@@ -284,16 +289,7 @@ TEST(KernelsConv, SmallPlanePointwiseIsChosenWhereItPays) {
   }
 }
 
-TEST(KernelsConv, SmallPlanePointwiseMatchesNaive) {
-  const dnnf_api serial = dnnf_make_api(nullptr, nullptr, 1);
-  dnnf_test::TaskPool pool(4);
-  const dnnf_api threaded = dnnf_make_api(&pool, dnnf_test::TaskPool::parallel_for, 4);
-  for (const ConvCase& cc : small_plane_pointwise_cases()) {
-    run_case(cc, serial, true);
-    run_case(cc, threaded, true);
-  }
-  EXPECT_GT(pool.calls(), 0);
-}
+TEST(KernelsConv, SmallPlanePointwiseMatchesNaive) { run_packed_serial_and_threaded(small_plane_pointwise_cases()); }
 
 TEST(KernelsConv, RejectsBadGeometry) {
   std::vector<float> buf(1000);

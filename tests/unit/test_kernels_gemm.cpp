@@ -203,7 +203,21 @@ TEST(KernelsGemm, FourThreadsMatchNaive) {
   EXPECT_GT(pool.calls(), 0);  // the big cases really went through the pool
 }
 
-// A's columns in blocks (an Attention's [H, S, D] result read as [S, H * D]): element
+// Runs every case on 2 and 4 threads against the naive product, each in exactly two
+// pool calls (`what` they are).
+void expect_two_pool_calls(const std::vector<GemmCase>& cases, const char* what) {
+  for (int threads : {2, 4}) {
+    dnnf_test::TaskPool pool(threads);
+    const dnnf_api api = dnnf_make_api(&pool, dnnf_test::TaskPool::parallel_for, threads);
+    for (const GemmCase& gc : cases) {
+      const int before = pool.calls();
+      run_case(gc, api);
+      EXPECT_EQ(pool.calls() - before, 2) << "M " << gc.M << " N " << gc.N << " K " << gc.K << " on " << threads
+                                          << " threads: " << what;
+    }
+  }
+}
+
 // A small result with a long K (an SSD head's 3x3 convolution, a pointwise one on a
 // 10 x 10 plane) is split over K instead of over the result: on 2 and 4 threads every
 // slice goes through the pool and a second pool call adds the slices up and runs the
@@ -218,16 +232,7 @@ TEST(KernelsGemm, LongKSplitsOverThreadsAndMatchesNaive) {
       {1, 7, 9, 5000, false, true, -1.0f},
       {1, 9, 20, 3000, false, false, 1.0f, false, true},  // offsets: the result lies after a gap
   };
-  for (int threads : {2, 4}) {
-    dnnf_test::TaskPool pool(threads);
-    const dnnf_api api = dnnf_make_api(&pool, dnnf_test::TaskPool::parallel_for, threads);
-    for (const GemmCase& gc : long_k) {
-      const int before = pool.calls();
-      run_case(gc, api);
-      EXPECT_EQ(pool.calls() - before, 2) << "M " << gc.M << " N " << gc.N << " K " << gc.K << " on " << threads
-                                          << " threads: the slices, then their sum";
-    }
-  }
+  expect_two_pool_calls(long_k, "the slices, then their sum");
 }
 
 // Packed weights larger than L2 with rows split over the threads: A is packed once, its
@@ -240,18 +245,10 @@ TEST(KernelsGemm, WeightsLargerThanL2ShareOnePackOfA) {
       {1, 130, 768, 768, true, false, 0.5f, false, false, true, 3},
       {1, 61, 1100, 300, false, true, 1.0f, false, false, true, 0, true},
   };
-  for (int threads : {2, 4}) {
-    dnnf_test::TaskPool pool(threads);
-    const dnnf_api api = dnnf_make_api(&pool, dnnf_test::TaskPool::parallel_for, threads);
-    for (const GemmCase& gc : large_b) {
-      const int before = pool.calls();
-      run_case(gc, api);
-      EXPECT_EQ(pool.calls() - before, 2) << "M " << gc.M << " N " << gc.N << " K " << gc.K << " on " << threads
-                                          << " threads: the pack of A, then the product";
-    }
-  }
+  expect_two_pool_calls(large_b, "the pack of A, then the product");
 }
 
+// A's columns in blocks (an Attention's [H, S, D] result read as [S, H * D]): element
 // (m, k) at A[(k / kb) * block_stride + m * kb + k % kb], serially and on 4 threads, with
 // blocks shorter and longer than a k-block of the driver.
 TEST(KernelsGemm, ColumnBlocksOfAMatchNaive) {
