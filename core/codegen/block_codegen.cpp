@@ -293,8 +293,8 @@ class BlockCodegen {
     Planned p;
     if (chains_) chain_stages(stages, memory, p.group_shapes);
     std::set<std::string> needed_in_memory;
-    // Anchors write their result buffer whole, but for an Attention, which stores only
-    // what its epilogue stores (its probabilities are rows in the task's own array).
+    // Anchors write their result buffer whole, except an Attention, which writes only its
+    // value when kept and its epilogue (its probabilities are rows in each task's array).
     for (const Stage& s : stages)
       if (s.kind != StageKind::Pointwise && (s.kind != StageKind::Attention || s.store_value))
         needed_in_memory.insert(s.result_buffer);
@@ -602,14 +602,12 @@ class BlockCodegen {
         // A transposed store: of the anchor, of a value of its epilogue stored as it is,
         // or of a value the store computes there and nothing keeps in memory.
         const Node* t = anchor.kind == StageKind::Attention ? transpose_keeping_rows(s.value) : nullptr;
-        if (t) {
-          const std::string& src = t->inputs[0];
-          if (src == anchor.value || (has(anchor.epilogue, src) && !has(anchor.transposed, src)) ||
-              (!memory.count(src) && computes_at_anchor_index(src))) {
-            anchor.epilogue.push_back(s.value);
-            anchor.transposed.push_back(s.value);
-            merged.insert(s.value);
-          }
+        if (t && (t->inputs[0] == anchor.value ||
+                  (has(anchor.epilogue, t->inputs[0]) && !has(anchor.transposed, t->inputs[0])) ||
+                  (!memory.count(t->inputs[0]) && computes_at_anchor_index(t->inputs[0])))) {
+          anchor.epilogue.push_back(s.value);
+          anchor.transposed.push_back(s.value);
+          merged.insert(s.value);
           continue;
         }
         if (!computes_at_anchor_index(s.value)) continue;

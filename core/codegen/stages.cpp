@@ -1577,9 +1577,9 @@ std::string attention_heads_run(EmitContext& cx, const Stage& s, const std::stri
     rebind += "  bufs_[" + std::to_string(slot) + "] = hb_ + " + cx.int_lit(head_floats) + ";\n";
     head_floats += (product(cx.buffers()[size_t(slot)].shape) + 15) / 16 * 16;
   }
-  if (head_floats * int64_t(sizeof(float)) > kHeadsOnStackBytes)
-    return "  {\n    " + cb_type + " cb = {a, 0}; (void)cb;\n    " + fn + "_tc tc = {a, 0};\n" + before + head_by_head +
-           after + "  }\n";
+  const std::string open = "  {\n    " + cb_type + " cb = {a, 0}; (void)cb;\n    " + fn + "_tc tc = {a, 0};\n" + before;
+  const std::string close = after + "  }\n";
+  if (head_floats * int64_t(sizeof(float)) > kHeadsOnStackBytes) return open + head_by_head + close;
   std::string pa_fields, pa_values, pa_reads;
   for (const auto& entry : packed_a) {
     const std::string& name = entry.second;
@@ -1600,11 +1600,10 @@ std::string attention_heads_run(EmitContext& cx, const Stage& s, const std::stri
                  "  " + cb_type + " cb = {a, 0}; (void)cb;\n"
                  "  for (int64_t h = begin; h < end; ++h) {\n" + per_head +
                  "    " + fn + "((void*)a, h * " + cx.int_lit(rows) + ", (h + 1) * " + cx.int_lit(rows) + ");\n  }\n}\n";
-  return "  {\n    " + cb_type + " cb = {a, 0}; (void)cb;\n    " + fn + "_tc tc = {a, 0};\n" + before +
-         "    if (a->api->num_threads > 1 && " + cx.int_lit(heads) + " % a->api->num_threads == 0) {\n"
-         "      " + fn + "_hc hc_ = {a" + pa_values + "};\n"
-         "      a->api->parallel_for(a->api->pool, " + cx.int_lit(heads) + ", " + fn + "_ph, &hc_);\n"
-         "    } else {\n" + head_by_head + "    }\n" + after + "  }\n";
+  return open + "    if (a->api->num_threads > 1 && " + cx.int_lit(heads) + " % a->api->num_threads == 0) {\n"
+                "      " + fn + "_hc hc_ = {a" + pa_values + "};\n"
+                "      a->api->parallel_for(a->api->pool, " + cx.int_lit(heads) + ", " + fn + "_ph, &hc_);\n"
+                "    } else {\n" + head_by_head + "    }\n" + close;
 }
 
 }  // namespace

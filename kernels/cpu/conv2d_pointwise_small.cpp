@@ -9,14 +9,11 @@
 // EfficientNet-B0's 1x1 convolutions on 7x7 planes ran at 84 GFLOP/s as weight * input,
 // their transposed GEMMs at 102-107 and the whole transposed convolution at 96 (one
 // thread, AVX-512, dnnf_bench_kernels).
-#include <algorithm>
-#include <cstdlib>
-#include <new>
-
 #include "kernels/cpu/conv2d_internal.h"
 #include "kernels/cpu/gemm_driver.h"
 #include "kernels/cpu/gemm_microkernel.h"
 #include "kernels/cpu/gemm_packing.h"
+#include "kernels/cpu/scratch.h"
 
 namespace dnnf_kernels {
 namespace {
@@ -40,23 +37,6 @@ double computed_ratio(int64_t n, const MicroKernel& mk) {
   for (const MicroKernel::Narrow& w : mk.narrow)
     if (rest > 0 && w.cols >= rest && w.cols < last) last = w.cols;
   return double(n / mk.nr * mk.nr + last) / double(n);
-}
-
-// The scratch matrix of the transposed product, grown as needed; one per calling thread
-// (the GEMM's tasks on other threads write their blocks into the caller's matrix).
-float* product_scratch(int64_t floats) {
-  thread_local struct Scratch {
-    float* data = nullptr;
-    int64_t size = 0;
-    ~Scratch() { std::free(data); }
-  } s;
-  if (floats > s.size) {
-    std::free(s.data);
-    s.data = static_cast<float*>(std::aligned_alloc(64, size_t((floats * 4 + 63) / 64 * 64)));
-    s.size = s.data ? floats : 0;
-    if (!s.data) throw std::bad_alloc();
-  }
-  return s.data;
 }
 
 struct TransposingEpilogue {
@@ -116,7 +96,9 @@ void transposed_pointwise_conv2d(const dnnf_conv2d_desc* d, const float* packed_
   p.K = d->C;
   p.a = {d->input, positions, d->C * positions, nullptr, /*trans=*/true};  // (position, c) at input[c * HW + position]
   p.packed_b = packed_weights;
-  p.c = product_scratch(d->N * positions * d->OC);
+  // The caller's thread holds the product; the GEMM's tasks write their blocks into it.
+  thread_local Scratch product;
+  p.c = product.get(d->N * positions * d->OC);
   p.ldc = d->OC;
   p.c_batch_stride = positions * d->OC;
   p.epilogue = transposing_epilogue;

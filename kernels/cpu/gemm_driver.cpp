@@ -7,6 +7,7 @@
 
 #include "kernels/cpu/gemm_microkernel.h"
 #include "kernels/cpu/gemm_packing.h"
+#include "kernels/cpu/scratch.h"
 
 namespace dnnf_kernels {
 namespace {
@@ -25,29 +26,6 @@ constexpr int64_t kRowsOuterMcRows = 240;
 // Below this many multiply-adds, threading costs more than it saves.
 constexpr double kParallelMinMacs = 1 << 18;
 constexpr int kMaxTileFloats = 12 * 32;  // the largest micro-kernel tile (AVX-512)
-
-// A per-thread, 64-byte aligned scratch area that only grows.
-class Scratch {
- public:
-  ~Scratch() { std::free(data_); }
-  float* get(int64_t floats) {
-    if (floats > size_) {
-      std::free(data_);
-      const size_t bytes = size_t((floats * 4 + 63) / 64 * 64);
-      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-      if (!data_) {
-        size_ = 0;
-        throw std::bad_alloc();
-      }
-      size_ = floats;
-    }
-    return data_;
-  }
-
- private:
-  float* data_ = nullptr;
-  int64_t size_ = 0;
-};
 
 struct Blocking {
   int64_t mc, nc, kc, mblocks, nblocks;
