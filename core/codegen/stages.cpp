@@ -1517,14 +1517,14 @@ StageCode emit_attention(EmitContext& cx, const Stage& s, const std::string& fn,
 }
 
 // ---- Attention per head of its projections (see head_chain.h) ---------------------------
+// Head buffers of one task on its stack, at most (BERT-base: two of 128 x 64 floats).
+constexpr int64_t kHeadsOnStackBytes = 128 * 1024;
+
 // For each head h, every chained projection GEMM computes columns h*D .. h*D + D - 1 of its
 // product (its weights' columns, packed ahead per head) into its head buffer, its
 // epilogue computing at global indices; then the Attention's tasks for head h run, reading
 // the head buffers through column windows. The GEMM epilogues and the per-head task
 // wrapper go into c.functions; returns the statements of the run.
-// Head buffers of one task on its stack, at most (BERT-base: two of 128 x 64 floats).
-constexpr int64_t kHeadsOnStackBytes = 128 * 1024;
-
 std::string attention_heads_run(EmitContext& cx, const Stage& s, const std::string& fn, int pack, int64_t heads,
                                 int64_t rows, StageCode& c) {
   const std::string cb_type = fn + "_cb";
