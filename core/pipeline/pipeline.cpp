@@ -20,6 +20,18 @@ namespace {
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
+
+// The rewrite options a plan runs with. An unfused plan runs one kernel per operator, so
+// the composite rules, which merge a decomposed LayerNorm, GELU, Softmax or attention
+// into one kernel, stay off there: they are fusion, done by pattern (the paper's
+// unfused baseline, OurB, has every fusion-related optimisation off).
+rewrite::RewriteOptions rewrite_options_for(const PipelineOptions& options) {
+  rewrite::RewriteOptions o = options.rewrite_options;
+  if (!options.fusion)
+    for (const auto& rule : rewrite::all_rules())
+      if (rule->family() == "composite") o.disabled.push_back(rule->name());
+  return o;
+}
 }  // namespace
 
 Model load_and_infer(const std::string& path, const std::map<std::string, int64_t>& bind_dims) {
@@ -46,7 +58,7 @@ PipelineResult run_pipeline(Model& model, const PipelineOptions& options) {
   r.journal.model = model.source_path;
   const auto t0 = std::chrono::steady_clock::now();
   if (options.rewrite) {
-    r.summary = rewrite::run_rewrites(model.graph, &r.journal, options.rewrite_options);
+    r.summary = rewrite::run_rewrites(model.graph, &r.journal, rewrite_options_for(options));
   } else {
     const CostSnapshot c = rewrite::graph_cost(model.graph);
     r.summary.nodes_before = r.summary.nodes_after = int64_t(model.graph.nodes.size());

@@ -17,7 +17,7 @@ namespace dnnf {
 struct PipelineOptions {
   bool rewrite = true;
   bool plan = true;                   // false: stop after rewriting
-  bool fusion = true;                 // false: one block per operator (still a plan)
+  bool fusion = true;                 // false: one block per operator (still a plan), composite rules off
   std::string target = "cpu";
   // The plan's code generator reads a pointwise Conv's per-channel Mul(x, s) as x with
   // scaled weights (the GLSL shaders do), so fusing that Mul into the Conv saves its
