@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "core/pipeline/pipeline.h"
 #include "core/runtime/compare.h"
@@ -33,12 +34,13 @@ struct Planned {
   PipelineResult result;
 };
 
-Planned plan(bool fusion) {
+Planned plan(bool fusion, std::vector<std::string> disabled_rules = {}) {
   Planned p{gelu_after_identity(), {}};
   PipelineOptions po;
   po.fusion = fusion;
   po.use_db = false;
   po.measure = false;
+  po.rewrite_options.disabled = std::move(disabled_rules);
   p.result = run_pipeline(p.model, po);
   return p;
 }
@@ -68,15 +70,9 @@ TEST(PipelineUnfusedPlan, LeavesCompositeOperatorsDecomposedAndStillCleansUp) {
 }
 
 TEST(PipelineUnfusedPlan, KeepsTheRulesTheCallerDisabled) {
-  Model m = gelu_after_identity();
-  PipelineOptions po;
-  po.fusion = false;
-  po.use_db = false;
-  po.measure = false;
-  po.rewrite_options.disabled = {"remove-identity"};
-  run_pipeline(m, po);
-  EXPECT_EQ(count_ops(m.graph, "Identity"), 1u);
-  EXPECT_EQ(count_ops(m.graph, "Gelu", "dnnf"), 0u);
+  const Planned p = plan(false, {"remove-identity"});
+  EXPECT_EQ(count_ops(p.model.graph, "Identity"), 1u);
+  EXPECT_EQ(count_ops(p.model.graph, "Gelu", "dnnf"), 0u);
 }
 
 TEST(PipelineUnfusedPlan, BothPlansComputeTheReferenceResult) {
